@@ -1,0 +1,93 @@
+/* gst-femo tests: shared helpers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "test-util.h"
+
+#include <gst/app/gstappsink.h>
+#include <string.h>
+
+static gchar *
+env_path (const gchar * var, const gchar * relative)
+{
+  const gchar *dir = g_getenv (var);
+  if (dir == NULL)
+    g_error ("%s is not set: run the tests through 'meson test'", var);
+  return g_build_filename (dir, relative, NULL);
+}
+
+gchar *
+femo_test_shared_path (const gchar * relative)
+{
+  return env_path ("FEMO_SHARED_DIR", relative);
+}
+
+gchar *
+femo_test_data_path (const gchar * relative)
+{
+  return env_path ("FEMO_TEST_DATA", relative);
+}
+
+gchar *
+femo_test_read_file (const gchar * path, gsize * length)
+{
+  gchar *contents = NULL;
+  GError *error = NULL;
+  if (!g_file_get_contents (path, &contents, length, &error))
+    g_error ("cannot read %s: %s", path, error->message);
+  return contents;
+}
+
+guint8 *
+femo_test_load_image (const gchar * path, GstVideoFormat format,
+    gint * width, gint * height, GError ** error)
+{
+  GstElement *pipeline, *sink;
+  GstSample *sample;
+  gchar *escaped, *desc;
+  guint8 *pixels = NULL;
+
+  if (!gst_is_initialized ())
+    gst_init (NULL, NULL);
+
+  escaped = g_strescape (path, NULL);
+  desc = g_strdup_printf ("filesrc location=\"%s\" ! decodebin ! videoconvert "
+      "! video/x-raw,format=%s ! appsink name=sink sync=false", escaped,
+      gst_video_format_to_string (format));
+  pipeline = gst_parse_launch (desc, error);
+  g_free (desc);
+  g_free (escaped);
+  if (pipeline == NULL)
+    return NULL;
+
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  sample = gst_app_sink_pull_preroll (GST_APP_SINK (sink));
+  if (sample == NULL) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+        "%s: could not decode an image", path);
+  } else {
+    GstVideoInfo info;
+    GstVideoFrame frame;
+    gst_video_info_from_caps (&info, gst_sample_get_caps (sample));
+    if (gst_video_frame_map (&frame, &info, gst_sample_get_buffer (sample),
+            GST_MAP_READ)) {
+      const GstVideoFormatInfo *finfo = info.finfo;
+      gint row = GST_VIDEO_INFO_WIDTH (&info) *
+          GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, 0);
+      g_assert (GST_VIDEO_FORMAT_INFO_N_PLANES (finfo) == 1);
+      *width = GST_VIDEO_INFO_WIDTH (&info);
+      *height = GST_VIDEO_INFO_HEIGHT (&info);
+      pixels = g_malloc ((gsize) row * *height);
+      for (gint y = 0; y < *height; y++)
+        memcpy (pixels + (gsize) y * row,
+            (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
+            (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), row);
+      gst_video_frame_unmap (&frame);
+    }
+    gst_sample_unref (sample);
+  }
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+  return pixels;
+}
