@@ -44,4 +44,19 @@ void femo_rgb_to_gray (const guint8 * src, gint src_stride,
     const FemoRgbLayout * layout, gint width, gint height,
     guint8 * dst, gint dst_stride);
 
+/**
+ * femo_image_resample:
+ * @image: source pixels
+ * @x, @y, @width, @height: the source region in pixels (may reach past the
+ *   image: outside pixels repeat the nearest edge pixel)
+ * @dst: @dst_width x @dst_height bytes, rows packed
+ *
+ * Resamples a region to a small image: each destination pixel is the exact
+ * area average of the source pixels it covers when shrinking (like OpenCV's
+ * INTER_AREA, so no aliasing), bilinear interpolation when enlarging.
+ */
+void femo_image_resample (const FemoImageView * image, gdouble x, gdouble y,
+    gdouble width, gdouble height, guint8 * dst, gint dst_width,
+    gint dst_height);
+
 G_END_DECLS
