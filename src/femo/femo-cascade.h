@@ -61,9 +61,16 @@ void femo_cascade_unref (FemoCascade * cascade);
 FemoCascadeKind femo_cascade_get_kind (const FemoCascade * cascade);
 void femo_cascade_get_window_size (const FemoCascade * cascade,
     gint * width, gint * height);
+guint femo_cascade_get_n_stages (const FemoCascade * cascade);
+guint femo_cascade_get_n_features (const FemoCascade * cascade);
 
 FemoDetector *femo_detector_new (FemoCascade * cascade, guint n_threads);
 void femo_detector_free (FemoDetector * detector);
+guint femo_detector_get_n_threads (const FemoDetector * detector);
+/* Detects as OpenCV 4.6 detectMultiScale (flags 0) and writes at most
+ * @capacity (and at most @params->max_faces) boxes, the largest ones when
+ * there are more, sorted by y, x, width, height. Returns how many it wrote.
+ * Not thread-safe per detector: one call at a time. */
 gsize femo_detector_detect (FemoDetector * detector,
     const FemoImageView * image, const FemoDetectParams * params,
     FemoRect * faces, gsize capacity);

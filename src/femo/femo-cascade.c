@@ -1,0 +1,2019 @@
+/* gst-femo: OpenCV cascade classifiers (Haar and LBP), loaded from OpenCV's
+ * XML files and evaluated the way OpenCV 4.6's CascadeClassifier does.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Loading: GMarkup builds a small element tree of the file; every count,
+ * index, rectangle and number is checked before it is used, so that a broken
+ * file gives a GError and never a crash.
+ *
+ * Detection reproduces cv::CascadeClassifier::detectMultiScale of OpenCV 4.6
+ * (modules/objdetect/src/cascadedetect.cpp): the same scale list (float
+ * factors), the same image size per scale, the bit-exact INTER_LINEAR_EXACT
+ * resize, 32-bit integral images, the same variance normalisation, float
+ * feature values with double stage sums, the same window grid (step 2 below
+ * scale 2, skipping the next window after a stage-0 rejection), then
+ * groupRectangles (eps 0.2) and clipping to the image.  The memory layout and
+ * the order of work differ; the results do not depend on them.  Each row
+ * stripe builds its own integral images starting at its first row: window
+ * sums are differences, so they are the same exact integers (modulo 2^32 like
+ * OpenCV's int32 buffers) whatever the origin.
+ */
+#include "femo-cascade.h"
+#include "femo-error.h"
+
+#include <math.h>
+#include <string.h>
+
+#define MAX_XML_DEPTH 16
+#define MAX_XML_ELEMENTS (4 * 1024 * 1024)
+#define MAX_WINDOW 1024
+#define MAX_STAGES 10000
+#define MAX_COUNT (4 * 1024 * 1024)
+#define MAX_SCALES 4096
+#define THRESHOLD_EPS 1e-5f
+#define GROUP_EPS 0.2
+
+/* ------------------------------------------------------------------------ */
+/* cascade data                                                              */
+
+typedef struct
+{
+  gint x, y, width, height;
+  gfloat weight;
+} HaarRect;
+
+typedef struct
+{
+  HaarRect rects[3];
+  gboolean tilted;
+} HaarFeature;
+
+typedef struct
+{
+  gint x, y, width, height;
+} LbpFeature;
+
+typedef struct
+{
+  gint feature;
+  gfloat threshold;             /* ordered (Haar) nodes */
+  gint left, right;             /* > 0: node in the tree, <= 0: -leaf */
+} CascadeNode;
+
+typedef struct
+{
+  gint first_node;
+  gint n_nodes;
+  gint first_leaf;
+} CascadeTree;
+
+typedef struct
+{
+  gint first_tree;
+  gint n_trees;
+  gfloat threshold;
+} CascadeStage;
+
+struct _FemoCascade
+{
+  gint ref_count;
+  FemoCascadeKind kind;
+  gint win_width, win_height;
+  gboolean has_tilted;
+  gboolean stumps;              /* every tree is a single node */
+
+  CascadeStage *stages;
+  gint n_stages;
+  CascadeTree *trees;
+  gint n_trees;
+  CascadeNode *nodes;
+  gint n_nodes;
+  gfloat *leaves;
+  gint n_leaves;
+  gint32 *subsets;              /* LBP: subset_size words per node */
+  gint subset_size;
+
+  HaarFeature *haar;
+  LbpFeature *lbp;
+  gint n_features;
+};
+
+/* ------------------------------------------------------------------------ */
+/* XML element tree                                                          */
+
+typedef struct _XmlNode XmlNode;
+struct _XmlNode
+{
+  gchar *name;
+  gchar *type_id;
+  GString *text;
+  GPtrArray *children;          /* XmlNode*, NULL when none */
+  gint line;
+};
+
+typedef struct
+{
+  XmlNode *root;
+  GPtrArray *stack;
+  guint n_elements;
+  GMarkupParseContext *context;
+} XmlBuilder;
+
+static void
+xml_node_free (XmlNode * node)
+{
+  if (node == NULL)
+    return;
+  g_free (node->name);
+  g_free (node->type_id);
+  if (node->text)
+    g_string_free (node->text, TRUE);
+  if (node->children)
+    g_ptr_array_free (node->children, TRUE);
+  g_free (node);
+}
+
+static void
+xml_start (GMarkupParseContext * context, const gchar * name,
+    const gchar ** attr_names, const gchar ** attr_values, gpointer user_data,
+    GError ** error)
+{
+  XmlBuilder *b = user_data;
+  XmlNode *node;
+  gint line = 0;
+  guint i;
+
+  if (b->stack->len >= MAX_XML_DEPTH) {
+    g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
+        "elements nested deeper than %d", MAX_XML_DEPTH);
+    return;
+  }
+  if (++b->n_elements > MAX_XML_ELEMENTS) {
+    g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
+        "more than %d elements", MAX_XML_ELEMENTS);
+    return;
+  }
+  g_markup_parse_context_get_position (context, &line, NULL);
+  node = g_new0 (XmlNode, 1);
+  node->name = g_strdup (name);
+  node->line = line;
+  for (i = 0; attr_names[i] != NULL; i++) {
+    if (strcmp (attr_names[i], "type_id") == 0 && node->type_id == NULL)
+      node->type_id = g_strdup (attr_values[i]);
+  }
+  if (b->stack->len == 0) {
+    if (b->root != NULL) {
+      xml_node_free (node);
+      g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
+          "more than one root element");
+      return;
+    }
+    b->root = node;
+  } else {
+    XmlNode *parent = g_ptr_array_index (b->stack, b->stack->len - 1);
+    if (parent->children == NULL)
+      parent->children =
+          g_ptr_array_new_with_free_func ((GDestroyNotify) xml_node_free);
+    g_ptr_array_add (parent->children, node);
+  }
+  g_ptr_array_add (b->stack, node);
+}
+
+static void
+xml_end (GMarkupParseContext * context, const gchar * name,
+    gpointer user_data, GError ** error)
+{
+  XmlBuilder *b = user_data;
+
+  if (b->stack->len > 0)
+    g_ptr_array_set_size (b->stack, b->stack->len - 1);
+}
+
+static void
+xml_text (GMarkupParseContext * context, const gchar * text, gsize len,
+    gpointer user_data, GError ** error)
+{
+  XmlBuilder *b = user_data;
+  XmlNode *node;
+
+  if (b->stack->len == 0)
+    return;
+  node = g_ptr_array_index (b->stack, b->stack->len - 1);
+  if (node->text == NULL)
+    node->text = g_string_sized_new (len);
+  g_string_append_len (node->text, text, len);
+}
+
+static const GMarkupParser xml_parser = {
+  xml_start, xml_end, xml_text, NULL, NULL
+};
+
+static XmlNode *
+xml_child (const XmlNode * node, const gchar * name)
+{
+  guint i;
+
+  if (node == NULL || node->children == NULL)
+    return NULL;
+  for (i = 0; i < node->children->len; i++) {
+    XmlNode *c = g_ptr_array_index (node->children, i);
+    if (strcmp (c->name, name) == 0)
+      return c;
+  }
+  return NULL;
+}
+
+static guint
+xml_n_children (const XmlNode * node)
+{
+  return node && node->children ? node->children->len : 0;
+}
+
+static XmlNode *
+xml_nth (const XmlNode * node, guint i)
+{
+  return g_ptr_array_index (node->children, i);
+}
+
+/* ------------------------------------------------------------------------ */
+/* strict number parsing                                                     */
+
+typedef struct
+{
+  const gchar *file;
+  const gchar *p;
+  const gchar *end;
+  const XmlNode *node;
+} NumReader;
+
+static void
+num_reader_init (NumReader * r, const gchar * file, const XmlNode * node)
+{
+  r->file = file;
+  r->node = node;
+  r->p = node && node->text ? node->text->str : "";
+  r->end = node && node->text ? node->text->str + node->text->len : r->p;
+}
+
+/* Next white-space separated token into @buf; FALSE at the end. */
+static gboolean
+num_next_token (NumReader * r, gchar * buf, gsize size, GError ** error)
+{
+  const gchar *start;
+  gsize len;
+
+  while (r->p < r->end && g_ascii_isspace (*r->p))
+    r->p++;
+  if (r->p >= r->end)
+    return FALSE;
+  start = r->p;
+  while (r->p < r->end && !g_ascii_isspace (*r->p))
+    r->p++;
+  len = r->p - start;
+  if (len >= size) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "%s: line %d: <%s>: number too long", r->file, r->node->line,
+        r->node->name);
+    return FALSE;
+  }
+  memcpy (buf, start, len);
+  buf[len] = '\0';
+  return TRUE;
+}
+
+static gboolean
+num_read_int (NumReader * r, gint * out, GError ** error)
+{
+  gchar buf[64];
+  gchar *endp = NULL;
+  gint64 v;
+  const gchar *s;
+
+  if (!num_next_token (r, buf, sizeof buf, error)) {
+    if (error && *error == NULL)
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+          "%s: line %d: <%s>: too few numbers", r->file, r->node->line,
+          r->node->name);
+    return FALSE;
+  }
+  s = buf[0] == '-' || buf[0] == '+' ? buf + 1 : buf;
+  if (*s == '\0' || strspn (s, "0123456789") != strlen (s) || strlen (s) > 11)
+    goto bad;
+  v = g_ascii_strtoll (buf, &endp, 10);
+  if (endp == NULL || *endp != '\0' || v < G_MININT32 || v > G_MAXINT32)
+    goto bad;
+  *out = (gint) v;
+  return TRUE;
+
+bad:
+  g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+      "%s: line %d: <%s>: '%s' is not an integer", r->file, r->node->line,
+      r->node->name, buf);
+  return FALSE;
+}
+
+/* OpenCV reads reals as double and narrows them to float where it stores
+ * them; so do we. */
+static gboolean
+num_read_real (NumReader * r, gdouble * out, GError ** error)
+{
+  gchar buf[64];
+  gchar *endp = NULL;
+  gdouble v;
+
+  if (!num_next_token (r, buf, sizeof buf, error)) {
+    if (error && *error == NULL)
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+          "%s: line %d: <%s>: too few numbers", r->file, r->node->line,
+          r->node->name);
+    return FALSE;
+  }
+  /* no inf, nan or hex floats */
+  if (strspn (buf, "0123456789+-.eE") != strlen (buf))
+    goto bad;
+  v = g_ascii_strtod (buf, &endp);
+  if (endp == NULL || *endp != '\0' || endp == buf || !isfinite (v)
+      || fabs (v) > 1e30)
+    goto bad;
+  *out = v;
+  return TRUE;
+
+bad:
+  g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+      "%s: line %d: <%s>: '%s' is not a number", r->file, r->node->line,
+      r->node->name, buf);
+  return FALSE;
+}
+
+static gboolean
+num_expect_end (NumReader * r, GError ** error)
+{
+  gchar buf[64];
+
+  if (num_next_token (r, buf, sizeof buf, error)) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "%s: line %d: <%s>: unexpected extra value '%s'", r->file,
+        r->node->line, r->node->name, buf);
+    return FALSE;
+  }
+  return error == NULL || *error == NULL;
+}
+
+/* Counts the tokens of an element's text. */
+static guint
+num_count (const XmlNode * node)
+{
+  const gchar *p, *end;
+  guint n = 0;
+
+  if (node == NULL || node->text == NULL)
+    return 0;
+  p = node->text->str;
+  end = p + node->text->len;
+  while (p < end) {
+    while (p < end && g_ascii_isspace (*p))
+      p++;
+    if (p >= end)
+      break;
+    n++;
+    while (p < end && !g_ascii_isspace (*p))
+      p++;
+  }
+  return n;
+}
+
+static gboolean
+read_int_element (const gchar * file, const XmlNode * parent,
+    const gchar * name, gint lo, gint hi, gint * out, GError ** error)
+{
+  XmlNode *node = xml_child (parent, name);
+  NumReader r;
+
+  if (node == NULL) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "%s: line %d: <%s> has no <%s>", file, parent->line, parent->name,
+        name);
+    return FALSE;
+  }
+  num_reader_init (&r, file, node);
+  if (!num_read_int (&r, out, error) || !num_expect_end (&r, error))
+    return FALSE;
+  if (*out < lo || *out > hi) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "%s: line %d: <%s> is %d, not in [%d, %d]", file, node->line, name,
+        *out, lo, hi);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gchar *
+element_text (const XmlNode * node)
+{
+  if (node == NULL || node->text == NULL)
+    return g_strdup ("");
+  return g_strstrip (g_strdup (node->text->str));
+}
+
+/* ------------------------------------------------------------------------ */
+/* loading                                                                   */
+
+static gboolean
+load_haar_features (FemoCascade * c, const gchar * file,
+    const XmlNode * features, GError ** error)
+{
+  guint i, j;
+
+  c->haar = g_new0 (HaarFeature, c->n_features);
+  for (i = 0; i < (guint) c->n_features; i++) {
+    XmlNode *f = xml_nth (features, i);
+    XmlNode *rects = xml_child (f, "rects");
+    XmlNode *tilted = xml_child (f, "tilted");
+    HaarFeature *hf = &c->haar[i];
+    guint n_rects = xml_n_children (rects);
+
+    if (n_rects < 1 || n_rects > 3) {
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+          "%s: line %d: feature %u has %u rectangles (1 to 3 allowed)",
+          file, f->line, i, n_rects);
+      return FALSE;
+    }
+    if (tilted) {
+      gint t;
+      NumReader r;
+      num_reader_init (&r, file, tilted);
+      if (!num_read_int (&r, &t, error) || !num_expect_end (&r, error))
+        return FALSE;
+      hf->tilted = t != 0;
+      c->has_tilted |= hf->tilted;
+    }
+    for (j = 0; j < n_rects; j++) {
+      XmlNode *rn = xml_nth (rects, j);
+      HaarRect *hr = &hf->rects[j];
+      gdouble w;
+      NumReader r;
+      gboolean inside;
+
+      num_reader_init (&r, file, rn);
+      if (!num_read_int (&r, &hr->x, error) || !num_read_int (&r, &hr->y,
+              error) || !num_read_int (&r, &hr->width, error)
+          || !num_read_int (&r, &hr->height, error)
+          || !num_read_real (&r, &w, error) || !num_expect_end (&r, error))
+        return FALSE;
+      hr->weight = (gfloat) w;
+      /* every corner the feature reads must lie inside the window */
+      if (hf->tilted)
+        inside = hr->x >= 0 && hr->y >= 0 && hr->width >= 0
+            && hr->height >= 0 && hr->x - hr->height >= 0
+            && hr->x + hr->width <= c->win_width
+            && hr->y + hr->width + hr->height <= c->win_height;
+      else
+        inside = hr->x >= 0 && hr->y >= 0 && hr->width >= 0
+            && hr->height >= 0 && hr->x + hr->width <= c->win_width
+            && hr->y + hr->height <= c->win_height;
+      if (!inside) {
+        g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+            "%s: line %d: %srectangle %d %d %d %d of feature %u is outside "
+            "the %dx%d window", file, rn->line, hf->tilted ? "tilted " : "",
+            hr->x, hr->y, hr->width, hr->height, i, c->win_width,
+            c->win_height);
+        return FALSE;
+      }
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+load_lbp_features (FemoCascade * c, const gchar * file,
+    const XmlNode * features, GError ** error)
+{
+  guint i;
+
+  c->lbp = g_new0 (LbpFeature, c->n_features);
+  for (i = 0; i < (guint) c->n_features; i++) {
+    XmlNode *f = xml_nth (features, i);
+    XmlNode *rect = xml_child (f, "rect");
+    LbpFeature *lf = &c->lbp[i];
+    NumReader r;
+
+    if (rect == NULL) {
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+          "%s: line %d: LBP feature %u has no <rect>", file, f->line, i);
+      return FALSE;
+    }
+    num_reader_init (&r, file, rect);
+    if (!num_read_int (&r, &lf->x, error) || !num_read_int (&r, &lf->y, error)
+        || !num_read_int (&r, &lf->width, error)
+        || !num_read_int (&r, &lf->height, error)
+        || !num_expect_end (&r, error))
+      return FALSE;
+    /* the 3x3 grid of blocks must lie inside the window */
+    if (lf->x < 0 || lf->y < 0 || lf->width <= 0 || lf->height <= 0
+        || lf->width > c->win_width || lf->height > c->win_height
+        || lf->x + 3 * lf->width > c->win_width
+        || lf->y + 3 * lf->height > c->win_height) {
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+          "%s: line %d: LBP feature %u (%d %d %d %d) is outside the %dx%d "
+          "window", file, rect->line, i, lf->x, lf->y, lf->width,
+          lf->height, c->win_width, c->win_height);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* Counts trees, nodes and leaves first so that everything is allocated
+ * once, after the counts are known to be sane. */
+static gboolean
+load_stages (FemoCascade * c, const gchar * file, const XmlNode * stages,
+    gint max_cat, GError ** error)
+{
+  gint node_step = 3 + (max_cat > 0 ? c->subset_size : 1);
+  guint si, wi;
+  gint64 n_trees = 0, n_nodes = 0, n_leaves = 0;
+  gint t = 0, n = 0, l = 0;
+
+  for (si = 0; si < xml_n_children (stages); si++) {
+    XmlNode *st = xml_nth (stages, si);
+    XmlNode *weak = xml_child (st, "weakClassifiers");
+    guint nw = xml_n_children (weak);
+
+    if (nw == 0) {
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+          "%s: line %d: stage %u has no weak classifiers", file, st->line, si);
+      return FALSE;
+    }
+    for (wi = 0; wi < nw; wi++) {
+      XmlNode *w = xml_nth (weak, wi);
+      XmlNode *in = xml_child (w, "internalNodes");
+      XmlNode *lv = xml_child (w, "leafValues");
+      guint ni = num_count (in), nl = num_count (lv);
+
+      if (ni == 0 || nl == 0 || ni % node_step != 0 || nl != ni / node_step + 1) {
+        g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+            "%s: line %d: weak classifier %u of stage %u has %u internal "
+            "node values and %u leaves (want a multiple of %d and one leaf "
+            "more than nodes)", file, w->line, wi, si, ni, nl, node_step);
+        return FALSE;
+      }
+      n_trees++;
+      n_nodes += ni / node_step;
+      n_leaves += nl;
+      if (n_nodes > MAX_COUNT || n_trees > MAX_COUNT) {
+        g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+            "%s: more than %d weak classifiers or nodes", file, MAX_COUNT);
+        return FALSE;
+      }
+    }
+  }
+
+  c->n_stages = xml_n_children (stages);
+  c->n_trees = n_trees;
+  c->n_nodes = n_nodes;
+  c->n_leaves = n_leaves;
+  c->stages = g_new0 (CascadeStage, c->n_stages);
+  c->trees = g_new0 (CascadeTree, c->n_trees);
+  c->nodes = g_new0 (CascadeNode, c->n_nodes);
+  c->leaves = g_new0 (gfloat, c->n_leaves);
+  if (max_cat > 0)
+    c->subsets = g_new0 (gint32, (gsize) c->n_nodes * c->subset_size);
+  c->stumps = TRUE;
+
+  for (si = 0; si < (guint) c->n_stages; si++) {
+    XmlNode *st = xml_nth (stages, si);
+    XmlNode *weak = xml_child (st, "weakClassifiers");
+    XmlNode *thr = xml_child (st, "stageThreshold");
+    CascadeStage *stage = &c->stages[si];
+    NumReader r;
+    gdouble v;
+
+    if (thr == NULL) {
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+          "%s: line %d: stage %u has no <stageThreshold>", file, st->line, si);
+      return FALSE;
+    }
+    num_reader_init (&r, file, thr);
+    if (!num_read_real (&r, &v, error) || !num_expect_end (&r, error))
+      return FALSE;
+    stage->threshold = (gfloat) v - THRESHOLD_EPS;
+    stage->first_tree = t;
+    stage->n_trees = xml_n_children (weak);
+
+    for (wi = 0; wi < (guint) stage->n_trees; wi++) {
+      XmlNode *w = xml_nth (weak, wi);
+      XmlNode *in = xml_child (w, "internalNodes");
+      XmlNode *lv = xml_child (w, "leafValues");
+      CascadeTree *tree = &c->trees[t++];
+      gint k, j;
+
+      tree->first_node = n;
+      tree->n_nodes = num_count (in) / node_step;
+      tree->first_leaf = l;
+      if (tree->n_nodes != 1)
+        c->stumps = FALSE;
+
+      num_reader_init (&r, file, in);
+      for (k = 0; k < tree->n_nodes; k++) {
+        CascadeNode *node = &c->nodes[n];
+        if (!num_read_int (&r, &node->left, error)
+            || !num_read_int (&r, &node->right, error)
+            || !num_read_int (&r, &node->feature, error))
+          return FALSE;
+        if (max_cat > 0) {
+          for (j = 0; j < c->subset_size; j++) {
+            gint word;
+            if (!num_read_int (&r, &word, error))
+              return FALSE;
+            c->subsets[(gsize) n * c->subset_size + j] = word;
+          }
+        } else {
+          if (!num_read_real (&r, &v, error))
+            return FALSE;
+          node->threshold = (gfloat) v;
+        }
+        if (node->feature < 0 || node->feature >= c->n_features) {
+          g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+              "%s: line %d: feature index %d out of range (%d features)",
+              file, in->line, node->feature, c->n_features);
+          return FALSE;
+        }
+        /* children must come after their parent so that evaluation ends;
+         * leaves are -index */
+        if ((node->left > 0 && (node->left <= k || node->left >= tree->n_nodes))
+            || (node->left <= 0 && -node->left > tree->n_nodes)
+            || (node->right > 0 && (node->right <= k
+                    || node->right >= tree->n_nodes))
+            || (node->right <= 0 && -node->right > tree->n_nodes)) {
+          g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+              "%s: line %d: tree node links %d %d out of range", file,
+              in->line, node->left, node->right);
+          return FALSE;
+        }
+        n++;
+      }
+      if (!num_expect_end (&r, error))
+        return FALSE;
+
+      num_reader_init (&r, file, lv);
+      for (k = 0; k <= tree->n_nodes; k++) {
+        if (!num_read_real (&r, &v, error))
+          return FALSE;
+        c->leaves[l++] = (gfloat) v;
+      }
+      if (!num_expect_end (&r, error))
+        return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+load_cascade (FemoCascade * c, const gchar * file, const XmlNode * root,
+    GError ** error)
+{
+  XmlNode *top, *fp, *stages, *features;
+  gchar *s;
+  gint max_cat = 0;
+
+  if (root == NULL || strcmp (root->name, "opencv_storage") != 0
+      || xml_n_children (root) == 0) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "%s: not an OpenCV storage file (no <opencv_storage> with a cascade)",
+        file);
+    return FALSE;
+  }
+  top = xml_nth (root, 0);
+  if (top->type_id && strcmp (top->type_id, "opencv-haar-classifier") == 0) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_UNSUPPORTED,
+        "%s: old-format cascade (opencv-haar-classifier) is not supported; "
+        "convert it with OpenCV's traincascade or use a current cascade", file);
+    return FALSE;
+  }
+  if (top->type_id && strcmp (top->type_id, "opencv-cascade-classifier")) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "%s: line %d: <%s> has type_id '%s', not a cascade classifier",
+        file, top->line, top->name, top->type_id);
+    return FALSE;
+  }
+
+  s = element_text (xml_child (top, "stageType"));
+  if (strcmp (s, "BOOST") != 0) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_UNSUPPORTED,
+        "%s: stageType '%s' is not supported (only BOOST)", file, s);
+    g_free (s);
+    return FALSE;
+  }
+  g_free (s);
+
+  s = element_text (xml_child (top, "featureType"));
+  if (strcmp (s, "HAAR") == 0)
+    c->kind = FEMO_CASCADE_HAAR;
+  else if (strcmp (s, "LBP") == 0)
+    c->kind = FEMO_CASCADE_LBP;
+  else {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_UNSUPPORTED,
+        "%s: featureType '%s' is not supported (only HAAR and LBP)", file, s);
+    g_free (s);
+    return FALSE;
+  }
+  g_free (s);
+
+  /* 3 at least: the variance uses the window less a 1-pixel border */
+  if (!read_int_element (file, top, "width", 3, MAX_WINDOW, &c->win_width,
+          error)
+      || !read_int_element (file, top, "height", 3, MAX_WINDOW,
+          &c->win_height, error))
+    return FALSE;
+
+  fp = xml_child (top, "featureParams");
+  if (fp == NULL) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "%s: no <featureParams>", file);
+    return FALSE;
+  }
+  if (!read_int_element (file, fp, "maxCatCount", 0, 1 << 16, &max_cat, error))
+    return FALSE;
+  if (c->kind == FEMO_CASCADE_HAAR && max_cat != 0) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_UNSUPPORTED,
+        "%s: HAAR cascade with maxCatCount %d (categorical) is not supported",
+        file, max_cat);
+    return FALSE;
+  }
+  if (c->kind == FEMO_CASCADE_LBP && max_cat != 256) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "%s: LBP cascade needs maxCatCount 256, not %d", file, max_cat);
+    return FALSE;
+  }
+  c->subset_size = (max_cat + 31) / 32;
+
+  stages = xml_child (top, "stages");
+  if (xml_n_children (stages) == 0) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "%s: the cascade has no stages", file);
+    return FALSE;
+  }
+  if (xml_n_children (stages) > MAX_STAGES) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "%s: %u stages (at most %d)", file, xml_n_children (stages),
+        MAX_STAGES);
+    return FALSE;
+  }
+  features = xml_child (top, "features");
+  c->n_features = xml_n_children (features);
+  if (c->n_features == 0) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "%s: the cascade has no features", file);
+    return FALSE;
+  }
+  if (c->kind == FEMO_CASCADE_HAAR) {
+    if (!load_haar_features (c, file, features, error))
+      return FALSE;
+  } else if (!load_lbp_features (c, file, features, error))
+    return FALSE;
+
+  return load_stages (c, file, stages, max_cat, error);
+}
+
+FemoCascade *
+femo_cascade_new_from_data (const gchar * xml, gsize length,
+    const gchar * name, GError ** error)
+{
+  XmlBuilder b = { 0 };
+  GError *perr = NULL;
+  FemoCascade *c;
+  gboolean ok;
+
+  g_return_val_if_fail (xml != NULL || length == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  if (name == NULL)
+    name = "(cascade data)";
+
+  b.stack = g_ptr_array_new ();
+  b.context = g_markup_parse_context_new (&xml_parser, 0, &b, NULL);
+  ok = g_markup_parse_context_parse (b.context, xml ? xml : "",
+      (gssize) length, &perr)
+      && g_markup_parse_context_end_parse (b.context, &perr);
+  g_markup_parse_context_free (b.context);
+  g_ptr_array_free (b.stack, TRUE);
+  if (!ok) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_PARSE, "%s: %s", name,
+        perr->message);
+    g_error_free (perr);
+    xml_node_free (b.root);
+    return NULL;
+  }
+
+  c = g_new0 (FemoCascade, 1);
+  c->ref_count = 1;
+  ok = load_cascade (c, name, b.root, error);
+  xml_node_free (b.root);
+  if (!ok) {
+    femo_cascade_unref (c);
+    return NULL;
+  }
+  return c;
+}
+
+FemoCascade *
+femo_cascade_new_from_file (const gchar * path, GError ** error)
+{
+  gchar *data = NULL;
+  gsize length = 0;
+  GError *ferr = NULL;
+  FemoCascade *c;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  if (!g_file_get_contents (path, &data, &length, &ferr)) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_IO, "%s: %s", path,
+        ferr->message);
+    g_error_free (ferr);
+    return NULL;
+  }
+  c = femo_cascade_new_from_data (data, length, path, error);
+  g_free (data);
+  return c;
+}
+
+FemoCascade *
+femo_cascade_ref (FemoCascade * cascade)
+{
+  g_return_val_if_fail (cascade != NULL, NULL);
+  g_atomic_int_inc (&cascade->ref_count);
+  return cascade;
+}
+
+void
+femo_cascade_unref (FemoCascade * cascade)
+{
+  if (cascade == NULL || !g_atomic_int_dec_and_test (&cascade->ref_count))
+    return;
+  g_free (cascade->stages);
+  g_free (cascade->trees);
+  g_free (cascade->nodes);
+  g_free (cascade->leaves);
+  g_free (cascade->subsets);
+  g_free (cascade->haar);
+  g_free (cascade->lbp);
+  g_free (cascade);
+}
+
+FemoCascadeKind
+femo_cascade_get_kind (const FemoCascade * cascade)
+{
+  g_return_val_if_fail (cascade != NULL, FEMO_CASCADE_HAAR);
+  return cascade->kind;
+}
+
+void
+femo_cascade_get_window_size (const FemoCascade * cascade, gint * width,
+    gint * height)
+{
+  g_return_if_fail (cascade != NULL);
+  if (width)
+    *width = cascade->win_width;
+  if (height)
+    *height = cascade->win_height;
+}
+
+guint
+femo_cascade_get_n_stages (const FemoCascade * cascade)
+{
+  g_return_val_if_fail (cascade != NULL, 0);
+  return cascade->n_stages;
+}
+
+guint
+femo_cascade_get_n_features (const FemoCascade * cascade)
+{
+  g_return_val_if_fail (cascade != NULL, 0);
+  return cascade->n_features;
+}
+
+/* ------------------------------------------------------------------------ */
+/* detection                                                                 */
+
+/* Offsets of one Haar feature's rectangle corners for a given row stride;
+ * tilted rectangles point into the tilted integral, tofs words further. */
+typedef struct
+{
+  gint32 ofs[3][4];
+  gfloat weight[3];
+} HaarOpt;
+
+typedef struct
+{
+  HaarOpt f;
+  gfloat threshold;
+  gfloat left, right;
+} HaarStump;
+
+/* 16 corners of the 3x3 block grid: ofs[j * 4 + i] is (x + i w, y + j h) */
+typedef struct
+{
+  gint32 ofs[16];
+} LbpOpt;
+
+typedef struct
+{
+  LbpOpt f;
+  gfloat left, right;
+  const gint32 *subset;
+} LbpStump;
+
+typedef enum
+{
+  RESIZE_COPY,
+  RESIZE_AREA2,
+  RESIZE_LINEAR,
+} ResizeMode;
+
+typedef struct
+{
+  gfloat factor;
+  gint width, height;           /* the resized image */
+  gint ystep;
+  gint win_width, win_height;   /* the window in input pixels */
+  gint work_width, work_height; /* window origins: x < work_width, ... */
+  ResizeMode mode;
+  gsize xtab, ytab;             /* into the resize tables */
+  gint xmin, xmax, ymin, ymax;
+} ScalePlan;
+
+typedef struct
+{
+  gint scale;
+  gint y0, y1;                  /* window rows [y0, y1) */
+} Task;
+
+typedef struct
+{
+  gint x, y, width, height;
+} RawRect;
+
+typedef struct
+{
+  FemoDetector *det;
+  GThread *thread;
+  guint8 *img;                  /* resized rows, det->stride bytes each */
+  guint16 *lines[2];            /* horizontally resized source rows */
+  gint line_row[2];
+  guint32 *sum;                 /* sum, then tilted at det->tofs */
+  guint32 *sqsum;
+  RawRect *rects;
+  gsize n_rects, cap_rects;
+} Worker;
+
+struct _FemoDetector
+{
+  FemoCascade *cascade;
+  guint n_threads;
+  Worker *workers;
+
+  GMutex lock;
+  GCond start_cond, done_cond;
+  guint generation, n_done;
+  gboolean quit;
+  gint next_task;
+
+  /* the current call */
+  const FemoImageView *image;
+  ScalePlan *scales;
+  gsize n_scales, cap_scales;
+  Task *tasks;
+  gsize n_tasks, cap_tasks;
+  gint *res_ofs;                /* resize source offsets, premultiplied */
+  guint16 *res_coef;            /* two per entry */
+  gsize cap_res;
+
+  /* buffer geometry, only ever grows */
+  gint stride;                  /* words (and bytes for img) per row */
+  gint rows;                    /* integral rows per worker */
+  gsize tofs;
+
+  /* feature offsets for (stride, tofs) */
+  gint opt_stride;
+  gsize opt_tofs;
+  HaarOpt *haar_opt;            /* per feature */
+  HaarStump *haar_stumps;       /* per node when every tree is a stump */
+  LbpOpt *lbp_opt;
+  LbpStump *lbp_stumps;
+  gint32 nofs[4];
+  gdouble norm_area;
+
+  /* grouping */
+  RawRect *cand;
+  gsize n_cand, cap_cand;
+  gint *parent;
+  gint64 *class_sum;            /* x, y, w, h, count per class */
+  gint *class_of;
+  FemoRect *out;
+  gsize cap_group;
+};
+
+static gpointer
+grow (gpointer mem, gsize * cap, gsize need, gsize elem)
+{
+  gsize n;
+
+  if (need <= *cap)
+    return mem;
+  n = MAX (need, *cap + *cap / 2);
+  *cap = n;
+  return g_realloc_n (mem, n, elem);
+}
+
+/* OpenCV's cvRound: nearest, ties to even (the SSE conversion) */
+static inline gint
+round_float (gfloat v)
+{
+  return (gint) lrintf (v);
+}
+
+static inline gint
+round_double (gdouble v)
+{
+  return (gint) lrint (v);
+}
+
+/* ---- feature tables ---- */
+
+static void
+haar_opt_set (HaarOpt * o, const HaarFeature * f, gint step, gsize tofs)
+{
+  gint i;
+
+  for (i = 0; i < 3; i++) {
+    const HaarRect *r = &f->rects[i];
+    o->weight[i] = r->weight;
+    if (f->tilted) {
+      o->ofs[i][0] = tofs + r->x + step * r->y;
+      o->ofs[i][1] = tofs + r->x - r->height + step * (r->y + r->height);
+      o->ofs[i][2] = tofs + r->x + r->width + step * (r->y + r->width);
+      o->ofs[i][3] = tofs + r->x + r->width - r->height
+          + step * (r->y + r->width + r->height);
+    } else {
+      o->ofs[i][0] = r->x + step * r->y;
+      o->ofs[i][1] = r->x + r->width + step * r->y;
+      o->ofs[i][2] = r->x + step * (r->y + r->height);
+      o->ofs[i][3] = r->x + r->width + step * (r->y + r->height);
+    }
+  }
+}
+
+static void
+lbp_opt_set (LbpOpt * o, const LbpFeature * f, gint step)
+{
+  gint i, j;
+
+  for (j = 0; j < 4; j++)
+    for (i = 0; i < 4; i++)
+      o->ofs[j * 4 + i] = f->x + i * f->width + step * (f->y + j * f->height);
+}
+
+static void
+update_opt (FemoDetector * d)
+{
+  const FemoCascade *c = d->cascade;
+  gint i;
+
+  if (d->opt_stride == d->stride && d->opt_tofs == d->tofs)
+    return;
+  d->opt_stride = d->stride;
+  d->opt_tofs = d->tofs;
+
+  /* the variance window: the window less a 1-pixel border */
+  d->nofs[0] = 1 + d->stride;
+  d->nofs[1] = c->win_width - 1 + d->stride;
+  d->nofs[2] = 1 + d->stride * (c->win_height - 1);
+  d->nofs[3] = c->win_width - 1 + d->stride * (c->win_height - 1);
+  d->norm_area = (gdouble) (c->win_width - 2) * (c->win_height - 2);
+
+  if (c->kind == FEMO_CASCADE_HAAR) {
+    for (i = 0; i < c->n_features; i++)
+      haar_opt_set (&d->haar_opt[i], &c->haar[i], d->stride, d->tofs);
+    if (c->stumps) {
+      for (i = 0; i < c->n_nodes; i++) {
+        HaarStump *s = &d->haar_stumps[i];
+        s->f = d->haar_opt[c->nodes[i].feature];
+        s->threshold = c->nodes[i].threshold;
+        s->left = c->leaves[c->trees[i].first_leaf];
+        s->right = c->leaves[c->trees[i].first_leaf + 1];
+      }
+    }
+  } else {
+    for (i = 0; i < c->n_features; i++)
+      lbp_opt_set (&d->lbp_opt[i], &c->lbp[i], d->stride);
+    if (c->stumps) {
+      for (i = 0; i < c->n_nodes; i++) {
+        LbpStump *s = &d->lbp_stumps[i];
+        s->f = d->lbp_opt[c->nodes[i].feature];
+        s->left = c->leaves[c->trees[i].first_leaf];
+        s->right = c->leaves[c->trees[i].first_leaf + 1];
+        s->subset = c->subsets + i * (gsize) c->subset_size;
+      }
+    }
+  }
+}
+
+/* ---- evaluation ---- */
+
+static inline gint32
+rect_sum (const guint32 * p, const gint32 * o)
+{
+  /* int32 arithmetic modulo 2^32, like OpenCV's int buffers */
+  return (gint32) (p[o[0]] - p[o[1]] - p[o[2]] + p[o[3]]);
+}
+
+static inline gfloat
+haar_calc (const HaarOpt * f, const guint32 * p)
+{
+  gfloat ret = f->weight[0] * (gfloat) rect_sum (p, f->ofs[0])
+      + f->weight[1] * (gfloat) rect_sum (p, f->ofs[1]);
+
+  if (f->weight[2] != 0.0f)
+    ret += f->weight[2] * (gfloat) rect_sum (p, f->ofs[2]);
+  return ret;
+}
+
+static inline gint
+lbp_calc (const LbpOpt * f, const guint32 * p)
+{
+  const gint32 *o = f->ofs;
+  gint32 cval = (gint32) (p[o[5]] - p[o[6]] - p[o[9]] + p[o[10]]);
+
+#define LBP_BLOCK(a, b, c, e) ((gint32) (p[o[a]] - p[o[b]] - p[o[c]] + p[o[e]]))
+  return (LBP_BLOCK (0, 1, 4, 5) >= cval ? 128 : 0)
+      | (LBP_BLOCK (1, 2, 5, 6) >= cval ? 64 : 0)
+      | (LBP_BLOCK (2, 3, 6, 7) >= cval ? 32 : 0)
+      | (LBP_BLOCK (6, 7, 10, 11) >= cval ? 16 : 0)
+      | (LBP_BLOCK (10, 11, 14, 15) >= cval ? 8 : 0)
+      | (LBP_BLOCK (9, 10, 13, 14) >= cval ? 4 : 0)
+      | (LBP_BLOCK (8, 9, 12, 13) >= cval ? 2 : 0)
+      | (LBP_BLOCK (4, 5, 8, 9) >= cval ? 1 : 0);
+#undef LBP_BLOCK
+}
+
+/* HaarEvaluator::setWindow: FALSE (OpenCV's -1) for flat windows. */
+static inline gboolean
+haar_norm_factor (const FemoDetector * d, const guint32 * p,
+    const guint32 * pq, gfloat * vnf)
+{
+  gint32 valsum = rect_sum (p, d->nofs);
+  guint32 valsqsum = pq[d->nofs[0]] - pq[d->nofs[1]] - pq[d->nofs[2]]
+      + pq[d->nofs[3]];
+  gdouble nf = d->norm_area * valsqsum - (gdouble) valsum * valsum;
+
+  if (nf > 0.) {
+    nf = sqrt (nf);
+    *vnf = (gfloat) (1. / nf);
+    return d->norm_area * *vnf < 1e-1;
+  }
+  return FALSE;
+}
+
+/* Returns 1 (face), -stage (rejected there) or -1 (flat window), like
+ * CascadeClassifierImpl::runAt. */
+static gint
+eval_haar_stumps (const FemoDetector * d, const guint32 * p, const guint32 * pq)
+{
+  const FemoCascade *c = d->cascade;
+  const HaarStump *s = d->haar_stumps;
+  gfloat vnf;
+  gint si, i;
+
+  if (!haar_norm_factor (d, p, pq, &vnf))
+    return -1;
+  for (si = 0; si < c->n_stages; si++) {
+    const CascadeStage *stage = &c->stages[si];
+    gdouble tmp = 0;
+
+    for (i = 0; i < stage->n_trees; i++, s++) {
+      gfloat value = haar_calc (&s->f, p) * vnf;
+      tmp += value < s->threshold ? s->left : s->right;
+    }
+    if (tmp < stage->threshold)
+      return -si;
+  }
+  return 1;
+}
+
+static gint
+eval_lbp_stumps (const FemoDetector * d, const guint32 * p)
+{
+  const FemoCascade *c = d->cascade;
+  const LbpStump *s = d->lbp_stumps;
+  gint si, i;
+
+  for (si = 0; si < c->n_stages; si++) {
+    const CascadeStage *stage = &c->stages[si];
+    gdouble tmp = 0;
+
+    for (i = 0; i < stage->n_trees; i++, s++) {
+      gint v = lbp_calc (&s->f, p);
+      tmp += (s->subset[v >> 5] & (1 << (v & 31))) ? s->left : s->right;
+    }
+    if (tmp < stage->threshold)
+      return -si;
+  }
+  return 1;
+}
+
+/* predictOrdered / predictCategorical for cascades of real trees */
+static gint
+eval_trees (const FemoDetector * d, const guint32 * p, const guint32 * pq)
+{
+  const FemoCascade *c = d->cascade;
+  gboolean haar = c->kind == FEMO_CASCADE_HAAR;
+  gfloat vnf = 1.f;
+  gint si, wi;
+
+  if (haar && !haar_norm_factor (d, p, pq, &vnf))
+    return -1;
+  for (si = 0; si < c->n_stages; si++) {
+    const CascadeStage *stage = &c->stages[si];
+    gdouble sum = 0;
+
+    for (wi = 0; wi < stage->n_trees; wi++) {
+      const CascadeTree *tree = &c->trees[stage->first_tree + wi];
+      gint idx = 0;
+
+      do {
+        const CascadeNode *node = &c->nodes[tree->first_node + idx];
+        if (haar) {
+          gfloat val = haar_calc (&d->haar_opt[node->feature], p) * vnf;
+          idx = val < node->threshold ? node->left : node->right;
+        } else {
+          const gint32 *subset = c->subsets
+              + (gsize) (tree->first_node + idx) * c->subset_size;
+          gint v = lbp_calc (&d->lbp_opt[node->feature], p);
+          idx = (subset[v >> 5] & (1 << (v & 31))) ? node->left : node->right;
+        }
+      } while (idx > 0);
+      sum += c->leaves[tree->first_leaf - idx];
+    }
+    if (sum < stage->threshold)
+      return -si;
+  }
+  return 1;
+}
+
+/* ---- resize (cv::resize INTER_LINEAR_EXACT on 8U) ---- */
+
+/* interpolationLinear::getCoeffs of OpenCV's bit-exact resize: source
+ * position in double, weights in 8-bit fixed point rounded to even. */
+static void
+linear_coeffs (gint src, gint dst, gint pixel_stride, gint * ofs,
+    guint16 * coef, gint * min_out, gint * max_out)
+{
+  gdouble scale = 1.0 / ((gdouble) dst / src);
+  gint minofst = 0, maxofst = dst;
+  gint v;
+
+  for (v = 0; v < dst; v++) {
+    gdouble fval = scale * ((gdouble) v + 0.5) - 0.5;
+    gint ival = (gint) floor (fval);
+
+    ofs[v] = 0;
+    coef[2 * v] = 256;
+    coef[2 * v + 1] = 0;
+    if (ival >= 0 && src > 1) {
+      if (ival < src - 1) {
+        gint c1 = (gint) lrint ((fval - ival) * 256.0);
+        ofs[v] = ival * pixel_stride;
+        coef[2 * v + 1] = c1;
+        coef[2 * v] = c1 < 256 ? 256 - c1 : 0;
+      } else {
+        ofs[v] = (src - 1) * pixel_stride;
+        maxofst = MIN (maxofst, v);
+      }
+    } else {
+      minofst = MAX (minofst, v + 1);
+    }
+  }
+  *min_out = minofst;
+  *max_out = maxofst;
+}
+
+static void
+hline (const ScalePlan * s, const gint * xofs, const guint16 * xc,
+    const guint8 * src, gint ps, guint16 * out)
+{
+  gint dx = 0;
+
+  for (; dx < s->xmin; dx++)
+    out[dx] = src[0] << 8;
+  for (; dx < s->xmax; dx++) {
+    const guint8 *px = src + xofs[dx];
+    out[dx] = px[0] * xc[2 * dx] + px[ps] * xc[2 * dx + 1];
+  }
+  for (; dx < s->width; dx++)
+    out[dx] = src[xofs[s->width - 1]] << 8;
+}
+
+static gint
+get_line (Worker * w, const ScalePlan * s, gint row, gint keep)
+{
+  const FemoDetector *d = w->det;
+  const FemoImageView *im = d->image;
+  gint slot;
+
+  if (w->line_row[0] == row)
+    return 0;
+  if (w->line_row[1] == row)
+    return 1;
+  slot = w->line_row[0] == keep ? 1 : 0;
+  hline (s, d->res_ofs + s->xtab, d->res_coef + 2 * s->xtab,
+      im->data + (gsize) row * im->stride, im->pixel_stride, w->lines[slot]);
+  w->line_row[slot] = row;
+  return slot;
+}
+
+/* Rows [r0, r1) of the resized image into w->img. */
+static void
+resize_rows (Worker * w, const ScalePlan * s, gint r0, gint r1)
+{
+  const FemoDetector *d = w->det;
+  const FemoImageView *im = d->image;
+  const gint ps = im->pixel_stride;
+  gint dy, x;
+
+  w->line_row[0] = w->line_row[1] = -1;
+  for (dy = r0; dy < r1; dy++) {
+    guint8 *out = w->img + (gsize) (dy - r0) * d->stride;
+
+    if (s->mode == RESIZE_COPY) {
+      const guint8 *src = im->data + (gsize) dy * im->stride;
+      for (x = 0; x < s->width; x++)
+        out[x] = src[x * ps];
+    } else if (s->mode == RESIZE_AREA2) {
+      const guint8 *a = im->data + (gsize) (2 * dy) * im->stride;
+      const guint8 *b = a + im->stride;
+      for (x = 0; x < s->width; x++)
+        out[x] = (a[2 * x * ps] + a[(2 * x + 1) * ps] + b[2 * x * ps]
+            + b[(2 * x + 1) * ps] + 2) >> 2;
+    } else if (dy < s->ymin || dy >= s->ymax) {
+      gint row = dy < s->ymin ? 0 : im->height - 1;
+      const guint16 *l = w->lines[get_line (w, s, row, -1)];
+      for (x = 0; x < s->width; x++)
+        out[x] = (l[x] + 128) >> 8;
+    } else {
+      gint iy = d->res_ofs[s->ytab + dy] / ps;
+      guint32 c0 = d->res_coef[2 * (s->ytab + dy)];
+      guint32 c1 = d->res_coef[2 * (s->ytab + dy) + 1];
+      const guint16 *l0 = w->lines[get_line (w, s, iy, iy + 1)];
+      const guint16 *l1 = w->lines[get_line (w, s, iy + 1, iy)];
+      for (x = 0; x < s->width; x++)
+        out[x] = (l0[x] * c0 + l1[x] * c1 + 0x8000) >> 16;
+    }
+  }
+}
+
+/* ---- integral images of rows [0, rows) of w->img ---- */
+
+static void
+integrals (Worker * w, gint width, gint rows, gboolean tilted)
+{
+  const gint st = w->det->stride;
+  guint32 *sum = w->sum, *sq = w->sqsum;
+  guint32 *t = w->sum + w->det->tofs;
+  gint x, y;
+
+  memset (sum, 0, (width + 1) * sizeof (guint32));
+  memset (sq, 0, (width + 1) * sizeof (guint32));
+  for (y = 1; y <= rows; y++) {
+    const guint8 *src = w->img + (gsize) (y - 1) * st;
+    gsize at = (gsize) y * st;
+    guint32 *srow = sum + at, *qrow = sq + at;
+    guint32 s = 0, q = 0;
+
+    srow[0] = qrow[0] = 0;
+    for (x = 0; x < width; x++) {
+      guint32 v = src[x];
+      s += v;
+      q += v * v;
+      srow[x + 1] = srow[x + 1 - st] + s;
+      qrow[x + 1] = qrow[x + 1 - st] + q;
+    }
+  }
+  if (!tilted)
+    return;
+
+  /* T(X,Y) sums the upright triangle with its apex pixel at (X-1, Y-1):
+   * T(X,Y) = T(X-1,Y-1) + T(X+1,Y-1) - T(X,Y-2) + I(X-1,Y-1) + I(X-1,Y-2),
+   * where a triangle whose apex leaves the image on the left/right equals
+   * the one a row higher and a column further in. */
+  memset (t, 0, (width + 1) * sizeof (guint32));
+  for (y = 1; y <= rows; y++) {
+    guint32 *row = t + (gsize) y * st;
+    const guint32 *up = row - st;
+    const guint32 *up2 = y >= 2 ? row - 2 * st : NULL;
+    const guint8 *i1 = w->img + (gsize) (y - 1) * st;
+    const guint8 *i2 = y >= 2 ? i1 - st : NULL;
+
+    for (x = 0; x <= width; x++) {
+      guint32 a, b, c, v;
+      a = x >= 1 ? up[x - 1] : (up2 ? up2[0] : 0);
+      b = x < width ? up[x + 1] : (up2 ? up2[width] : 0);
+      c = up2 ? up2[x] : 0;
+      v = a + b - c;
+      if (x >= 1) {
+        v += i1[x - 1];
+        if (i2)
+          v += i2[x - 1];
+      }
+      row[x] = v;
+    }
+  }
+}
+
+/* ---- tasks ---- */
+
+static void
+add_rect (Worker * w, gint x, gint y, gint width, gint height)
+{
+  RawRect *r;
+
+  w->rects = grow (w->rects, &w->cap_rects, w->n_rects + 1, sizeof (RawRect));
+  r = &w->rects[w->n_rects++];
+  r->x = x;
+  r->y = y;
+  r->width = width;
+  r->height = height;
+}
+
+static void
+run_task (Worker * w, const Task * task)
+{
+  FemoDetector *d = w->det;
+  const FemoCascade *c = d->cascade;
+  const ScalePlan *s = &d->scales[task->scale];
+  gint r0 = task->y0;
+  gint r1 = MIN (task->y1 - 1 + c->win_height, s->height);
+  gint x, y;
+
+  resize_rows (w, s, r0, r1);
+  integrals (w, s->width, r1 - r0, c->has_tilted);
+
+  for (y = task->y0; y < task->y1; y += s->ystep) {
+    const gsize row = (gsize) (y - r0) * d->stride;
+    for (x = 0; x < s->work_width; x += s->ystep) {
+      const guint32 *p = w->sum + row + x;
+      const guint32 *pq = w->sqsum + row + x;
+      gint result;
+
+      if (!c->stumps)
+        result = eval_trees (d, p, pq);
+      else if (c->kind == FEMO_CASCADE_HAAR)
+        result = eval_haar_stumps (d, p, pq);
+      else
+        result = eval_lbp_stumps (d, p);
+
+      if (result > 0)
+        add_rect (w, round_float ((gfloat) x * s->factor),
+            round_float ((gfloat) y * s->factor), s->win_width, s->win_height);
+      else if (result == 0)
+        x += s->ystep;
+    }
+  }
+}
+
+static void
+run_tasks (Worker * w)
+{
+  FemoDetector *d = w->det;
+
+  for (;;) {
+    gint t = g_atomic_int_add (&d->next_task, 1);
+    if (t >= (gint) d->n_tasks)
+      break;
+    run_task (w, &d->tasks[t]);
+  }
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  Worker *w = data;
+  FemoDetector *d = w->det;
+  guint seen = 0;
+
+  for (;;) {
+    g_mutex_lock (&d->lock);
+    while (d->generation == seen && !d->quit)
+      g_cond_wait (&d->start_cond, &d->lock);
+    if (d->quit) {
+      g_mutex_unlock (&d->lock);
+      break;
+    }
+    seen = d->generation;
+    g_mutex_unlock (&d->lock);
+
+    run_tasks (w);
+
+    g_mutex_lock (&d->lock);
+    if (++d->n_done == d->n_threads - 1)
+      g_cond_signal (&d->done_cond);
+    g_mutex_unlock (&d->lock);
+  }
+  return NULL;
+}
+
+static void
+run_all (FemoDetector * d)
+{
+  guint i;
+
+  d->next_task = 0;
+  for (i = 0; i < d->n_threads; i++)
+    d->workers[i].n_rects = 0;
+  if (d->n_threads > 1) {
+    g_mutex_lock (&d->lock);
+    d->n_done = 0;
+    d->generation++;
+    g_cond_broadcast (&d->start_cond);
+    g_mutex_unlock (&d->lock);
+  }
+  run_tasks (&d->workers[0]);
+  if (d->n_threads > 1) {
+    g_mutex_lock (&d->lock);
+    while (d->n_done < d->n_threads - 1)
+      g_cond_wait (&d->done_cond, &d->lock);
+    g_mutex_unlock (&d->lock);
+  }
+}
+
+/* ---- planning ---- */
+
+/* detectMultiScaleNoGrouping's scale list. */
+static void
+plan_scales (FemoDetector * d, const FemoDetectParams * params)
+{
+  const FemoCascade *c = d->cascade;
+  const gint w = d->image->width, h = d->image->height;
+  gint max_w = params->max_width, max_h = params->max_height;
+  gfloat all[MAX_SCALES];
+  gint n_all = 0, i;
+  gdouble factor;
+
+  if (max_w <= 0 || max_h <= 0) {
+    max_w = w;
+    max_h = h;
+  }
+  d->n_scales = 0;
+  if (w < c->win_width || h < c->win_height)
+    return;
+
+  for (factor = 1; n_all < MAX_SCALES; factor *= params->scale_factor) {
+    if (round_double (c->win_width * factor) > w
+        || round_double (c->win_height * factor) > h)
+      break;
+    all[n_all++] = (gfloat) factor;
+  }
+
+  d->scales = grow (d->scales, &d->cap_scales, n_all + 1, sizeof (ScalePlan));
+  for (i = 0; i < n_all; i++) {
+    gint ww = round_float (c->win_width * all[i]);
+    gint wh = round_float (c->win_height * all[i]);
+    if (ww > max_w || wh > max_h)
+      break;
+    if (ww < params->min_width || wh < params->min_height)
+      continue;
+    d->scales[d->n_scales++].factor = all[i];
+  }
+
+  /* OpenCV then falls back to the scale closest to minSize */
+  if (d->n_scales == 0 && n_all > 0) {
+    gint best = 0;
+    gdouble best_d = 0;
+    for (i = 0; i < n_all; i++) {
+      gint dw = params->min_width - round_float (c->win_width * all[i]);
+      gint dh = params->min_height - round_float (c->win_height * all[i]);
+      gdouble dist = (gdouble) dw * dw + (gdouble) dh * dh;
+      if (i == 0 || best_d > dist) {
+        best = i;
+        best_d = dist;
+      }
+    }
+    d->scales[d->n_scales++].factor = all[best];
+  }
+}
+
+static void
+plan_work (FemoDetector * d)
+{
+  const FemoCascade *c = d->cascade;
+  const FemoImageView *im = d->image;
+  gsize i, res = 0, need_rows = 0;
+  gdouble total = 0, target;
+  gint stride = 0;
+
+  for (i = 0; i < d->n_scales; i++) {
+    ScalePlan *s = &d->scales[i];
+    s->width = round_float ((gfloat) im->width / s->factor);
+    s->height = round_float ((gfloat) im->height / s->factor);
+    s->ystep = s->factor >= 2 ? 1 : 2;
+    s->win_width = round_float (c->win_width * s->factor);
+    s->win_height = round_float (c->win_height * s->factor);
+    s->work_width = MAX (s->width + 1 - c->win_width, 0);
+    s->work_height = MAX (s->height + 1 - c->win_height, 0);
+    if (s->width == im->width && s->height == im->height)
+      s->mode = RESIZE_COPY;
+    else if (s->width * 2 == im->width && s->height * 2 == im->height)
+      s->mode = RESIZE_AREA2;   /* OpenCV takes INTER_AREA for exact halves */
+    else
+      s->mode = RESIZE_LINEAR;
+    s->xtab = res;
+    s->ytab = res + s->width;
+    res += s->width + s->height;
+    stride = MAX (stride, s->width + 1);
+    total += (gdouble) s->work_width * s->work_height / (s->ystep * s->ystep);
+  }
+
+  if (res > d->cap_res) {
+    d->res_ofs = grow (d->res_ofs, &d->cap_res, res, sizeof (gint));
+    d->res_coef = g_renew (guint16, d->res_coef, 2 * d->cap_res);
+  }
+  for (i = 0; i < d->n_scales; i++) {
+    ScalePlan *s = &d->scales[i];
+    if (s->mode != RESIZE_LINEAR)
+      continue;
+    linear_coeffs (im->width, s->width, im->pixel_stride,
+        d->res_ofs + s->xtab, d->res_coef + 2 * s->xtab, &s->xmin, &s->xmax);
+    linear_coeffs (im->height, s->height, im->pixel_stride,
+        d->res_ofs + s->ytab, d->res_coef + 2 * s->ytab, &s->ymin, &s->ymax);
+  }
+
+  /* One stripe per scale on one thread; otherwise about 6 tasks per thread,
+   * large scales cut into row stripes (each recomputes a window height of
+   * rows, so no stripe is made shorter than 32 rows). */
+  target = total / (d->n_threads * 6.0);
+  d->n_tasks = 0;
+  for (i = 0; i < d->n_scales; i++) {
+    ScalePlan *s = &d->scales[i];
+    gdouble area = (gdouble) s->work_width * s->work_height
+        / (s->ystep * s->ystep);
+    gint n_rows = (s->work_height + s->ystep - 1) / s->ystep;
+    gint n_str = 1, stripe, y;
+
+    if (s->work_width == 0 || s->work_height == 0)
+      continue;
+    if (d->n_threads > 1 && target > 0)
+      n_str = (gint) MIN (ceil (area / target), n_rows);
+    stripe = ((n_rows + n_str - 1) / MAX (n_str, 1)) * s->ystep;
+    stripe = MAX (stripe, 32);
+    for (y = 0; y < s->work_height; y += stripe) {
+      Task *t;
+      gint r1;
+      d->tasks = grow (d->tasks, &d->cap_tasks, d->n_tasks + 1, sizeof (Task));
+      t = &d->tasks[d->n_tasks++];
+      t->scale = i;
+      t->y0 = y;
+      t->y1 = MIN (y + stripe, s->work_height);
+      r1 = MIN (t->y1 - 1 + c->win_height, s->height);
+      need_rows = MAX (need_rows, (gsize) (r1 - t->y0 + 1));
+    }
+  }
+
+  /* buffers only grow, so that the feature tables rarely change */
+  if (stride > d->stride || (gint) need_rows > d->rows) {
+    guint k;
+    d->stride = MAX (d->stride, stride);
+    d->rows = MAX (d->rows, (gint) need_rows);
+    d->tofs = (gsize) d->rows * d->stride;
+    for (k = 0; k < d->n_threads; k++) {
+      Worker *w = &d->workers[k];
+      gsize words = (gsize) d->rows * d->stride;
+      g_free (w->img);
+      g_free (w->sum);
+      g_free (w->sqsum);
+      g_free (w->lines[0]);
+      g_free (w->lines[1]);
+      w->img = g_malloc (words);
+      w->sum = g_malloc_n (c->has_tilted ? 2 * words : words, sizeof (guint32));
+      w->sqsum = g_malloc_n (words, sizeof (guint32));
+      w->lines[0] = g_malloc_n (d->stride, sizeof (guint16));
+      w->lines[1] = g_malloc_n (d->stride, sizeof (guint16));
+    }
+  }
+  update_opt (d);
+}
+
+/* ---- groupRectangles ---- */
+
+static gint
+uf_find (gint * parent, gint i)
+{
+  while (parent[i] != i) {
+    parent[i] = parent[parent[i]];
+    i = parent[i];
+  }
+  return i;
+}
+
+static gboolean
+similar_rects (const RawRect * a, const RawRect * b)
+{
+  gdouble delta = GROUP_EPS * (MIN (a->width, b->width)
+      + MIN (a->height, b->height)) * 0.5;
+
+  return ABS (a->x - b->x) <= delta && ABS (a->y - b->y) <= delta
+      && ABS (a->x + a->width - b->x - b->width) <= delta
+      && ABS (a->y + a->height - b->y - b->height) <= delta;
+}
+
+static gint
+compare_raw_x (gconstpointer pa, gconstpointer pb)
+{
+  const RawRect *a = pa, *b = pb;
+
+  if (a->x != b->x)
+    return a->x < b->x ? -1 : 1;
+  if (a->y != b->y)
+    return a->y < b->y ? -1 : 1;
+  if (a->width != b->width)
+    return a->width < b->width ? -1 : 1;
+  return a->height < b->height ? -1 : a->height > b->height;
+}
+
+/* cv::groupRectangles (eps 0.2, no level weights). Returns the count in
+ * d->out. The classes are the connected components of SimilarRects, which
+ * do not depend on the order of the candidates. */
+static gsize
+group_rects (FemoDetector * d, gint threshold)
+{
+  gsize n = d->n_cand, i, j, n_classes = 0, n_out = 0;
+  RawRect *r = d->cand;
+
+  if (n > d->cap_group) {
+    d->cap_group = n;
+    d->parent = g_renew (gint, d->parent, n);
+    d->class_of = g_renew (gint, d->class_of, n);
+    d->class_sum = g_renew (gint64, d->class_sum, 5 * n);
+    d->out = g_renew (FemoRect, d->out, n);
+  }
+
+  if (threshold <= 0) {
+    for (i = 0; i < n; i++) {
+      FemoRect *o = &d->out[i];
+      o->x = r[i].x;
+      o->y = r[i].y;
+      o->width = r[i].width;
+      o->height = r[i].height;
+      o->neighbors = 1;
+    }
+    return n;
+  }
+
+  /* sorted by x, a rect can only be similar to those whose x is within its
+   * largest possible delta */
+  qsort (r, n, sizeof (RawRect), compare_raw_x);
+  for (i = 0; i < n; i++)
+    d->parent[i] = i;
+  for (i = 0; i < n; i++) {
+    gdouble reach = GROUP_EPS * (r[i].width + r[i].height) * 0.5;
+    for (j = i + 1; j < n && r[j].x - r[i].x <= reach; j++) {
+      if (similar_rects (&r[i], &r[j])) {
+        gint a = uf_find (d->parent, i), b = uf_find (d->parent, j);
+        if (a != b)
+          d->parent[MAX (a, b)] = MIN (a, b);
+      }
+    }
+  }
+  for (i = 0; i < n; i++) {
+    gint root = uf_find (d->parent, i);
+    if ((gsize) root == i) {
+      d->class_of[i] = n_classes;
+      memset (&d->class_sum[5 * n_classes], 0, 5 * sizeof (gint64));
+      n_classes++;
+    }
+  }
+  for (i = 0; i < n; i++) {
+    gint64 *cs = &d->class_sum[5 * d->class_of[uf_find (d->parent, i)]];
+    cs[0] += r[i].x;
+    cs[1] += r[i].y;
+    cs[2] += r[i].width;
+    cs[3] += r[i].height;
+    cs[4]++;
+  }
+  /* average as OpenCV: int sums times a float reciprocal, rounded */
+  for (i = 0; i < n_classes; i++) {
+    gint64 *cs = &d->class_sum[5 * i];
+    gfloat s = 1.f / cs[4];
+    cs[0] = round_float ((gfloat) (gint) cs[0] * s);
+    cs[1] = round_float ((gfloat) (gint) cs[1] * s);
+    cs[2] = round_float ((gfloat) (gint) cs[2] * s);
+    cs[3] = round_float ((gfloat) (gint) cs[3] * s);
+  }
+  /* drop classes with too few members and small ones inside big ones */
+  for (i = 0; i < n_classes; i++) {
+    const gint64 *r1 = &d->class_sum[5 * i];
+    gint n1 = r1[4];
+    if (n1 <= threshold)
+      continue;
+    for (j = 0; j < n_classes; j++) {
+      const gint64 *r2 = &d->class_sum[5 * j];
+      gint n2 = r2[4], dx, dy;
+      if (j == i || n2 <= threshold)
+        continue;
+      dx = round_double (r2[2] * GROUP_EPS);
+      dy = round_double (r2[3] * GROUP_EPS);
+      if (r1[0] >= r2[0] - dx && r1[1] >= r2[1] - dy
+          && r1[0] + r1[2] <= r2[0] + r2[2] + dx
+          && r1[1] + r1[3] <= r2[1] + r2[3] + dy
+          && (n2 > MAX (3, n1) || n1 < 3))
+        break;
+    }
+    if (j == n_classes) {
+      FemoRect *o = &d->out[n_out++];
+      o->x = r1[0];
+      o->y = r1[1];
+      o->width = r1[2];
+      o->height = r1[3];
+      o->neighbors = n1;
+    }
+  }
+  return n_out;
+}
+
+static gint
+compare_pos (gconstpointer pa, gconstpointer pb)
+{
+  const FemoRect *a = pa, *b = pb;
+
+  if (a->y != b->y)
+    return a->y < b->y ? -1 : 1;
+  if (a->x != b->x)
+    return a->x < b->x ? -1 : 1;
+  if (a->width != b->width)
+    return a->width < b->width ? -1 : 1;
+  if (a->height != b->height)
+    return a->height < b->height ? -1 : 1;
+  return a->neighbors < b->neighbors ? -1 : a->neighbors > b->neighbors;
+}
+
+static gint
+compare_area (gconstpointer pa, gconstpointer pb)
+{
+  const FemoRect *a = pa, *b = pb;
+  gint64 sa = (gint64) a->width * a->height, sb = (gint64) b->width * b->height;
+
+  if (sa != sb)
+    return sa > sb ? -1 : 1;
+  return compare_pos (pa, pb);
+}
+
+/* ---- public ---- */
+
+FemoDetector *
+femo_detector_new (FemoCascade * cascade, guint n_threads)
+{
+  FemoDetector *d;
+  guint i;
+
+  g_return_val_if_fail (cascade != NULL, NULL);
+  if (n_threads == 0)
+    n_threads = g_get_num_processors ();
+  n_threads = CLAMP (n_threads, 1, 64);
+
+  d = g_new0 (FemoDetector, 1);
+  d->cascade = femo_cascade_ref (cascade);
+  d->n_threads = n_threads;
+  d->opt_stride = -1;
+  if (cascade->kind == FEMO_CASCADE_HAAR) {
+    d->haar_opt = g_new0 (HaarOpt, cascade->n_features);
+    if (cascade->stumps)
+      d->haar_stumps = g_new0 (HaarStump, cascade->n_nodes);
+  } else {
+    d->lbp_opt = g_new0 (LbpOpt, cascade->n_features);
+    if (cascade->stumps)
+      d->lbp_stumps = g_new0 (LbpStump, cascade->n_nodes);
+  }
+  g_mutex_init (&d->lock);
+  g_cond_init (&d->start_cond);
+  g_cond_init (&d->done_cond);
+  d->workers = g_new0 (Worker, n_threads);
+  for (i = 0; i < n_threads; i++)
+    d->workers[i].det = d;
+  for (i = 1; i < n_threads; i++)
+    d->workers[i].thread = g_thread_new ("femo-cascade", worker_main,
+        &d->workers[i]);
+  return d;
+}
+
+void
+femo_detector_free (FemoDetector * detector)
+{
+  guint i;
+
+  if (detector == NULL)
+    return;
+  g_mutex_lock (&detector->lock);
+  detector->quit = TRUE;
+  g_cond_broadcast (&detector->start_cond);
+  g_mutex_unlock (&detector->lock);
+  for (i = 0; i < detector->n_threads; i++) {
+    Worker *w = &detector->workers[i];
+    if (w->thread)
+      g_thread_join (w->thread);
+    g_free (w->img);
+    g_free (w->sum);
+    g_free (w->sqsum);
+    g_free (w->lines[0]);
+    g_free (w->lines[1]);
+    g_free (w->rects);
+  }
+  g_free (detector->workers);
+  g_mutex_clear (&detector->lock);
+  g_cond_clear (&detector->start_cond);
+  g_cond_clear (&detector->done_cond);
+  g_free (detector->scales);
+  g_free (detector->tasks);
+  g_free (detector->res_ofs);
+  g_free (detector->res_coef);
+  g_free (detector->haar_opt);
+  g_free (detector->haar_stumps);
+  g_free (detector->lbp_opt);
+  g_free (detector->lbp_stumps);
+  g_free (detector->cand);
+  g_free (detector->parent);
+  g_free (detector->class_sum);
+  g_free (detector->class_of);
+  g_free (detector->out);
+  femo_cascade_unref (detector->cascade);
+  g_free (detector);
+}
+
+guint
+femo_detector_get_n_threads (const FemoDetector * detector)
+{
+  g_return_val_if_fail (detector != NULL, 0);
+  return detector->n_threads;
+}
+
+gsize
+femo_detector_detect (FemoDetector * detector, const FemoImageView * image,
+    const FemoDetectParams * params, FemoRect * faces, gsize capacity)
+{
+  FemoDetector *d = detector;
+  gsize i, n_raw = 0, n, keep, k;
+
+  g_return_val_if_fail (d != NULL, 0);
+  g_return_val_if_fail (image != NULL && image->data != NULL, 0);
+  g_return_val_if_fail (image->width > 0 && image->height > 0, 0);
+  g_return_val_if_fail (image->width <= 32768 && image->height <= 32768, 0);
+  g_return_val_if_fail (image->pixel_stride >= 1, 0);
+  g_return_val_if_fail (image->stride >= (image->width - 1)
+      * image->pixel_stride + 1, 0);
+  g_return_val_if_fail (params != NULL, 0);
+  g_return_val_if_fail (params->scale_factor > 1.0
+      && params->scale_factor < 100.0, 0);
+  g_return_val_if_fail (faces != NULL || capacity == 0, 0);
+
+  d->image = image;
+  plan_scales (d, params);
+  if (d->n_scales == 0) {
+    d->image = NULL;
+    return 0;
+  }
+  plan_work (d);
+  run_all (d);
+  d->image = NULL;
+
+  for (i = 0; i < d->n_threads; i++)
+    n_raw += d->workers[i].n_rects;
+  d->cand = grow (d->cand, &d->cap_cand, n_raw, sizeof (RawRect));
+  d->n_cand = 0;
+  for (i = 0; i < d->n_threads; i++) {
+    memcpy (d->cand + d->n_cand, d->workers[i].rects,
+        d->workers[i].n_rects * sizeof (RawRect));
+    d->n_cand += d->workers[i].n_rects;
+  }
+  n = group_rects (d, params->min_neighbors);
+
+  /* clipObjects: intersect with the image, drop empty ones */
+  for (i = 0, k = 0; i < n; i++) {
+    FemoRect r = d->out[i];
+    gint x1 = MAX (r.x, 0), y1 = MAX (r.y, 0);
+    gint x2 = MIN (r.x + r.width, image->width);
+    gint y2 = MIN (r.y + r.height, image->height);
+    if (x2 > x1 && y2 > y1) {
+      r.x = x1;
+      r.y = y1;
+      r.width = x2 - x1;
+      r.height = y2 - y1;
+      d->out[k++] = r;
+    }
+  }
+  n = k;
+
+  keep = MIN (n, capacity);
+  if (params->max_faces > 0)
+    keep = MIN (keep, (gsize) params->max_faces);
+  if (keep < n)
+    qsort (d->out, n, sizeof (FemoRect), compare_area);
+  qsort (d->out, keep, sizeof (FemoRect), compare_pos);
+  if (keep > 0)
+    memcpy (faces, d->out, keep * sizeof (FemoRect));
+  return keep;
+}

@@ -1,0 +1,478 @@
+/* gst-femo: SIMD kernel bodies, written once over GCC vector types and
+ * compiled per instruction set by femo-kernels-<isa>.c, which defines
+ * BODY_VW (floats per vector), BODY_NO x BODY_QB (output channels x
+ * vectors held in registers by conv_forward, sized to the ISA's register
+ * file) and BODY_TABLE (the name of the FemoKernels it fills) before
+ * including this file inside its target region.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Register blocking is written out explicitly (fixed-size accumulator
+ * arrays, fully unrolled) so every accumulator lives in a register; loads
+ * are unaligned because planes start anywhere; multiply-adds contract to
+ * FMA where the target has it.
+ */
+
+#include <string.h>
+
+typedef gfloat vf __attribute__((vector_size (BODY_VW * 4)));
+typedef gint32 vi __attribute__((vector_size (BODY_VW * 4)));
+typedef gfloat vfu __attribute__((vector_size (BODY_VW * 4), aligned (4),
+        may_alias));
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+ALWAYS_INLINE vf
+ld (const gfloat * p)
+{
+  return *(const vfu *) p;
+}
+
+ALWAYS_INLINE void
+st (gfloat * p, vf v)
+{
+  *(vfu *) p = v;
+}
+
+ALWAYS_INLINE vf
+splat (gfloat s)
+{
+  vf v = { 0 };
+  return v + s;
+}
+
+ALWAYS_INLINE gdouble
+hsum (vf v)
+{
+  gdouble s = 0.0;
+  for (int l = 0; l < BODY_VW; l++)
+    s += v[l];
+  return s;
+}
+
+/* One output tile: @no (constant after inlining) channels x BODY_QB
+ * vectors; @nvalid outputs of the tile are stored. */
+ALWAYS_INLINE void
+conv_tile (const int no, const gfloat * w, const gfloat * bias, guint ci,
+    guint ntaps, const gint * offs, const gfloat * x, gsize xs, gfloat * y,
+    gsize ys, gsize nvalid, guint flags)
+{
+  vf acc[BODY_NO][BODY_QB];
+  const gsize wstride = (gsize) ci * ntaps;
+
+#pragma GCC unroll 16
+  for (int o = 0; o < no; o++) {
+#pragma GCC unroll 4
+    for (int b = 0; b < BODY_QB; b++)
+      acc[o][b] = splat (bias ? bias[o] : 0.0f);
+    if (flags & FEMO_CONV_ACCUMULATE) {
+      gfloat tmp[BODY_QB * BODY_VW];
+      memcpy (tmp, y + o * ys, nvalid * sizeof (gfloat));
+#pragma GCC unroll 4
+      for (int b = 0; b < BODY_QB; b++)
+        acc[o][b] += ld (tmp + b * BODY_VW);
+    }
+  }
+
+  for (guint i = 0; i < ci; i++) {
+    const gfloat *xi = x + i * xs;
+    const gfloat *wi = w + (gsize) i * ntaps;
+    for (guint t = 0; t < ntaps; t++) {
+      const gfloat *xp = xi + offs[t];
+      vf v[BODY_QB];
+#pragma GCC unroll 4
+      for (int b = 0; b < BODY_QB; b++)
+        v[b] = ld (xp + b * BODY_VW);
+#pragma GCC unroll 16
+      for (int o = 0; o < no; o++) {
+        const vf s = splat (wi[o * wstride + t]);
+#pragma GCC unroll 4
+        for (int b = 0; b < BODY_QB; b++)
+          acc[o][b] += s * v[b];
+      }
+    }
+  }
+
+#pragma GCC unroll 16
+  for (int o = 0; o < no; o++) {
+    if (flags & FEMO_CONV_RELU) {
+      const vf zero = { 0 };
+#pragma GCC unroll 4
+      for (int b = 0; b < BODY_QB; b++)
+        acc[o][b] = (vf) ((vi) acc[o][b] & (acc[o][b] > zero));
+    }
+    if (nvalid == BODY_QB * BODY_VW) {
+#pragma GCC unroll 4
+      for (int b = 0; b < BODY_QB; b++)
+        st (y + o * ys + b * BODY_VW, acc[o][b]);
+    } else {
+      gfloat tmp[BODY_QB * BODY_VW];
+#pragma GCC unroll 4
+      for (int b = 0; b < BODY_QB; b++)
+        st (tmp + b * BODY_VW, acc[o][b]);
+      memcpy (y + o * ys, tmp, nvalid * sizeof (gfloat));
+    }
+  }
+}
+
+static void
+body_conv_forward (const gfloat * w, const gfloat * bias, guint co, guint ci,
+    guint ntaps, const gint * offs, const gfloat * x, gsize xs, gfloat * y,
+    gsize ys, gsize nq, guint flags)
+{
+  const gsize wstride = (gsize) ci * ntaps;
+
+  /* q outermost: the input tile (ci planes x BODY_QB vectors) stays in L1
+   * while every output channel block walks over it. */
+  for (gsize q = 0; q < nq; q += BODY_QB * BODY_VW) {
+    const gsize nvalid = MIN (nq - q, (gsize) BODY_QB * BODY_VW);
+    guint o = 0;
+    for (; o + BODY_NO <= co; o += BODY_NO)
+      conv_tile (BODY_NO, w + o * wstride, bias ? bias + o : NULL, ci, ntaps,
+          offs, x + q, xs, y + o * ys + q, ys, nvalid, flags);
+    switch (co - o) {
+#define REST(n) case n: conv_tile (n, w + o * wstride, bias ? bias + o : NULL, \
+          ci, ntaps, offs, x + q, xs, y + o * ys + q, ys, nvalid, flags); break;
+#if BODY_NO > 7
+        REST (7) REST (6) REST (5) REST (4)
+#endif
+#if BODY_NO > 3
+        REST (3) REST (2)
+#endif
+        REST (1)
+#undef REST
+      default:
+        break;
+    }
+  }
+}
+
+/* Weight gradient of a pointwise conv: a tile of @no x @ni weights, all
+ * accumulated over q in [0, nq). */
+ALWAYS_INLINE void
+wgrad_pw_tile (const int no, const int ni, const gfloat * dy, gsize dys,
+    const gfloat * x, gsize xs, gsize nq, gfloat * dw, gsize dw_stride)
+{
+  vf acc[4][4];
+  gsize q = 0;
+
+#pragma GCC unroll 4
+  for (int o = 0; o < no; o++)
+#pragma GCC unroll 4
+    for (int i = 0; i < ni; i++)
+      acc[o][i] = splat (0.0f);
+  for (; q + BODY_VW <= nq; q += BODY_VW) {
+    vf d[4], v[4];
+#pragma GCC unroll 4
+    for (int o = 0; o < no; o++)
+      d[o] = ld (dy + o * dys + q);
+#pragma GCC unroll 4
+    for (int i = 0; i < ni; i++)
+      v[i] = ld (x + i * xs + q);
+#pragma GCC unroll 4
+    for (int o = 0; o < no; o++)
+#pragma GCC unroll 4
+      for (int i = 0; i < ni; i++)
+        acc[o][i] += d[o] * v[i];
+  }
+#pragma GCC unroll 4
+  for (int o = 0; o < no; o++)
+#pragma GCC unroll 4
+    for (int i = 0; i < ni; i++) {
+      gdouble s = hsum (acc[o][i]);
+      for (gsize r = q; r < nq; r++)
+        s += (gdouble) dy[o * dys + r] * x[i * xs + r];
+      dw[o * dw_stride + i] += (gfloat) s;
+    }
+}
+
+/* Weight gradient of a 3x3 conv: @no output channels x 9 taps of one
+ * input channel. */
+ALWAYS_INLINE void
+wgrad_taps9_tile (const int no, const gfloat * dy, gsize dys,
+    const gfloat * x, const gint * offs, gsize nq, gfloat * dw,
+    gsize dw_stride)
+{
+  vf acc[2][9];
+  gsize q = 0;
+
+#pragma GCC unroll 2
+  for (int o = 0; o < no; o++)
+#pragma GCC unroll 9
+    for (int t = 0; t < 9; t++)
+      acc[o][t] = splat (0.0f);
+  for (; q + BODY_VW <= nq; q += BODY_VW) {
+    vf d[2];
+#pragma GCC unroll 2
+    for (int o = 0; o < no; o++)
+      d[o] = ld (dy + o * dys + q);
+#pragma GCC unroll 9
+    for (int t = 0; t < 9; t++) {
+      const vf v = ld (x + q + offs[t]);
+#pragma GCC unroll 2
+      for (int o = 0; o < no; o++)
+        acc[o][t] += d[o] * v;
+    }
+  }
+#pragma GCC unroll 2
+  for (int o = 0; o < no; o++)
+#pragma GCC unroll 9
+    for (int t = 0; t < 9; t++) {
+      gdouble s = hsum (acc[o][t]);
+      for (gsize r = q; r < nq; r++)
+        s += (gdouble) dy[o * dys + r] * x[r + offs[t]];
+      dw[o * dw_stride + t] += (gfloat) s;
+    }
+}
+
+/* Floats of q handled per pass so that the planes touched by one pass
+ * stay in L2 (the weight tiles re-read them once per tile). */
+static gsize
+wgrad_chunk (guint co, guint ci)
+{
+  gsize chunk = (gsize) (256 * 1024 / 4) / (co + ci);
+  chunk = MAX (chunk, (gsize) 16 * BODY_VW);
+  return chunk / BODY_VW * BODY_VW;
+}
+
+static void
+body_conv_weight_grad (const gfloat * dy, gsize dys, guint co,
+    const gfloat * x, gsize xs, guint ci, guint ntaps, const gint * offs,
+    gsize nq, gfloat * dw)
+{
+  const gsize chunk = wgrad_chunk (co, ci);
+
+  for (gsize q0 = 0; q0 < nq; q0 += chunk) {
+    const gsize len = MIN (chunk, nq - q0);
+    const gfloat *dyq = dy + q0;
+    const gfloat *xq = x + q0;
+
+    if (ntaps == 1) {
+      for (guint o = 0; o < co; o += 4) {
+        const guint no = MIN (4u, co - o);
+        for (guint i = 0; i < ci; i += 4) {
+          const guint ni = MIN (4u, ci - i);
+          const gfloat *d = dyq + o * dys;
+          const gfloat *v = xq + i * xs;
+          gfloat *g = dw + (gsize) o * ci + i;
+          if (no == 4 && ni == 4)
+            wgrad_pw_tile (4, 4, d, dys, v, xs, len, g, ci);
+          else if (no == 4)
+            for (guint k = 0; k < ni; k++)
+              wgrad_pw_tile (4, 1, d, dys, v + k * xs, xs, len, g + k, ci);
+          else
+            for (guint m = 0; m < no; m++)
+              for (guint k = 0; k < ni; k++)
+                wgrad_pw_tile (1, 1, d + m * dys, dys, v + k * xs, xs, len,
+                    g + (gsize) m * ci + k, ci);
+        }
+      }
+    } else if (ntaps == 9) {
+      for (guint o = 0; o < co; o += 2) {
+        const guint no = MIN (2u, co - o);
+        for (guint i = 0; i < ci; i++) {
+          gfloat *g = dw + ((gsize) o * ci + i) * 9;
+          if (no == 2)
+            wgrad_taps9_tile (2, dyq + o * dys, dys, xq + i * xs, offs, len,
+                g, (gsize) ci * 9);
+          else
+            wgrad_taps9_tile (1, dyq + o * dys, dys, xq + i * xs, offs, len,
+                g, (gsize) ci * 9);
+        }
+      }
+    } else {
+      femo_kernels_reference ()->conv_weight_grad (dyq, dys, co, xq, xs, ci,
+          ntaps, offs, len, dw);
+    }
+  }
+}
+
+static void
+body_depthwise_forward (const gfloat * w, guint c, guint ntaps,
+    const gint * offs, const gfloat * x, gsize xs, gfloat * y, gsize ys,
+    gsize nq)
+{
+  for (guint ch = 0; ch < c; ch++) {
+    const gfloat *xc = x + ch * xs;
+    const gfloat *wc = w + ch * ntaps;
+    gfloat *yc = y + ch * ys;
+    gsize q = 0;
+
+    for (; q < nq; q += 4 * BODY_VW) {
+      vf acc[4];
+      const gsize nvalid = MIN (nq - q, (gsize) 4 * BODY_VW);
+#pragma GCC unroll 4
+      for (int b = 0; b < 4; b++)
+        acc[b] = splat (0.0f);
+      for (guint t = 0; t < ntaps; t++) {
+        const vf s = splat (wc[t]);
+        const gfloat *xp = xc + q + offs[t];
+#pragma GCC unroll 4
+        for (int b = 0; b < 4; b++)
+          acc[b] += s * ld (xp + b * BODY_VW);
+      }
+      if (nvalid == 4 * BODY_VW) {
+#pragma GCC unroll 4
+        for (int b = 0; b < 4; b++)
+          st (yc + q + b * BODY_VW, acc[b]);
+      } else {
+        gfloat tmp[4 * BODY_VW];
+#pragma GCC unroll 4
+        for (int b = 0; b < 4; b++)
+          st (tmp + b * BODY_VW, acc[b]);
+        memcpy (yc + q, tmp, nvalid * sizeof (gfloat));
+      }
+    }
+  }
+}
+
+static void
+body_depthwise_weight_grad (const gfloat * dy, gsize dys, const gfloat * x,
+    gsize xs, guint c, guint ntaps, const gint * offs, gsize nq, gfloat * dw)
+{
+  if (ntaps != 9) {
+    femo_kernels_reference ()->depthwise_weight_grad (dy, dys, x, xs, c,
+        ntaps, offs, nq, dw);
+    return;
+  }
+  for (guint ch = 0; ch < c; ch++)
+    wgrad_taps9_tile (1, dy + ch * dys, dys, x + ch * xs, offs, nq,
+        dw + ch * 9, 0);
+}
+
+static gdouble
+body_sum (const gfloat * x, gsize n)
+{
+  vf a0 = splat (0.0f), a1 = a0, a2 = a0, a3 = a0;
+  gsize i = 0;
+  gdouble s;
+
+  for (; i + 4 * BODY_VW <= n; i += 4 * BODY_VW) {
+    a0 += ld (x + i);
+    a1 += ld (x + i + BODY_VW);
+    a2 += ld (x + i + 2 * BODY_VW);
+    a3 += ld (x + i + 3 * BODY_VW);
+  }
+  s = hsum (a0) + hsum (a1) + hsum (a2) + hsum (a3);
+  for (; i < n; i++)
+    s += x[i];
+  return s;
+}
+
+static gdouble
+body_sum_sq_dev (const gfloat * x, gsize n, gfloat mean)
+{
+  const vf m = splat (mean);
+  vf a0 = splat (0.0f), a1 = a0, a2 = a0, a3 = a0, d;
+  gsize i = 0;
+  gdouble s;
+
+  for (; i + 4 * BODY_VW <= n; i += 4 * BODY_VW) {
+    d = ld (x + i) - m;
+    a0 += d * d;
+    d = ld (x + i + BODY_VW) - m;
+    a1 += d * d;
+    d = ld (x + i + 2 * BODY_VW) - m;
+    a2 += d * d;
+    d = ld (x + i + 3 * BODY_VW) - m;
+    a3 += d * d;
+  }
+  s = hsum (a0) + hsum (a1) + hsum (a2) + hsum (a3);
+  for (; i < n; i++) {
+    gdouble e = (gdouble) x[i] - mean;
+    s += e * e;
+  }
+  return s;
+}
+
+static gdouble
+body_dot (const gfloat * a, const gfloat * b, gsize n)
+{
+  vf a0 = splat (0.0f), a1 = a0, a2 = a0, a3 = a0;
+  gsize i = 0;
+  gdouble s;
+
+  for (; i + 4 * BODY_VW <= n; i += 4 * BODY_VW) {
+    a0 += ld (a + i) * ld (b + i);
+    a1 += ld (a + i + BODY_VW) * ld (b + i + BODY_VW);
+    a2 += ld (a + i + 2 * BODY_VW) * ld (b + i + 2 * BODY_VW);
+    a3 += ld (a + i + 3 * BODY_VW) * ld (b + i + 3 * BODY_VW);
+  }
+  s = hsum (a0) + hsum (a1) + hsum (a2) + hsum (a3);
+  for (; i < n; i++)
+    s += (gdouble) a[i] * b[i];
+  return s;
+}
+
+static void
+body_affine (const gfloat * x, gsize n, gfloat a, gfloat b, gboolean relu,
+    gfloat * y)
+{
+  const vf va = splat (a), vb = splat (b), zero = splat (0.0f);
+  gsize i = 0;
+
+  if (relu) {
+    for (; i + BODY_VW <= n; i += BODY_VW) {
+      const vf v = ld (x + i) * va + vb;
+      st (y + i, (vf) ((vi) v & (v > zero)));
+    }
+  } else {
+    for (; i + BODY_VW <= n; i += BODY_VW)
+      st (y + i, ld (x + i) * va + vb);
+  }
+  for (; i < n; i++) {
+    const gfloat v = x[i] * a + b;
+    y[i] = relu && v < 0.0f ? 0.0f : v;
+  }
+}
+
+static void
+body_relu_mask (const gfloat * y, gsize n, gfloat * dy)
+{
+  const vf zero = splat (0.0f);
+  gsize i = 0;
+
+  for (; i + BODY_VW <= n; i += BODY_VW)
+    st (dy + i, (vf) ((vi) ld (dy + i) & (ld (y + i) > zero)));
+  for (; i < n; i++)
+    if (!(y[i] > 0.0f))
+      dy[i] = 0.0f;
+}
+
+static void
+body_bn_backward (const gfloat * dy, const gfloat * x, gsize n, gfloat a,
+    gfloat mdy, gfloat m, gfloat s, gfloat * dx)
+{
+  const vf va = splat (a), vmdy = splat (mdy), vm = splat (m), vs = splat (s);
+  gsize i = 0;
+
+  for (; i + BODY_VW <= n; i += BODY_VW)
+    st (dx + i, va * (ld (dy + i) - vmdy - (ld (x + i) - vm) * vs));
+  for (; i < n; i++)
+    dx[i] = a * (dy[i] - mdy - (x[i] - m) * s);
+}
+
+static void
+body_add (const gfloat * x, gsize n, gfloat * y)
+{
+  gsize i = 0;
+
+  for (; i + BODY_VW <= n; i += BODY_VW)
+    st (y + i, ld (y + i) + ld (x + i));
+  for (; i < n; i++)
+    y[i] += x[i];
+}
+
+static const FemoKernels BODY_TABLE = {
+  BODY_NAME,
+  body_conv_forward,
+  body_conv_weight_grad,
+  body_depthwise_forward,
+  body_depthwise_weight_grad,
+  body_sum,
+  body_sum_sq_dev,
+  body_dot,
+  body_affine,
+  body_relu_mask,
+  body_bn_backward,
+  body_add,
+};

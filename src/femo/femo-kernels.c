@@ -1,0 +1,190 @@
+/* gst-femo: plain C reference kernels and run-time dispatch
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "femo-kernels.h"
+
+static void
+ref_conv_forward (const gfloat * w, const gfloat * bias, guint co, guint ci,
+    guint ntaps, const gint * offs, const gfloat * x, gsize xs, gfloat * y,
+    gsize ys, gsize nq, guint flags)
+{
+  const gboolean relu = (flags & FEMO_CONV_RELU) != 0;
+
+  for (guint o = 0; o < co; o++) {
+    for (gsize q = 0; q < nq; q++) {
+      gfloat acc = bias ? bias[o] : 0.0f;
+      if (flags & FEMO_CONV_ACCUMULATE)
+        acc += y[o * ys + q];
+      for (guint i = 0; i < ci; i++)
+        for (guint t = 0; t < ntaps; t++)
+          acc += w[((gsize) o * ci + i) * ntaps + t] * x[i * xs + q + offs[t]];
+      y[o * ys + q] = (relu && acc < 0.0f) ? 0.0f : acc;
+    }
+  }
+}
+
+static void
+ref_conv_weight_grad (const gfloat * dy, gsize dys, guint co,
+    const gfloat * x, gsize xs, guint ci, guint ntaps, const gint * offs,
+    gsize nq, gfloat * dw)
+{
+  for (guint o = 0; o < co; o++)
+    for (guint i = 0; i < ci; i++)
+      for (guint t = 0; t < ntaps; t++) {
+        gdouble acc = 0.0;
+        for (gsize q = 0; q < nq; q++)
+          acc += (gdouble) dy[o * dys + q] * x[i * xs + q + offs[t]];
+        dw[((gsize) o * ci + i) * ntaps + t] += (gfloat) acc;
+      }
+}
+
+static void
+ref_depthwise_forward (const gfloat * w, guint c, guint ntaps,
+    const gint * offs, const gfloat * x, gsize xs, gfloat * y, gsize ys,
+    gsize nq)
+{
+  for (guint ch = 0; ch < c; ch++)
+    for (gsize q = 0; q < nq; q++) {
+      gfloat acc = 0.0f;
+      for (guint t = 0; t < ntaps; t++)
+        acc += w[ch * ntaps + t] * x[ch * xs + q + offs[t]];
+      y[ch * ys + q] = acc;
+    }
+}
+
+static void
+ref_depthwise_weight_grad (const gfloat * dy, gsize dys, const gfloat * x,
+    gsize xs, guint c, guint ntaps, const gint * offs, gsize nq, gfloat * dw)
+{
+  for (guint ch = 0; ch < c; ch++)
+    for (guint t = 0; t < ntaps; t++) {
+      gdouble acc = 0.0;
+      for (gsize q = 0; q < nq; q++)
+        acc += (gdouble) dy[ch * dys + q] * x[ch * xs + q + offs[t]];
+      dw[ch * ntaps + t] += (gfloat) acc;
+    }
+}
+
+static gdouble
+ref_sum (const gfloat * x, gsize n)
+{
+  gdouble s = 0.0;
+  for (gsize i = 0; i < n; i++)
+    s += x[i];
+  return s;
+}
+
+static gdouble
+ref_sum_sq_dev (const gfloat * x, gsize n, gfloat mean)
+{
+  gdouble s = 0.0;
+  for (gsize i = 0; i < n; i++) {
+    gdouble d = (gdouble) x[i] - mean;
+    s += d * d;
+  }
+  return s;
+}
+
+static gdouble
+ref_dot (const gfloat * a, const gfloat * b, gsize n)
+{
+  gdouble s = 0.0;
+  for (gsize i = 0; i < n; i++)
+    s += (gdouble) a[i] * b[i];
+  return s;
+}
+
+static void
+ref_affine (const gfloat * x, gsize n, gfloat a, gfloat b, gboolean relu,
+    gfloat * y)
+{
+  for (gsize i = 0; i < n; i++) {
+    const gfloat v = x[i] * a + b;
+    y[i] = relu && v < 0.0f ? 0.0f : v;
+  }
+}
+
+static void
+ref_relu_mask (const gfloat * y, gsize n, gfloat * dy)
+{
+  for (gsize i = 0; i < n; i++)
+    if (!(y[i] > 0.0f))
+      dy[i] = 0.0f;
+}
+
+static void
+ref_bn_backward (const gfloat * dy, const gfloat * x, gsize n, gfloat a,
+    gfloat mdy, gfloat m, gfloat s, gfloat * dx)
+{
+  for (gsize i = 0; i < n; i++)
+    dx[i] = a * (dy[i] - mdy - (x[i] - m) * s);
+}
+
+static void
+ref_add (const gfloat * x, gsize n, gfloat * y)
+{
+  for (gsize i = 0; i < n; i++)
+    y[i] += x[i];
+}
+
+static const FemoKernels reference_kernels = {
+  "reference",
+  ref_conv_forward,
+  ref_conv_weight_grad,
+  ref_depthwise_forward,
+  ref_depthwise_weight_grad,
+  ref_sum,
+  ref_sum_sq_dev,
+  ref_dot,
+  ref_affine,
+  ref_relu_mask,
+  ref_bn_backward,
+  ref_add,
+};
+
+const FemoKernels *
+femo_kernels_reference (void)
+{
+  return &reference_kernels;
+}
+
+const FemoKernels *
+femo_kernels_get_by_name (const gchar * name)
+{
+  if (g_strcmp0 (name, "reference") == 0)
+    return &reference_kernels;
+  if (g_strcmp0 (name, "avx512") == 0)
+    return femo_kernels_avx512 ();
+  if (g_strcmp0 (name, "avx2") == 0)
+    return femo_kernels_avx2 ();
+  if (g_strcmp0 (name, "neon") == 0)
+    return femo_kernels_neon ();
+  return NULL;
+}
+
+static gpointer
+pick_kernels (gpointer unused)
+{
+  const gchar *forced = g_getenv ("FEMO_KERNELS");
+  const FemoKernels *k;
+
+  if (forced && *forced) {
+    k = femo_kernels_get_by_name (forced);
+    if (k)
+      return (gpointer) k;
+    g_warning ("FEMO_KERNELS=%s is not available here, choosing", forced);
+  }
+  if ((k = femo_kernels_avx512 ()) || (k = femo_kernels_avx2 ())
+      || (k = femo_kernels_neon ()))
+    return (gpointer) k;
+  return (gpointer) & reference_kernels;
+}
+
+const FemoKernels *
+femo_kernels_get (void)
+{
+  static GOnce once = G_ONCE_INIT;
+
+  g_once (&once, pick_kernels, NULL);
+  return once.retval;
+}

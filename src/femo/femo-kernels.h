@@ -1,0 +1,86 @@
+/* gst-femo: the CNN's hot loops, one table per instruction set.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * All convolutions of the net reduce to two shapes over "flat" planes: a
+ * plane of a channel is a run of floats (all images of a batch back to
+ * back), and a 3x3 valid convolution over rows of stride W is a sum of 9
+ * shifted copies of the plane (offsets ky*W+kx); outputs that fall on the
+ * last two columns or rows of an image are junk and get dropped by the
+ * caller. A 1x1 convolution is the same with one tap at offset 0. So one
+ * register-blocked kernel serves 3x3, pointwise, and (with transposed,
+ * flipped weights) their backward-data passes.
+ *
+ * Kernels read up to FEMO_KERNEL_SLACK floats past the last element they
+ * use (whole vectors); callers allocate that much zeroed slack after every
+ * plane run. They never write past @nq outputs.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define FEMO_KERNEL_SLACK 256
+
+#define FEMO_CONV_RELU 1u
+#define FEMO_CONV_ACCUMULATE 2u
+
+typedef struct
+{
+  const gchar *name;
+
+  /* y[o*ys + q] (+)= relu?(bias?[o] + sum_i sum_t w[(o*ci + i)*ntaps + t]
+   *                     * x[i*xs + q + offs[t]]),   q in [0, nq);
+   * @flags: FEMO_CONV_RELU, FEMO_CONV_ACCUMULATE (add into y; the sum
+   * then goes through the ReLU if asked) */
+  void (*conv_forward) (const gfloat * w, const gfloat * bias, guint co,
+      guint ci, guint ntaps, const gint * offs, const gfloat * x, gsize xs,
+      gfloat * y, gsize ys, gsize nq, guint flags);
+
+  /* dw[(o*ci + i)*ntaps + t] += sum_q dy[o*dys + q] * x[i*xs + q + offs[t]] */
+  void (*conv_weight_grad) (const gfloat * dy, gsize dys, guint co,
+      const gfloat * x, gsize xs, guint ci, guint ntaps, const gint * offs,
+      gsize nq, gfloat * dw);
+
+  /* Depthwise: y[c*ys + q] = sum_t w[c*ntaps + t] * x[c*xs + q + offs[t]] */
+  void (*depthwise_forward) (const gfloat * w, guint c, guint ntaps,
+      const gint * offs, const gfloat * x, gsize xs, gfloat * y, gsize ys,
+      gsize nq);
+
+  /* dw[c*ntaps + t] += sum_q dy[c*dys + q] * x[c*xs + q + offs[t]] */
+  void (*depthwise_weight_grad) (const gfloat * dy, gsize dys,
+      const gfloat * x, gsize xs, guint c, guint ntaps, const gint * offs,
+      gsize nq, gfloat * dw);
+
+  /* Reductions for batch norm (float lanes, summed in double at the end). */
+  gdouble (*sum) (const gfloat * x, gsize n);
+  gdouble (*sum_sq_dev) (const gfloat * x, gsize n, gfloat mean);
+  gdouble (*dot) (const gfloat * a, const gfloat * b, gsize n);
+
+  /* Element-wise passes of batch norm and ReLU (branch-free).
+   * y = x * a + b, then max (0, .) when @relu; y may be x. */
+  void (*affine) (const gfloat * x, gsize n, gfloat a, gfloat b,
+      gboolean relu, gfloat * y);
+  /* dy = 0 where y <= 0 (in place) */
+  void (*relu_mask) (const gfloat * y, gsize n, gfloat * dy);
+  /* dx = a * (dy - mdy - (x - m) * s); dx may be dy */
+  void (*bn_backward) (const gfloat * dy, const gfloat * x, gsize n,
+      gfloat a, gfloat mdy, gfloat m, gfloat s, gfloat * dx);
+  /* y += x */
+  void (*add) (const gfloat * x, gsize n, gfloat * y);
+} FemoKernels;
+
+/* Plain C, the reference the others are tested against. */
+const FemoKernels *femo_kernels_reference (void);
+/* The fastest this CPU runs (FEMO_KERNELS=reference|avx2|avx512|neon in the
+ * environment forces one, for tests and benchmarks). */
+const FemoKernels *femo_kernels_get (void);
+/* NULL when not built in or not supported by this CPU. */
+const FemoKernels *femo_kernels_get_by_name (const gchar * name);
+
+/* Provided by femo-kernels-<isa>.c; NULL when the CPU lacks the ISA. */
+const FemoKernels *femo_kernels_avx512 (void);
+const FemoKernels *femo_kernels_avx2 (void);
+const FemoKernels *femo_kernels_neon (void);
+
+G_END_DECLS

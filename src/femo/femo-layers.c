@@ -1,0 +1,558 @@
+/* gst-femo: the CNN's layers as forward/backward pairs over raw floats
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "femo-layers.h"
+
+#include <math.h>
+#include <string.h>
+
+#define SLACK FEMO_KERNEL_SLACK
+
+/* Tap offsets of a 3x3 window over rows of @stride floats. */
+static void
+taps3x3 (guint stride, gint * offs)
+{
+  for (guint t = 0; t < 9; t++)
+    offs[t] = (gint) ((t / 3) * stride + t % 3);
+}
+
+/* Places each h x w image of src [c][n][h][w] at (@off, @off) inside a
+ * zeroed dh x dw image of dst [c][n][dh][dw], then zeroes the slack. */
+static void
+planes_place (const gfloat * src, guint c, guint n, guint h, guint w,
+    guint dh, guint dw, guint off, gfloat * dst)
+{
+  const gsize plane = (gsize) dh * dw;
+  const gsize images = (gsize) c * n;
+
+  for (gsize im = 0; im < images; im++) {
+    gfloat *d = dst + im * plane;
+    const gfloat *s = src + im * h * w;
+    memset (d, 0, off * dw * sizeof (gfloat));
+    for (guint y = 0; y < h; y++) {
+      gfloat *row = d + (y + off) * dw;
+      memset (row, 0, off * sizeof (gfloat));
+      memcpy (row + off, s + y * w, w * sizeof (gfloat));
+      memset (row + off + w, 0, (dw - off - w) * sizeof (gfloat));
+    }
+    memset (d + (h + off) * dw, 0, (dh - h - off) * dw * sizeof (gfloat));
+  }
+  memset (dst + images * plane, 0, SLACK * sizeof (gfloat));
+}
+
+void
+femo_planes_pad (const gfloat * x, guint c, guint n, guint h, guint w,
+    guint pad, gfloat * y)
+{
+  planes_place (x, c, n, h, w, h + 2 * pad, w + 2 * pad, pad, y);
+}
+
+/* Top-left h x w of one sh x sw image into dst (h x w), added or copied. */
+static void
+image_crop (const FemoKernels * k, const gfloat * src, guint sw, guint h,
+    guint w, gboolean add, gfloat * dst)
+{
+  for (guint y = 0; y < h; y++) {
+    if (add)
+      k->add (src + y * sw, w, dst + y * w);
+    else
+      memcpy (dst + y * w, src + y * sw, w * sizeof (gfloat));
+  }
+}
+
+/* The 3x3 convolutions run one image at a time so that the padded copies
+ * and the flat outputs (a few planes of one image) stay in L1/L2 instead
+ * of streaming whole batches through memory. */
+
+gsize
+femo_conv3x3_scratch_size (guint ci, guint co, guint n, guint h, guint w)
+{
+  return (gsize) 2 * (ci + co) * (h + 4) * (w + 4) + (gsize) 9 * ci * co +
+      6 * SLACK;
+}
+
+/* Places @c planes of image @img of x [c][n][h][w] at (@off, @off) in
+ * zeroed gh x gw planes [c][gh*gw] (+ slack). */
+static void
+image_place (const gfloat * x, guint c, guint n, guint img, guint h, guint w,
+    guint gh, guint gw, guint off, gfloat * dst)
+{
+  const gsize plane = (gsize) h * w;
+  for (guint ch = 0; ch < c; ch++)
+    planes_place (x + ((gsize) ch * n + img) * plane, 1, 1, h, w, gh, gw, off,
+        dst + (gsize) ch * gh * gw);
+}
+
+void
+femo_conv3x3_forward (const FemoKernels * k, const gfloat * x, guint ci,
+    guint n, guint h, guint w, guint pad, const gfloat * wt,
+    const gfloat * bias, guint co, guint flags, gfloat * y, gfloat * scratch)
+{
+  const guint hp = h + 2 * pad, wp = w + 2 * pad, ho = hp - 2, wo = wp - 2;
+  const gsize grid = (gsize) hp * wp;
+  /* outputs at q sit at the top-left corner of their window: the last
+   * valid one is (ho - 1, wo - 1); the rest of each row is junk */
+  const gsize nq = (gsize) (ho - 1) * wp + wo;
+  gfloat *xp = scratch;
+  gfloat *flat = scratch + ci * grid + SLACK;
+  gint offs[9];
+
+  taps3x3 (wp, offs);
+  for (guint img = 0; img < n; img++) {
+    const gfloat *xi = x + (gsize) img * h * w;
+    gsize xs = (gsize) n * h * w;
+    if (pad) {
+      image_place (x, ci, n, img, h, w, hp, wp, pad, xp);
+      xi = xp;
+      xs = grid;
+    }
+    k->conv_forward (wt, bias, co, ci, 9, offs, xi, xs, flat, grid, nq,
+        flags & ~FEMO_CONV_ACCUMULATE);
+    for (guint o = 0; o < co; o++)
+      image_crop (k, flat + o * grid, wp, ho, wo,
+          (flags & FEMO_CONV_ACCUMULATE) != 0,
+          y + ((gsize) o * n + img) * ho * wo);
+  }
+}
+
+void
+femo_conv3x3_backward (const FemoKernels * k, const gfloat * x, guint ci,
+    guint n, guint h, guint w, guint pad, const gfloat * wt, guint co,
+    const gfloat * dy, gfloat * dx, gfloat * dwt, gfloat * dbias,
+    gfloat * scratch)
+{
+  const guint hp = h + 2 * pad, wp = w + 2 * pad, ho = hp - 2, wo = wp - 2;
+  const guint gh = h + 2, gw = w + 2;
+  const gsize grid = (gsize) hp * wp, grid2 = (gsize) gh * gw;
+  const gsize nq = (gsize) (ho - 1) * wp + wo;
+  const gsize nq2 = (gsize) (h - 1) * gw + w;
+  gfloat *xp = scratch;
+  gfloat *dys = xp + ci * grid + SLACK;
+  gfloat *dyp = dys + co * grid + SLACK;
+  gfloat *flat = dyp + co * grid2 + SLACK;
+  gfloat *wtt = flat + ci * grid2 + SLACK;
+  gint offs[9], offs2[9];
+
+  taps3x3 (wp, offs);
+  taps3x3 (gw, offs2);
+  for (guint o = 0; o < co; o++)
+    for (guint i = 0; i < ci; i++)
+      for (guint t = 0; t < 9; t++)
+        wtt[((gsize) i * co + o) * 9 + t] = wt[((gsize) o * ci + i) * 9 + 8 - t];
+  if (dbias) {
+    for (guint o = 0; o < co; o++)
+      dbias[o] += (gfloat) k->sum (dy + (gsize) o * n * ho * wo,
+          (gsize) n * ho * wo);
+  }
+
+  for (guint img = 0; img < n; img++) {
+    const gfloat *xi = x + (gsize) img * h * w;
+    gsize xs = (gsize) n * h * w;
+    if (pad) {
+      image_place (x, ci, n, img, h, w, hp, wp, pad, xp);
+      xi = xp;
+      xs = grid;
+    }
+    /* dW[o][i][t] = sum over the grid of dy (zero on junk positions)
+     * times the shifted input */
+    image_place (dy, co, n, img, ho, wo, hp, wp, 0, dys);
+    k->conv_weight_grad (dys, grid, co, xi, xs, ci, 9, offs, nq, dwt);
+    if (dx) {
+      /* dx is the full correlation of dy with the flipped kernel: pad dy
+       * by 2 - pad and run a valid convolution with W^T flipped */
+      image_place (dy, co, n, img, ho, wo, gh, gw, 2 - pad, dyp);
+      k->conv_forward (wtt, NULL, ci, co, 9, offs2, dyp, grid2, flat, grid2,
+          nq2, 0);
+      for (guint i = 0; i < ci; i++)
+        image_crop (k, flat + i * grid2, gw, h, w, TRUE,
+            dx + ((gsize) i * n + img) * h * w);
+    }
+  }
+}
+
+gsize
+femo_depthwise_scratch_size (guint c, guint n, guint h, guint w)
+{
+  return (gsize) 3 * (h + 2) * (w + 2) + (gsize) 9 * c + 4 * SLACK;
+}
+
+void
+femo_depthwise_forward (const FemoKernels * k, const gfloat * x, guint c,
+    guint n, guint h, guint w, const gfloat * wt, gfloat * y,
+    gfloat * scratch)
+{
+  const guint gw = w + 2;
+  const gsize grid = (gsize) (h + 2) * gw, plane = (gsize) h * w;
+  const gsize nq = (gsize) (h - 1) * gw + w;
+  gfloat *xp = scratch;
+  gfloat *flat = scratch + grid + SLACK;
+  gint offs[9];
+
+  taps3x3 (gw, offs);
+  for (gsize im = 0; im < (gsize) c * n; im++) {
+    planes_place (x + im * plane, 1, 1, h, w, h + 2, gw, 1, xp);
+    k->depthwise_forward (wt + (im / n) * 9, 1, 9, offs, xp, grid, flat,
+        grid, nq);
+    image_crop (k, flat, gw, h, w, FALSE, y + im * plane);
+  }
+}
+
+void
+femo_depthwise_backward (const FemoKernels * k, const gfloat * x, guint c,
+    guint n, guint h, guint w, const gfloat * wt, const gfloat * dy,
+    gfloat * dx, gfloat * dwt, gfloat * scratch)
+{
+  const guint gw = w + 2;
+  const gsize grid = (gsize) (h + 2) * gw, plane = (gsize) h * w;
+  const gsize nq = (gsize) (h - 1) * gw + w;
+  gfloat *xp = scratch;
+  gfloat *dyp = xp + grid + SLACK;
+  gfloat *flat = dyp + grid + SLACK;
+  gfloat *wflip = flat + grid + SLACK;
+  gint offs[9];
+
+  taps3x3 (gw, offs);
+  for (guint ch = 0; ch < c; ch++)
+    for (guint t = 0; t < 9; t++)
+      wflip[ch * 9 + t] = wt[ch * 9 + 8 - t];
+  for (gsize im = 0; im < (gsize) c * n; im++) {
+    const guint ch = im / n;
+    planes_place (x + im * plane, 1, 1, h, w, h + 2, gw, 1, xp);
+    planes_place (dy + im * plane, 1, 1, h, w, h + 2, gw, 1, dyp);
+    /* dy padded by one, seen from (1, 1), is dy on the padded grid with
+     * zeros on the junk positions: what the weight gradient needs */
+    k->depthwise_weight_grad (dyp + gw + 1, grid, xp, grid, 1, 9, offs, nq,
+        dwt + ch * 9);
+    if (dx) {
+      k->depthwise_forward (wflip + ch * 9, 1, 9, offs, dyp, grid, flat, grid,
+          nq);
+      image_crop (k, flat, gw, h, w, TRUE, dx + im * plane);
+    }
+  }
+}
+
+gsize
+femo_pointwise_scratch_size (guint ci, guint co)
+{
+  return (gsize) ci * co;
+}
+
+static const gint offs_zero[1] = { 0 };
+
+void
+femo_pointwise_forward (const FemoKernels * k, const gfloat * x, guint ci,
+    gsize count, const gfloat * wt, const gfloat * bias, guint co,
+    guint flags, gfloat * y)
+{
+  k->conv_forward (wt, bias, co, ci, 1, offs_zero, x, count, y, count, count,
+      flags);
+}
+
+void
+femo_pointwise_backward (const FemoKernels * k, const gfloat * x, guint ci,
+    gsize count, const gfloat * wt, guint co, const gfloat * dy, gfloat * dx,
+    gfloat * dwt, gfloat * scratch)
+{
+  k->conv_weight_grad (dy, count, co, x, count, ci, 1, offs_zero, count, dwt);
+  if (dx) {
+    for (guint o = 0; o < co; o++)
+      for (guint i = 0; i < ci; i++)
+        scratch[(gsize) i * co + o] = wt[(gsize) o * ci + i];
+    k->conv_forward (scratch, NULL, ci, co, 1, offs_zero, dy, count, dx,
+        count, count, FEMO_CONV_ACCUMULATE);
+  }
+}
+
+/* Every second pixel of every second row: [c][n][h][w] ->
+ * [c][n][ceil(h/2)][ceil(w/2)], plus zero slack. */
+static void
+planes_subsample (const gfloat * x, guint c, guint n, guint h, guint w,
+    gfloat * y)
+{
+  const guint ho = (h + 1) / 2, wo = (w + 1) / 2;
+  const gsize images = (gsize) c * n;
+
+  for (gsize im = 0; im < images; im++)
+    for (guint oy = 0; oy < ho; oy++)
+      for (guint ox = 0; ox < wo; ox++)
+        y[(im * ho + oy) * wo + ox] = x[(im * h + 2 * oy) * w + 2 * ox];
+  memset (y + images * ho * wo, 0, SLACK * sizeof (gfloat));
+}
+
+gsize
+femo_shortcut_scratch_size (guint ci, guint co, guint n, guint h, guint w)
+{
+  return (gsize) 2 * ci * n * ((h + 1) / 2) * ((w + 1) / 2) +
+      femo_pointwise_scratch_size (ci, co) + 2 * SLACK;
+}
+
+void
+femo_shortcut_forward (const FemoKernels * k, const gfloat * x, guint ci,
+    guint n, guint h, guint w, const gfloat * wt, const gfloat * bias,
+    guint co, gfloat * y, gfloat * scratch)
+{
+  const gsize count = (gsize) n * ((h + 1) / 2) * ((w + 1) / 2);
+
+  planes_subsample (x, ci, n, h, w, scratch);
+  femo_pointwise_forward (k, scratch, ci, count, wt, bias, co, 0, y);
+}
+
+void
+femo_shortcut_backward (const FemoKernels * k, const gfloat * x, guint ci,
+    guint n, guint h, guint w, const gfloat * wt, guint co,
+    const gfloat * dy, gfloat * dx, gfloat * dwt, gfloat * scratch)
+{
+  const guint ho = (h + 1) / 2, wo = (w + 1) / 2;
+  const gsize count = (gsize) n * ho * wo;
+  gfloat *xs = scratch;
+  gfloat *dxs = xs + ci * count + SLACK;
+  gfloat *wtt = dxs + ci * count + SLACK;
+
+  planes_subsample (x, ci, n, h, w, xs);
+  if (!dx) {
+    femo_pointwise_backward (k, xs, ci, count, wt, co, dy, NULL, dwt, wtt);
+    return;
+  }
+  memset (dxs, 0, (ci * count + SLACK) * sizeof (gfloat));
+  femo_pointwise_backward (k, xs, ci, count, wt, co, dy, dxs, dwt, wtt);
+  for (gsize im = 0; im < (gsize) ci * n; im++)
+    for (guint oy = 0; oy < ho; oy++)
+      for (guint ox = 0; ox < wo; ox++)
+        dx[(im * h + 2 * oy) * w + 2 * ox] += dxs[(im * ho + oy) * wo + ox];
+}
+
+void
+femo_bn_partial_sum (const FemoKernels * k, const gfloat * x, guint c,
+    gsize count, gdouble * sum)
+{
+  for (guint ch = 0; ch < c; ch++)
+    sum[ch] = k->sum (x + ch * count, count);
+}
+
+void
+femo_bn_partial_sq (const FemoKernels * k, const gfloat * x, guint c,
+    gsize count, const gfloat * mean, gdouble * sq)
+{
+  for (guint ch = 0; ch < c; ch++)
+    sq[ch] = k->sum_sq_dev (x + ch * count, count, mean[ch]);
+}
+
+void
+femo_bn_forward (const FemoKernels * k, const gfloat * x, guint c,
+    gsize count, const gfloat * mean, const gfloat * invstd,
+    const gfloat * gamma, const gfloat * beta, gboolean relu, gfloat * y)
+{
+  for (guint ch = 0; ch < c; ch++) {
+    const gfloat a = gamma[ch] * invstd[ch];
+    k->affine (x + ch * count, count, a, beta[ch] - mean[ch] * a, relu,
+        y + ch * count);
+  }
+}
+
+void
+femo_bn_backward_partial (const FemoKernels * k, const gfloat * dy,
+    const gfloat * x, guint c, gsize count, const gfloat * mean,
+    const gfloat * invstd, gdouble * sum_dy, gdouble * sum_dy_xhat)
+{
+  for (guint ch = 0; ch < c; ch++) {
+    const gdouble s = k->sum (dy + ch * count, count);
+    const gdouble sx = k->dot (dy + ch * count, x + ch * count, count);
+    sum_dy[ch] = s;
+    /* sum dy * (x - mean) * invstd, without a pass that forms xhat */
+    sum_dy_xhat[ch] = (sx - mean[ch] * s) * invstd[ch];
+  }
+}
+
+void
+femo_bn_backward (const FemoKernels * k, const gfloat * dy, const gfloat * x,
+    guint c, gsize count, const gfloat * mean, const gfloat * invstd,
+    const gfloat * gamma, const gfloat * mean_dy,
+    const gfloat * mean_dy_xhat, gfloat * dx)
+{
+  for (guint ch = 0; ch < c; ch++)
+    k->bn_backward (dy + ch * count, x + ch * count, count,
+        gamma[ch] * invstd[ch], mean_dy[ch], mean[ch],
+        invstd[ch] * mean_dy_xhat[ch], dx + ch * count);
+}
+
+void
+femo_bn_fold (const gfloat * gamma, const gfloat * beta,
+    const gfloat * running_mean, const gfloat * running_var, gfloat eps,
+    guint c, gfloat * scale, gfloat * shift)
+{
+  for (guint ch = 0; ch < c; ch++) {
+    const gdouble s = gamma[ch] / sqrt ((gdouble) running_var[ch] + eps);
+    scale[ch] = (gfloat) s;
+    shift[ch] = (gfloat) (beta[ch] - running_mean[ch] * s);
+  }
+}
+
+void
+femo_relu_backward (const FemoKernels * k, const gfloat * y, gsize count,
+    gfloat * dy)
+{
+  k->relu_mask (y, count, dy);
+}
+
+/* Widest image the max pool takes (its row buffers live on the stack). */
+#define MAXPOOL_MAX_W 1024
+
+void
+femo_maxpool_forward (const gfloat * x, guint c, guint n, guint h, guint w,
+    gboolean add, gfloat * y, guint16 * arg)
+{
+  const guint ho = (h + 1) / 2, wo = (w + 1) / 2;
+  const gsize images = (gsize) c * n;
+  gfloat vmax[MAXPOOL_MAX_W];
+  guint16 vrow[MAXPOOL_MAX_W];
+
+  g_return_if_fail (w <= MAXPOOL_MAX_W);
+  /* Separable and branch-free (random data makes branches mispredict):
+   * the max of each column over the window's rows, then of each window
+   * over those columns. Ties go to the topmost row of a column, then the
+   * leftmost column. */
+  for (gsize im = 0; im < images; im++) {
+    const gfloat *xi = x + im * h * w;
+    for (guint oy = 0; oy < ho; oy++) {
+      const guint r0 = oy ? 2 * oy - 1 : 0, r1 = MIN (2 * oy + 1, h - 1);
+      gfloat *yo = y + (im * ho + oy) * wo;
+      for (guint ix = 0; ix < w; ix++) {
+        gfloat m = xi[r0 * w + ix];
+        guint r = r0;
+        for (guint rr = r0 + 1; rr <= r1; rr++) {
+          const gfloat v = xi[rr * w + ix];
+          r = v > m ? rr : r;
+          m = v > m ? v : m;
+        }
+        vmax[ix] = m;
+        vrow[ix] = (guint16) r;
+      }
+      for (guint ox = 0; ox < wo; ox++) {
+        const guint x0 = ox ? 2 * ox - 1 : 0, x1 = MIN (2 * ox + 1, w - 1);
+        gfloat m = vmax[x0];
+        guint bx = x0;
+        for (guint xx = x0 + 1; xx <= x1; xx++) {
+          bx = vmax[xx] > m ? xx : bx;
+          m = vmax[xx] > m ? vmax[xx] : m;
+        }
+        yo[ox] = add ? yo[ox] + m : m;
+        if (arg)
+          arg[(im * ho + oy) * wo + ox] = (guint16) (vrow[bx] * w + bx);
+      }
+    }
+  }
+}
+
+void
+femo_maxpool_backward (const gfloat * dy, guint c, guint n, guint h, guint w,
+    const guint16 * arg, gfloat * dx)
+{
+  const gsize per = (gsize) ((h + 1) / 2) * ((w + 1) / 2);
+  const gsize images = (gsize) c * n;
+
+  for (gsize im = 0; im < images; im++)
+    for (gsize o = 0; o < per; o++)
+      dx[im * h * w + arg[im * per + o]] += dy[im * per + o];
+}
+
+void
+femo_add_forward (const gfloat * a, const gfloat * b, gsize count,
+    gfloat * y)
+{
+  for (gsize i = 0; i < count; i++)
+    y[i] = a[i] + b[i];
+}
+
+void
+femo_add_backward (const gfloat * dy, gsize count, gfloat * da, gfloat * db)
+{
+  for (gsize i = 0; i < count; i++) {
+    da[i] += dy[i];
+    db[i] += dy[i];
+  }
+}
+
+void
+femo_gap_forward (const gfloat * x, guint k, guint n, guint hw, gfloat * out)
+{
+  for (guint c = 0; c < k; c++)
+    for (guint im = 0; im < n; im++) {
+      const gfloat *xi = x + ((gsize) c * n + im) * hw;
+      gfloat s = 0.0f;
+      for (guint p = 0; p < hw; p++)
+        s += xi[p];
+      out[(gsize) im * k + c] = s / hw;
+    }
+}
+
+void
+femo_gap_backward (const gfloat * dout, guint k, guint n, guint hw,
+    gfloat * dx)
+{
+  for (guint c = 0; c < k; c++)
+    for (guint im = 0; im < n; im++) {
+      gfloat *di = dx + ((gsize) c * n + im) * hw;
+      const gfloat g = dout[(gsize) im * k + c] / hw;
+      for (guint p = 0; p < hw; p++)
+        di[p] += g;
+    }
+}
+
+static guint
+argmax (const gfloat * v, guint k)
+{
+  guint best = 0;
+  for (guint c = 1; c < k; c++)
+    if (v[c] > v[best])
+      best = c;
+  return best;
+}
+
+gdouble
+femo_softmax_xent (const gfloat * logits, guint n, guint k,
+    const guint * labels, const gfloat * targets, gfloat smoothing,
+    gfloat grad_scale, gfloat * probs, gfloat * dlogits, guint * correct)
+{
+  gdouble loss = 0.0;
+
+  for (guint im = 0; im < n; im++) {
+    const gfloat *z = logits + (gsize) im * k;
+    const gfloat zmax = z[argmax (z, k)];
+    gdouble sum = 0.0, lse;
+    guint truth;
+
+    for (guint c = 0; c < k; c++)
+      sum += exp ((gdouble) z[c] - zmax);
+    lse = zmax + log (sum);
+    truth = labels ? labels[im] : argmax (targets + (gsize) im * k, k);
+    if (correct && argmax (z, k) == truth)
+      (*correct)++;
+    for (guint c = 0; c < k; c++) {
+      const gdouble p = exp ((gdouble) z[c] - lse);
+      gdouble t = labels ? (c == labels[im]) : targets[(gsize) im * k + c];
+      t = (1.0 - smoothing) * t + smoothing / k;
+      if (t != 0.0)
+        loss -= t * ((gdouble) z[c] - lse);
+      if (probs)
+        probs[(gsize) im * k + c] = (gfloat) p;
+      if (dlogits)
+        dlogits[(gsize) im * k + c] = (gfloat) ((p - t) * grad_scale);
+    }
+  }
+  return loss;
+}
+
+void
+femo_softmax (const gfloat * logits, guint n, guint k, gfloat * probs)
+{
+  for (guint im = 0; im < n; im++) {
+    const gfloat *z = logits + (gsize) im * k;
+    gfloat *p = probs + (gsize) im * k;
+    const gfloat zmax = z[argmax (z, k)];
+    gdouble sum = 0.0;
+    for (guint c = 0; c < k; c++)
+      sum += exp ((gdouble) z[c] - zmax);
+    for (guint c = 0; c < k; c++)
+      p[c] = (gfloat) (exp ((gdouble) z[c] - zmax) / sum);
+  }
+}

@@ -1,0 +1,407 @@
+/* gst-femo tests: cascade loading (every Debian cascade, broken files) and
+ * detector behaviour (threads, sizes, max-faces).
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "femo-cascade.h"
+#include "femo-error.h"
+#include "test-util.h"
+
+#include <string.h>
+
+#define HAAR_DIR "/usr/share/opencv4/haarcascades"
+#define LBP_DIR "/usr/share/opencv4/lbpcascades"
+#define DEFAULT_CASCADE HAAR_DIR "/haarcascade_frontalface_default.xml"
+
+/* A valid two-stage Haar cascade with a 6x6 window; the tests break it in
+ * one place at a time. */
+static const gchar *const good_haar =
+    "<?xml version=\"1.0\"?>\n<opencv_storage>\n"
+    "<cascade type_id=\"opencv-cascade-classifier\">"
+    "<stageType>BOOST</stageType><featureType>@TYPE@</featureType>"
+    "<height>6</height><width>6</width>"
+    "<featureParams><maxCatCount>0</maxCatCount></featureParams>"
+    "<stages>"
+    "<_><maxWeakCount>1</maxWeakCount><stageThreshold>-1.5</stageThreshold>"
+    "<weakClassifiers><_><internalNodes>0 -1 @FEAT@ 0.5</internalNodes>"
+    "<leafValues>@LEAVES@</leafValues></_></weakClassifiers></_>"
+    "@STAGE2@"
+    "</stages><features>"
+    "<_><rects><_>0 0 6 6 -1.</_><_>@RECT@</_></rects></_>"
+    "<_><rects><_>2 0 2 2 1.</_><_>2 2 2 2 -1.</_></rects><tilted>1</tilted></_>"
+    "</features></cascade></opencv_storage>\n";
+
+static gchar *
+make_xml (const gchar * type, const gchar * feat, const gchar * leaves,
+    const gchar * stage2, const gchar * rect)
+{
+  const gchar *keys[] =
+      { "@TYPE@", "@FEAT@", "@LEAVES@", "@STAGE2@", "@RECT@" };
+  const gchar *vals[] = { type, feat, leaves, stage2, rect };
+  gchar *s = g_strdup (good_haar);
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++) {
+    gchar **parts = g_strsplit (s, keys[i], -1);
+    g_free (s);
+    s = g_strjoinv (vals[i], parts);
+    g_strfreev (parts);
+  }
+  return s;
+}
+
+static const gchar *const stage2_ok =
+    "<_><maxWeakCount>1</maxWeakCount><stageThreshold>-1.0</stageThreshold>"
+    "<weakClassifiers><_><internalNodes>0 -1 1 0.0</internalNodes>"
+    "<leafValues>1. -1.</leafValues></_></weakClassifiers></_>";
+
+static gchar *
+make_good (void)
+{
+  return make_xml ("HAAR", "0", "1. -1.", stage2_ok, "0 0 3 6 2.");
+}
+
+static void
+check_broken (const gchar * xml, gssize len, gint code, const gchar * what)
+{
+  g_autoptr (GError) error = NULL;
+  FemoCascade *c = femo_cascade_new_from_data (xml, len < 0 ? strlen (xml)
+      : (gsize) len, "broken.xml", &error);
+
+  g_assert_null (c);
+  g_assert_error (error, FEMO_ERROR, code);
+  /* the message names the file and the problem */
+  g_assert_nonnull (strstr (error->message, "broken.xml"));
+  if (what && !strstr (error->message, what))
+    g_error ("'%s' does not mention '%s'", error->message, what);
+}
+
+static void
+test_load_good_synthetic (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *xml = make_good ();
+  g_autoptr (FemoCascade) c = femo_cascade_new_from_data (xml, strlen (xml),
+      "good.xml", &error);
+  gint w, h;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (c);
+  g_assert_cmpint (femo_cascade_get_kind (c), ==, FEMO_CASCADE_HAAR);
+  femo_cascade_get_window_size (c, &w, &h);
+  g_assert_cmpint (w, ==, 6);
+  g_assert_cmpint (h, ==, 6);
+  g_assert_cmpuint (femo_cascade_get_n_stages (c), ==, 2);
+  g_assert_cmpuint (femo_cascade_get_n_features (c), ==, 2);
+}
+
+static void
+test_load_broken (void)
+{
+  g_autofree gchar *good = make_good ();
+  gchar *xml;
+
+  /* truncated at many places: never a crash, always an error */
+  for (gsize n = 0; n < strlen (good) - 20; n += 7) {
+    g_autoptr (GError) error = NULL;
+    FemoCascade *c = femo_cascade_new_from_data (good, n, "cut.xml", &error);
+    g_assert_null (c);
+    g_assert_nonnull (error);
+    g_assert_nonnull (strstr (error->message, "cut.xml"));
+  }
+  check_broken ("", 0, FEMO_ERROR_PARSE, NULL);
+  check_broken ("<opencv_storage><cascade>", -1, FEMO_ERROR_PARSE, NULL);
+  check_broken ("<opencv_storage></opencv_storage>", -1, FEMO_ERROR_INVALID,
+      "cascade");
+
+  xml = make_xml ("HAAR", "0", "1. -1.", stage2_ok, "0 0 3 6 2.");
+  {
+    /* no stages */
+    gchar *start = strstr (xml, "<stages>") + strlen ("<stages>");
+    gchar *end = strstr (xml, "</stages>");
+    g_autofree gchar *nostages = g_strdup_printf ("%.*s%s",
+        (gint) (start - xml), xml, end);
+    check_broken (nostages, -1, FEMO_ERROR_INVALID, "no stages");
+  }
+  g_free (xml);
+
+  xml = make_xml ("HAAR", "0", "1. -1.", stage2_ok, "4 0 3 6 2.");
+  check_broken (xml, -1, FEMO_ERROR_INVALID, "outside");
+  g_free (xml);
+  xml = make_xml ("HAAR", "0", "1. -1.", stage2_ok, "0 -1 3 6 2.");
+  check_broken (xml, -1, FEMO_ERROR_INVALID, "outside");
+  g_free (xml);
+  xml = make_xml ("HAAR", "2", "1. -1.", stage2_ok, "0 0 3 6 2.");
+  check_broken (xml, -1, FEMO_ERROR_INVALID, "feature index 2");
+  g_free (xml);
+  xml = make_xml ("HAAR", "-1", "1. -1.", stage2_ok, "0 0 3 6 2.");
+  check_broken (xml, -1, FEMO_ERROR_INVALID, "feature index");
+  g_free (xml);
+  xml = make_xml ("HOG", "0", "1. -1.", stage2_ok, "0 0 3 6 2.");
+  check_broken (xml, -1, FEMO_ERROR_UNSUPPORTED, "HOG");
+  g_free (xml);
+  xml = make_xml ("HAAR", "0", "1. -1. 3.", stage2_ok, "0 0 3 6 2.");
+  check_broken (xml, -1, FEMO_ERROR_INVALID, "leaves");
+  g_free (xml);
+  xml = make_xml ("HAAR", "0", "1. nan", stage2_ok, "0 0 3 6 2.");
+  check_broken (xml, -1, FEMO_ERROR_INVALID, "nan");
+  g_free (xml);
+  xml = make_xml ("HAAR", "0", "1. 1e999", stage2_ok, "0 0 3 6 2.");
+  check_broken (xml, -1, FEMO_ERROR_INVALID, "1e999");
+  g_free (xml);
+  xml = make_xml ("HAAR", "0x1", "1. -1.", stage2_ok, "0 0 3 6 2.");
+  check_broken (xml, -1, FEMO_ERROR_INVALID, "0x1");
+  g_free (xml);
+  xml = make_xml ("HAAR", "99999999999", "1. -1.", stage2_ok, "0 0 3 6 2.");
+  check_broken (xml, -1, FEMO_ERROR_INVALID, "integer");
+  g_free (xml);
+  xml = make_xml ("HAAR", "0", "1. -1.", stage2_ok, "0 0 3 6 2. 7");
+  check_broken (xml, -1, FEMO_ERROR_INVALID, "extra");
+  g_free (xml);
+  xml = make_xml ("HAAR", "0", "1. -1.", stage2_ok, "0 0 3");
+  check_broken (xml, -1, FEMO_ERROR_INVALID, "too few");
+  g_free (xml);
+  /* the tilted feature leaves the window when the stage uses it widely */
+  xml = make_xml ("HAAR", "0", "1. -1.", stage2_ok, "0 0 3 6 2.");
+  {
+    gchar **parts = g_strsplit (xml, "2 0 2 2 1.", -1);
+    g_autofree gchar *bad = g_strjoinv ("1 0 2 2 1.", parts);
+    g_strfreev (parts);
+    check_broken (bad, -1, FEMO_ERROR_INVALID, "tilted rectangle");
+  }
+  g_free (xml);
+
+  check_broken ("<opencv_storage><cascade type_id=\"opencv-haar-classifier\">"
+      "<size>20 20</size></cascade></opencv_storage>", -1,
+      FEMO_ERROR_UNSUPPORTED, "old-format");
+
+  {
+    g_autoptr (GError) error = NULL;
+    g_assert_null (femo_cascade_new_from_file ("/nonexistent/c.xml", &error));
+    g_assert_error (error, FEMO_ERROR, FEMO_ERROR_IO);
+    g_assert_nonnull (strstr (error->message, "/nonexistent/c.xml"));
+  }
+}
+
+/* Flipping single bytes of a real cascade must never crash. */
+static void
+test_load_mutations (void)
+{
+  g_autofree gchar *good = make_good ();
+  gsize len = strlen (good);
+  guint32 seed = 12345;
+
+  for (gint i = 0; i < 2000; i++) {
+    g_autofree gchar *m = g_strdup (good);
+    g_autoptr (GError) error = NULL;
+    FemoCascade *c;
+    seed = seed * 1103515245u + 12345u;
+    m[(seed >> 8) % len] = " <>/_01-9.eE\"x"[(seed >> 20) % 14];
+    c = femo_cascade_new_from_data (m, len, "mutant.xml", &error);
+    g_assert_true ((c == NULL) == (error != NULL));
+    if (c)
+      femo_cascade_unref (c);
+  }
+}
+
+static void
+test_load_debian (void)
+{
+  const gchar *dirs[] = { HAAR_DIR, LBP_DIR };
+  guint n_loaded = 0;
+
+  for (guint d = 0; d < G_N_ELEMENTS (dirs); d++) {
+    g_autoptr (GDir) dir = g_dir_open (dirs[d], 0, NULL);
+    const gchar *name;
+    if (dir == NULL)
+      continue;
+    while ((name = g_dir_read_name (dir))) {
+      g_autofree gchar *path = g_build_filename (dirs[d], name, NULL);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (FemoCascade) c = NULL;
+      if (!g_str_has_suffix (name, ".xml"))
+        continue;
+      c = femo_cascade_new_from_file (path, &error);
+      if (strstr (name, "licence_plate_rus_16stages")) {
+        /* the only old-format (opencv-haar-classifier) file */
+        g_assert_error (error, FEMO_ERROR, FEMO_ERROR_UNSUPPORTED);
+        continue;
+      }
+      g_assert_no_error (error);
+      g_assert_cmpint (femo_cascade_get_kind (c), ==, d == 0
+          ? FEMO_CASCADE_HAAR : FEMO_CASCADE_LBP);
+      g_assert_cmpuint (femo_cascade_get_n_stages (c), >, 0);
+      n_loaded++;
+    }
+  }
+  if (n_loaded == 0)
+    g_test_skip ("opencv-data is not installed");
+  else
+    g_test_message ("%u Debian cascades loaded", n_loaded);
+}
+
+static guint8 *
+load_gray (const gchar * name, gint * w, gint * h)
+{
+  g_autofree gchar *rel = g_strdup_printf ("media/gray/%s", name);
+  g_autofree gchar *path = femo_test_shared_path (rel);
+  g_autoptr (GError) error = NULL;
+  guint8 *px = femo_test_load_image (path, GST_VIDEO_FORMAT_GRAY8, w, h,
+      &error);
+
+  g_assert_no_error (error);
+  return px;
+}
+
+static gboolean
+same_rects (const FemoRect * a, gsize na, const FemoRect * b, gsize nb)
+{
+  return na == nb && memcmp (a, b, na * sizeof (FemoRect)) == 0;
+}
+
+static void
+test_detect_threads (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FemoCascade) c = NULL;
+  gint w, h;
+  g_autofree guint8 *px = NULL;
+  FemoDetectParams p = FEMO_DETECT_PARAMS_INIT;
+  FemoRect r1[64], r2[64], r3[64];
+  gsize n1, n2, n3;
+
+  if (!g_file_test (DEFAULT_CASCADE, G_FILE_TEST_EXISTS)) {
+    g_test_skip ("opencv-data is not installed");
+    return;
+  }
+  c = femo_cascade_new_from_file (DEFAULT_CASCADE, &error);
+  g_assert_no_error (error);
+  px = load_gray ("ulfd_20.png", &w, &h);
+  {
+    FemoImageView v = { px, w, h, w, 1 };
+    g_autoptr (FemoDetector) d1 = femo_detector_new (c, 1);
+    g_autoptr (FemoDetector) d2 = femo_detector_new (c, 2);
+    g_autoptr (FemoDetector) d5 = femo_detector_new (c, 5);
+
+    g_assert_cmpuint (femo_detector_get_n_threads (d2), ==, 2);
+    n1 = femo_detector_detect (d1, &v, &p, r1, 64);
+    n2 = femo_detector_detect (d2, &v, &p, r2, 64);
+    n3 = femo_detector_detect (d5, &v, &p, r3, 64);
+    g_assert_cmpuint (n1, >=, 5);
+    g_assert_true (same_rects (r1, n1, r2, n2));
+    g_assert_true (same_rects (r1, n1, r3, n3));
+    /* again, reusing the buffers, and after a smaller image */
+    {
+      FemoImageView small = { px, w / 2, h / 2, w, 1 };
+      femo_detector_detect (d2, &small, &p, r3, 64);
+    }
+    n3 = femo_detector_detect (d2, &v, &p, r3, 64);
+    g_assert_true (same_rects (r1, n1, r3, n3));
+    /* sorted by y, then x */
+    for (gsize i = 1; i < n1; i++)
+      g_assert_true (r1[i - 1].y < r1[i].y || (r1[i - 1].y == r1[i].y
+              && r1[i - 1].x <= r1[i].x));
+    for (gsize i = 0; i < n1; i++)
+      g_assert_cmpint (r1[i].neighbors, >, p.min_neighbors);
+
+    /* the Y of a packed 2-byte format gives the same boxes */
+    {
+      g_autofree guint8 *packed = g_malloc ((gsize) w * h * 2);
+      FemoImageView pv = { packed, w, h, w * 2, 2 };
+      for (gsize i = 0; i < (gsize) w * h; i++) {
+        packed[2 * i] = px[i];
+        packed[2 * i + 1] = 0x80;
+      }
+      n3 = femo_detector_detect (d2, &pv, &p, r3, 64);
+      g_assert_true (same_rects (r1, n1, r3, n3));
+    }
+  }
+}
+
+static void
+test_detect_sizes (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FemoCascade) c = NULL;
+  g_autoptr (FemoDetector) d = NULL;
+  gint w, h;
+  g_autofree guint8 *px = NULL;
+  FemoDetectParams p = FEMO_DETECT_PARAMS_INIT;
+  FemoRect all[64], r[64];
+  gsize n_all, n, i;
+  gint largest = 0, smallest = G_MAXINT;
+  FemoImageView v;
+
+  if (!g_file_test (DEFAULT_CASCADE, G_FILE_TEST_EXISTS)) {
+    g_test_skip ("opencv-data is not installed");
+    return;
+  }
+  c = femo_cascade_new_from_file (DEFAULT_CASCADE, &error);
+  g_assert_no_error (error);
+  d = femo_detector_new (c, 2);
+  px = load_gray ("ulfd_20.png", &w, &h);
+  v = (FemoImageView) {
+  px, w, h, w, 1};
+
+  n_all = femo_detector_detect (d, &v, &p, all, 64);
+  g_assert_cmpuint (n_all, >=, 5);
+  for (i = 0; i < n_all; i++) {
+    largest = MAX (largest, all[i].width);
+    smallest = MIN (smallest, all[i].width);
+  }
+  g_assert_cmpint (largest, >, smallest);
+
+  /* max_faces keeps the largest, still sorted by position */
+  p.max_faces = 2;
+  n = femo_detector_detect (d, &v, &p, r, 64);
+  g_assert_cmpuint (n, ==, 2);
+  for (i = 0; i < n; i++) {
+    guint bigger = 0;
+    for (gsize j = 0; j < n_all; j++)
+      bigger += all[j].width * all[j].height > r[i].width * r[i].height;
+    g_assert_cmpuint (bigger, <, 2);
+  }
+  g_assert_cmpint (r[0].y, <=, r[1].y);
+  /* capacity acts the same way */
+  p.max_faces = 0;
+  g_assert_cmpuint (femo_detector_detect (d, &v, &p, r, 1), ==, 1);
+  g_assert_cmpint (r[0].width, ==, largest);
+
+  /* min size: no box below it; max size: none above */
+  p.min_width = p.min_height = largest;
+  n = femo_detector_detect (d, &v, &p, r, 64);
+  for (i = 0; i < n; i++)
+    g_assert_cmpint (r[i].width, >=, largest * 8 / 10);
+  g_assert_cmpuint (n, <, n_all);
+  p.min_width = p.min_height = 30;
+  p.max_width = p.max_height = smallest + 10;
+  n = femo_detector_detect (d, &v, &p, r, 64);
+  g_assert_cmpuint (n, >, 0);
+  g_assert_cmpuint (n, <, n_all);
+  for (i = 0; i < n; i++)
+    g_assert_cmpint (r[i].width, <=, (smallest + 10) * 12 / 10);
+
+  /* an image smaller than the window finds nothing */
+  p.max_width = p.max_height = 0;
+  v.width = v.height = 20;
+  g_assert_cmpuint (femo_detector_detect (d, &v, &p, r, 64), ==, 0);
+  /* a flat image neither */
+  {
+    guint8 flat[64 * 64];
+    FemoImageView fv = { flat, 64, 64, 64, 1 };
+    memset (flat, 77, sizeof flat);
+    g_assert_cmpuint (femo_detector_detect (d, &fv, &p, r, 64), ==, 0);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/cascade/load/synthetic", test_load_good_synthetic);
+  g_test_add_func ("/cascade/load/broken", test_load_broken);
+  g_test_add_func ("/cascade/load/mutations", test_load_mutations);
+  g_test_add_func ("/cascade/load/debian", test_load_debian);
+  g_test_add_func ("/cascade/detect/threads", test_detect_threads);
+  g_test_add_func ("/cascade/detect/sizes", test_detect_sizes);
+  return g_test_run ();
+}

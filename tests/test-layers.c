@@ -1,0 +1,515 @@
+/* gst-femo: every layer's backward against central finite differences, and
+ * every SIMD kernel against the plain C reference
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "femo-layers.h"
+#include "femo-rng.h"
+
+#define SLACK FEMO_KERNEL_SLACK
+
+static FemoRng rng;
+
+/* A zeroed buffer with the slack every activation needs, filled with
+ * uniform values in [-1, 1). */
+static gfloat *
+rand_buf (gsize n)
+{
+  gfloat *b = g_new0 (gfloat, n + SLACK);
+  for (gsize i = 0; i < n; i++)
+    b[i] = (gfloat) femo_rng_range (&rng, -1.0, 1.0);
+  return b;
+}
+
+/* One layer under test: forward of x (and w) into y; loss = sum g * y. */
+typedef struct
+{
+  const gchar *name;
+  gsize nx, nw, ny;
+  gfloat *x, *w, *g, *y, *dx, *dw, *scratch;
+  void (*forward) (gpointer self);
+  void (*backward) (gpointer self);     /* adds into dx, dw */
+  guint c, ci, co, n, h, wd, pad;
+  gsize count;
+} Case;
+
+static gdouble
+case_loss (Case * c)
+{
+  gdouble l = 0.0;
+  c->forward (c);
+  for (gsize i = 0; i < c->ny; i++)
+    l += (gdouble) c->g[i] * c->y[i];
+  return l;
+}
+
+static void
+check_case (Case * c, gdouble eps, gdouble tol)
+{
+  gdouble worst = 0.0;
+  const gchar *where = "";
+  gfloat *targets[2] = { c->x, c->w };
+  gfloat *grads[2] = { c->dx, c->dw };
+  gsize sizes[2] = { c->nx, c->nw };
+
+  memset (c->dx, 0, c->nx * sizeof (gfloat));
+  if (c->dw)
+    memset (c->dw, 0, c->nw * sizeof (gfloat));
+  c->forward (c);
+  c->backward (c);
+  for (guint which = 0; which < 2; which++) {
+    if (!targets[which] || !grads[which])
+      continue;
+    for (guint s = 0; s < 40; s++) {
+      const gsize i = femo_rng_below (&rng, sizes[which]);
+      const gfloat keep = targets[which][i];
+      gdouble lp, lm, fd, d;
+      targets[which][i] = keep + eps;
+      lp = case_loss (c);
+      targets[which][i] = keep - eps;
+      lm = case_loss (c);
+      targets[which][i] = keep;
+      fd = (lp - lm) / (2 * eps);
+      d = fabs (fd - grads[which][i]) / (1.0 + fabs (fd));
+      if (d > worst) {
+        worst = d;
+        where = which ? "weights" : "input";
+      }
+    }
+  }
+  g_printerr ("%-10s largest relative difference %.3g (%s)\n", c->name,
+      worst, where);
+  g_assert_cmpfloat (worst, <, tol);
+}
+
+static const FemoKernels *K;
+
+static void
+conv_fwd (gpointer p)
+{
+  Case *c = p;
+  femo_conv3x3_forward (K, c->x, c->ci, c->n, c->h, c->wd, c->pad, c->w, NULL,
+      c->co, 0, c->y, c->scratch);
+}
+
+static void
+conv_bwd (gpointer p)
+{
+  Case *c = p;
+  femo_conv3x3_backward (K, c->x, c->ci, c->n, c->h, c->wd, c->pad, c->w,
+      c->co, c->g, c->dx, c->dw, NULL, c->scratch);
+}
+
+static void
+dw_fwd (gpointer p)
+{
+  Case *c = p;
+  femo_depthwise_forward (K, c->x, c->c, c->n, c->h, c->wd, c->w, c->y,
+      c->scratch);
+}
+
+static void
+dw_bwd (gpointer p)
+{
+  Case *c = p;
+  femo_depthwise_backward (K, c->x, c->c, c->n, c->h, c->wd, c->w, c->g,
+      c->dx, c->dw, c->scratch);
+}
+
+static void
+pw_fwd (gpointer p)
+{
+  Case *c = p;
+  femo_pointwise_forward (K, c->x, c->ci, c->count, c->w, NULL, c->co, 0,
+      c->y);
+}
+
+static void
+pw_bwd (gpointer p)
+{
+  Case *c = p;
+  femo_pointwise_backward (K, c->x, c->ci, c->count, c->w, c->co, c->g, c->dx,
+      c->dw, c->scratch);
+}
+
+static void
+sc_fwd (gpointer p)
+{
+  Case *c = p;
+  femo_shortcut_forward (K, c->x, c->ci, c->n, c->h, c->wd, c->w, NULL, c->co,
+      c->y, c->scratch);
+}
+
+static void
+sc_bwd (gpointer p)
+{
+  Case *c = p;
+  femo_shortcut_backward (K, c->x, c->ci, c->n, c->h, c->wd, c->w, c->co,
+      c->g, c->dx, c->dw, c->scratch);
+}
+
+static void
+pool_fwd (gpointer p)
+{
+  Case *c = p;
+  femo_maxpool_forward (c->x, c->c, c->n, c->h, c->wd, FALSE, c->y,
+      (guint16 *) c->scratch);
+}
+
+static void
+pool_bwd (gpointer p)
+{
+  Case *c = p;
+  femo_maxpool_backward (c->g, c->c, c->n, c->h, c->wd,
+      (const guint16 *) c->scratch, c->dx);
+}
+
+/* Batch norm in train mode on one thread: the statistics are the batch's,
+ * so the loss is a smooth function of x, gamma (w[0..c)) and beta. */
+static void
+bn_fwd (gpointer p)
+{
+  Case *c = p;
+  gdouble sum[64], sq[64];
+  gfloat mean[64], invstd[64];
+  femo_bn_partial_sum (K, c->x, c->c, c->count, sum);
+  for (guint i = 0; i < c->c; i++)
+    mean[i] = sum[i] / c->count;
+  femo_bn_partial_sq (K, c->x, c->c, c->count, mean, sq);
+  for (guint i = 0; i < c->c; i++)
+    invstd[i] = 1.0 / sqrt (sq[i] / c->count + 1e-5);
+  femo_bn_forward (K, c->x, c->c, c->count, mean, invstd, c->w, c->w + c->c,
+      FALSE, c->y);
+  memcpy (c->scratch, mean, c->c * sizeof (gfloat));
+  memcpy (c->scratch + 64, invstd, c->c * sizeof (gfloat));
+}
+
+static void
+bn_bwd (gpointer p)
+{
+  Case *c = p;
+  gdouble sdy[64], sdx[64];
+  gfloat mdy[64], mdx[64];
+  g_autofree gfloat *dx = g_new0 (gfloat, c->nx);
+  femo_bn_backward_partial (K, c->g, c->x, c->c, c->count, c->scratch,
+      c->scratch + 64, sdy, sdx);
+  for (guint i = 0; i < c->c; i++) {
+    mdy[i] = sdy[i] / c->count;
+    mdx[i] = sdx[i] / c->count;
+    c->dw[i] += sdx[i];
+    c->dw[c->c + i] += sdy[i];
+  }
+  femo_bn_backward (K, c->g, c->x, c->c, c->count, c->scratch, c->scratch + 64,
+      c->w, mdy, mdx, dx);
+  for (gsize i = 0; i < c->nx; i++)
+    c->dx[i] += dx[i];
+}
+
+static void
+gap_fwd (gpointer p)
+{
+  Case *c = p;
+  femo_gap_forward (c->x, c->c, c->n, c->h * c->wd, c->y);
+}
+
+static void
+gap_bwd (gpointer p)
+{
+  Case *c = p;
+  femo_gap_backward (c->g, c->c, c->n, c->h * c->wd, c->dx);
+}
+
+static Case
+make_case (const gchar * name, gsize nx, gsize nw, gsize ny, gsize scratch)
+{
+  Case c = { 0 };
+  c.name = name;
+  c.nx = nx;
+  c.nw = nw;
+  c.ny = ny;
+  c.x = rand_buf (nx);
+  c.w = nw ? rand_buf (nw) : NULL;
+  c.g = rand_buf (ny);
+  c.y = g_new0 (gfloat, ny + SLACK);
+  c.dx = g_new0 (gfloat, nx + SLACK);
+  c.dw = nw ? g_new0 (gfloat, nw) : NULL;
+  c.scratch = g_new0 (gfloat, scratch + 1024);
+  return c;
+}
+
+static void
+free_case (Case * c)
+{
+  g_free (c->x);
+  g_free (c->w);
+  g_free (c->g);
+  g_free (c->y);
+  g_free (c->dx);
+  g_free (c->dw);
+  g_free (c->scratch);
+}
+
+static void
+test_backward (void)
+{
+  const guint n = 3;
+
+  K = femo_kernels_get ();
+  g_printerr ("kernels: %s\n", K->name);
+  for (guint pad = 0; pad < 2; pad++) {
+    const guint ci = 3, co = 5, h = 7, w = 6;
+    const guint ho = h + 2 * pad - 2, wo = w + 2 * pad - 2;
+    Case c = make_case (pad ? "conv3x3p1" : "conv3x3", ci * n * h * w,
+        co * ci * 9, co * n * ho * wo,
+        femo_conv3x3_scratch_size (ci, co, n, h, w));
+    c.ci = ci;
+    c.co = co;
+    c.n = n;
+    c.h = h;
+    c.wd = w;
+    c.pad = pad;
+    c.forward = conv_fwd;
+    c.backward = conv_bwd;
+    check_case (&c, 1e-2, 2e-3);
+    free_case (&c);
+  }
+  {
+    const guint ch = 4, h = 6, w = 5;
+    Case c = make_case ("depthwise", ch * n * h * w, ch * 9, ch * n * h * w,
+        femo_depthwise_scratch_size (ch, n, h, w));
+    c.c = ch;
+    c.n = n;
+    c.h = h;
+    c.wd = w;
+    c.forward = dw_fwd;
+    c.backward = dw_bwd;
+    check_case (&c, 1e-2, 2e-3);
+    free_case (&c);
+  }
+  {
+    const guint ci = 6, co = 9;
+    const gsize count = 37;
+    Case c = make_case ("pointwise", ci * count, co * ci, co * count,
+        femo_pointwise_scratch_size (ci, co));
+    c.ci = ci;
+    c.co = co;
+    c.count = count;
+    c.forward = pw_fwd;
+    c.backward = pw_bwd;
+    check_case (&c, 1e-2, 2e-3);
+    free_case (&c);
+  }
+  {
+    const guint ci = 3, co = 4, h = 7, w = 6;
+    Case c = make_case ("shortcut", ci * n * h * w, co * ci,
+        co * n * 4 * 3, femo_shortcut_scratch_size (ci, co, n, h, w));
+    c.ci = ci;
+    c.co = co;
+    c.n = n;
+    c.h = h;
+    c.wd = w;
+    c.forward = sc_fwd;
+    c.backward = sc_bwd;
+    check_case (&c, 1e-2, 2e-3);
+    free_case (&c);
+  }
+  {
+    const guint ch = 3, h = 7, w = 6;
+    Case c = make_case ("maxpool", ch * n * h * w, 0, ch * n * 4 * 3,
+        ch * n * 4 * 3);
+    c.c = ch;
+    c.n = n;
+    c.h = h;
+    c.wd = w;
+    c.forward = pool_fwd;
+    c.backward = pool_bwd;
+    check_case (&c, 1e-3, 2e-3);
+    free_case (&c);
+  }
+  {
+    const guint ch = 3;
+    const gsize count = 50;
+    Case c = make_case ("batchnorm", ch * count, 2 * ch, ch * count, 128);
+    c.c = ch;
+    c.count = count;
+    c.forward = bn_fwd;
+    c.backward = bn_bwd;
+    check_case (&c, 1e-3, 5e-3);
+    free_case (&c);
+  }
+  {
+    const guint ch = 4;
+    Case c = make_case ("gap", ch * n * 9, 0, n * ch, 0);
+    c.c = ch;
+    c.n = n;
+    c.h = 3;
+    c.wd = 3;
+    c.forward = gap_fwd;
+    c.backward = gap_bwd;
+    check_case (&c, 1e-2, 1e-3);
+    free_case (&c);
+  }
+}
+
+/* Softmax cross-entropy: gradient of the mean loss, label smoothing and
+ * soft targets, against finite differences of the loss itself. */
+static void
+test_xent (void)
+{
+  const guint n = 4, k = 7;
+  g_autofree gfloat *z = rand_buf (n * k);
+  g_autofree gfloat *t = g_new0 (gfloat, n * k);
+  gfloat dz[28];
+  gdouble worst = 0.0;
+  guint labels[4] = { 0, 3, 6, 2 }, correct = 0;
+
+  for (guint i = 0; i < n; i++) {
+    t[i * k + labels[i]] = 0.7f;
+    t[i * k + (labels[i] + 1) % k] = 0.3f;
+  }
+  for (guint mode = 0; mode < 2; mode++) {
+    const guint *l = mode ? NULL : labels;
+    const gfloat *tt = mode ? t : NULL;
+    femo_softmax_xent (z, n, k, l, tt, 0.1f, 1.0f / n, NULL, dz, &correct);
+    for (guint i = 0; i < n * k; i++) {
+      const gfloat keep = z[i];
+      gdouble lp, lm;
+      z[i] = keep + 1e-2f;
+      lp = femo_softmax_xent (z, n, k, l, tt, 0.1f, 0, NULL, NULL, NULL) / n;
+      z[i] = keep - 1e-2f;
+      lm = femo_softmax_xent (z, n, k, l, tt, 0.1f, 0, NULL, NULL, NULL) / n;
+      z[i] = keep;
+      worst = MAX (worst, fabs ((lp - lm) / 2e-2 - dz[i]));
+    }
+  }
+  g_printerr ("softmax-xent largest difference %.3g\n", worst);
+  g_assert_cmpfloat (worst, <, 1e-3);
+  /* uniform logits: loss is log k whatever the smoothing */
+  memset (z, 0, n * k * sizeof (gfloat));
+  g_assert_cmpfloat_with_epsilon (femo_softmax_xent (z, n, k, labels, NULL,
+          0.2f, 0, NULL, NULL, NULL) / n, log (7.0), 1e-6);
+}
+
+/* Padded cells never win, even when every real value is negative. */
+static void
+test_maxpool_padding (void)
+{
+  gfloat x[9], y[4];
+  guint16 arg[4];
+
+  for (guint i = 0; i < 9; i++)
+    x[i] = -1.0f - i;
+  femo_maxpool_forward (x, 1, 1, 3, 3, FALSE, y, arg);
+  g_assert_cmpfloat (y[0], ==, -1.0f);
+  g_assert_cmpfloat (y[1], ==, -2.0f);
+  g_assert_cmpfloat (y[2], ==, -4.0f);
+  g_assert_cmpfloat (y[3], ==, -5.0f);
+  g_assert_cmpuint (arg[3], ==, 4);
+}
+
+static gdouble
+max_rel_diff (const gfloat * a, const gfloat * b, gsize n)
+{
+  gdouble worst = 0.0;
+  for (gsize i = 0; i < n; i++)
+    worst = MAX (worst, fabs (a[i] - b[i]) / (1.0 + fabs (b[i])));
+  return worst;
+}
+
+/* Every kernel of every ISA this CPU runs against the reference, on odd
+ * sizes that exercise every remainder path. */
+static void
+test_kernels (void)
+{
+  const gchar *names[] = { "avx512", "avx2", "neon" };
+  const FemoKernels *ref = femo_kernels_reference ();
+  const guint ci = 11, co = 13;
+  const gsize nq = 203, stride = 229;
+  const gint offs9[9] = { 0, 1, 2, 15, 16, 17, 30, 31, 32 };
+  const gint offs1[1] = { 0 };
+  g_autofree gfloat *x = rand_buf (ci * stride + 64);
+  g_autofree gfloat *dy = rand_buf (co * stride);
+  g_autofree gfloat *w = rand_buf (co * ci * 9);
+  g_autofree gfloat *bias = rand_buf (co);
+  g_autofree gfloat *y0 = rand_buf (co * stride);
+  g_autofree gfloat *y1 = g_memdup2 (y0, co * stride * sizeof (gfloat));
+  g_autofree gfloat *g0 = g_new0 (gfloat, co * ci * 9);
+  g_autofree gfloat *g1 = g_new0 (gfloat, co * ci * 9);
+  guint tested = 0;
+
+  for (guint n = 0; n < G_N_ELEMENTS (names); n++) {
+    const FemoKernels *k = femo_kernels_get_by_name (names[n]);
+    gdouble d, worst = 0.0;
+    if (!k)
+      continue;
+    tested++;
+    for (guint taps = 1; taps <= 9; taps += 8) {
+      const gint *offs = taps == 1 ? offs1 : offs9;
+      for (guint flags = 0; flags < 4; flags++) {
+        ref->conv_forward (w, flags & 1 ? bias : NULL, co, ci, taps, offs, x,
+            stride, y0, stride, nq, flags);
+        k->conv_forward (w, flags & 1 ? bias : NULL, co, ci, taps, offs, x,
+            stride, y1, stride, nq, flags);
+        /* outputs past nq must be untouched */
+        d = max_rel_diff (y1, y0, co * stride);
+        worst = MAX (worst, d);
+      }
+      memset (g0, 0, co * ci * 9 * sizeof (gfloat));
+      memset (g1, 0, co * ci * 9 * sizeof (gfloat));
+      ref->conv_weight_grad (dy, stride, co, x, stride, ci, taps, offs, nq, g0);
+      k->conv_weight_grad (dy, stride, co, x, stride, ci, taps, offs, nq, g1);
+      worst = MAX (worst, max_rel_diff (g1, g0, co * ci * taps) / 10);
+    }
+    ref->depthwise_forward (w, co, 9, offs9, x, stride / 2, y0, stride, nq);
+    k->depthwise_forward (w, co, 9, offs9, x, stride / 2, y1, stride, nq);
+    worst = MAX (worst, max_rel_diff (y1, y0, co * stride));
+    memset (g0, 0, co * 9 * sizeof (gfloat));
+    memset (g1, 0, co * 9 * sizeof (gfloat));
+    ref->depthwise_weight_grad (dy, stride, x, stride / 2, co, 9, offs9, nq,
+        g0);
+    k->depthwise_weight_grad (dy, stride, x, stride / 2, co, 9, offs9, nq, g1);
+    worst = MAX (worst, max_rel_diff (g1, g0, co * 9) / 10);
+    worst = MAX (worst, fabs (k->sum (x, 1001) - ref->sum (x, 1001)) / 100);
+    worst = MAX (worst, fabs (k->sum_sq_dev (x, 1001, 0.1f) -
+            ref->sum_sq_dev (x, 1001, 0.1f)) / 100);
+    worst = MAX (worst, fabs (k->dot (x, dy, 1001) - ref->dot (x, dy,
+                1001)) / 100);
+    /* element-wise kernels, on an odd length */
+    for (guint relu = 0; relu < 2; relu++) {
+      ref->affine (x, nq, 0.7f, -0.2f, relu, y0);
+      k->affine (x, nq, 0.7f, -0.2f, relu, y1);
+      worst = MAX (worst, max_rel_diff (y1, y0, nq));
+    }
+    memcpy (y0, dy, nq * sizeof (gfloat));
+    memcpy (y1, dy, nq * sizeof (gfloat));
+    ref->relu_mask (x, nq, y0);
+    k->relu_mask (x, nq, y1);
+    worst = MAX (worst, max_rel_diff (y1, y0, nq));
+    ref->bn_backward (dy, x, nq, 1.3f, 0.1f, -0.2f, 0.4f, y0);
+    k->bn_backward (dy, x, nq, 1.3f, 0.1f, -0.2f, 0.4f, y1);
+    worst = MAX (worst, max_rel_diff (y1, y0, nq));
+    ref->add (x, nq, y0);
+    k->add (x, nq, y1);
+    worst = MAX (worst, max_rel_diff (y1, y0, nq));
+    g_printerr ("%s vs reference: largest relative difference %.3g\n",
+        names[n], worst);
+    g_assert_cmpfloat (worst, <, 1e-5);
+  }
+  if (!tested)
+    g_test_skip ("no SIMD kernels on this CPU");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  femo_rng_init (&rng, 1234, 0);
+  g_test_add_func ("/layers/backward", test_backward);
+  g_test_add_func ("/layers/softmax-xent", test_xent);
+  g_test_add_func ("/layers/maxpool-padding", test_maxpool_padding);
+  g_test_add_func ("/layers/kernels", test_kernels);
+  return g_test_run ();
+}
