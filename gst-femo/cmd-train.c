@@ -1,0 +1,1370 @@
+/* gst-femo train: train the emotion network on FER2013
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Trains on the Training rows, selects on the PublicTest rows (never trains
+ * on them) and leaves the PrivateTest rows alone. AdamW, a cosine schedule
+ * with linear warm-up (or the reference recipe's reduce-on-plateau), the
+ * reference recipe's augmentation, early stopping on validation accuracy.
+ *
+ * Everything written is a function of the data, the options and the thread
+ * count: no dates, host names or durations, so that a run can be repeated
+ * byte for byte and a resumed run gives the bytes of an uninterrupted one.
+ * Every file is written whole to a temporary name and renamed.
+ */
+#include "config.h"
+
+#include "commands.h"
+#include "femo-augment.h"
+#include "femo-error.h"
+#include "femo-evaluate.h"
+#include "femo-fer.h"
+#include "femo-metrics.h"
+#include "femo-net.h"
+#include "femo-optim.h"
+#include "femo-rng.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CHECKPOINT_MAGIC "FEMOCKPT"
+#define CHECKPOINT_VERSION 1
+#define PLATEAU_PATIENCE 12
+#define PLATEAU_FACTOR 0.1
+#define PLATEAU_MIN_DELTA 1e-4
+/* The cosine schedule ends at this fraction of the peak rate. */
+#define COSINE_FLOOR 0.01
+
+/* ---- options ---- */
+
+typedef enum
+{
+  OPT_INT,
+  OPT_DOUBLE,
+  OPT_STRING,
+  OPT_FLAG,
+} OptKind;
+
+typedef struct
+{
+  gchar *data;
+  gchar *out;
+  gchar *resume;
+  gchar *ferplus;
+  gint64 epochs;
+  gint64 batch;
+  gdouble lr;
+  gdouble weight_decay;
+  gchar *schedule;
+  gint64 warmup;
+  gdouble label_smoothing;
+  gint64 seed;
+  gint64 threads;
+  gint64 patience;
+  gchar *channels;
+  gboolean skip_bad;
+  gboolean no_augment;
+  gint64 stop_after;
+} Options;
+
+/* The options that shape training: their defaults, how a checkpoint keeps
+ * them, the provenance string and what --resume may change. */
+typedef struct
+{
+  const gchar *name;
+  OptKind kind;
+  gsize offset;
+  const gchar *fallback;        /* NULL: computed (threads) */
+  gboolean resume_may_change;
+} OptSpec;
+
+#define OPT(name, kind, field, fallback, change) \
+  { name, kind, G_STRUCT_OFFSET (Options, field), fallback, change }
+
+static const OptSpec opt_specs[] = {
+  OPT ("epochs", OPT_INT, epochs, "60", FALSE),
+  OPT ("batch", OPT_INT, batch, "32", FALSE),
+  OPT ("lr", OPT_DOUBLE, lr, "0.003", FALSE),
+  OPT ("weight-decay", OPT_DOUBLE, weight_decay, "0.01", FALSE),
+  OPT ("schedule", OPT_STRING, schedule, "cosine", FALSE),
+  OPT ("warmup", OPT_INT, warmup, "2", FALSE),
+  OPT ("label-smoothing", OPT_DOUBLE, label_smoothing, "0", FALSE),
+  OPT ("seed", OPT_INT, seed, "1", FALSE),
+  OPT ("channels", OPT_STRING, channels, "8,8,16,32,64,128", FALSE),
+  OPT ("patience", OPT_INT, patience, "25", TRUE),
+  OPT ("threads", OPT_INT, threads, NULL, TRUE),
+  OPT ("skip-bad", OPT_FLAG, skip_bad, "false", FALSE),
+  OPT ("no-augment", OPT_FLAG, no_augment, "false", FALSE),
+};
+
+#define UNSET_INT G_MININT64
+
+static gint64 *
+opt_int (Options * o, const OptSpec * spec)
+{
+  return &G_STRUCT_MEMBER (gint64, o, spec->offset);
+}
+
+static gdouble *
+opt_double (Options * o, const OptSpec * spec)
+{
+  return &G_STRUCT_MEMBER (gdouble, o, spec->offset);
+}
+
+static gchar **
+opt_string (Options * o, const OptSpec * spec)
+{
+  return &G_STRUCT_MEMBER (gchar *, o, spec->offset);
+}
+
+static gboolean *
+opt_flag (Options * o, const OptSpec * spec)
+{
+  return &G_STRUCT_MEMBER (gboolean, o, spec->offset);
+}
+
+static gboolean
+opt_is_set (Options * o, const OptSpec * spec)
+{
+  switch (spec->kind) {
+    case OPT_INT:
+      return *opt_int (o, spec) != UNSET_INT;
+    case OPT_DOUBLE:
+      return !isnan (*opt_double (o, spec));
+    case OPT_STRING:
+      return *opt_string (o, spec) != NULL;
+    case OPT_FLAG:
+      return *opt_flag (o, spec);
+  }
+  return FALSE;
+}
+
+/* The value as the checkpoint keeps it: exact (doubles round-trip). */
+static gchar *
+opt_to_string (Options * o, const OptSpec * spec)
+{
+  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  switch (spec->kind) {
+    case OPT_INT:
+      return g_strdup_printf ("%" G_GINT64_FORMAT, *opt_int (o, spec));
+    case OPT_DOUBLE:
+      return g_strdup (g_ascii_dtostr (buf, sizeof (buf),
+              *opt_double (o, spec)));
+    case OPT_STRING:
+      return g_strdup (*opt_string (o, spec));
+    case OPT_FLAG:
+      return g_strdup (*opt_flag (o, spec) ? "true" : "false");
+  }
+  return NULL;
+}
+
+static gboolean
+opt_from_string (Options * o, const OptSpec * spec, const gchar * value)
+{
+  gchar *end = NULL;
+
+  switch (spec->kind) {
+    case OPT_INT:
+      *opt_int (o, spec) = g_ascii_strtoll (value, &end, 10);
+      return end != value && *end == '\0';
+    case OPT_DOUBLE:
+      *opt_double (o, spec) = g_ascii_strtod (value, &end);
+      return end != value && *end == '\0';
+    case OPT_STRING:
+      g_free (*opt_string (o, spec));
+      *opt_string (o, spec) = g_strdup (value);
+      return TRUE;
+    case OPT_FLAG:
+      *opt_flag (o, spec) = g_strcmp0 (value, "true") == 0;
+      return g_strcmp0 (value, "true") == 0 || g_strcmp0 (value, "false") == 0;
+  }
+  return FALSE;
+}
+
+/* "--epochs 60 --batch 32 ...": every option that shapes the model, short
+ * numbers, for the provenance metadata. */
+static gchar *
+options_summary (Options * o)
+{
+  GPtrArray *parts = g_ptr_array_new_with_free_func (g_free);
+  gchar *summary;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (opt_specs); i++) {
+    const OptSpec *spec = &opt_specs[i];
+    gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+    switch (spec->kind) {
+      case OPT_INT:
+        g_ptr_array_add (parts, g_strdup_printf ("--%s %" G_GINT64_FORMAT,
+                spec->name, *opt_int (o, spec)));
+        break;
+      case OPT_DOUBLE:
+        g_ptr_array_add (parts, g_strdup_printf ("--%s %s", spec->name,
+                g_ascii_formatd (buf, sizeof (buf), "%g",
+                    *opt_double (o, spec))));
+        break;
+      case OPT_STRING:
+        g_ptr_array_add (parts, g_strdup_printf ("--%s %s", spec->name,
+                *opt_string (o, spec)));
+        break;
+      case OPT_FLAG:
+        if (*opt_flag (o, spec))
+          g_ptr_array_add (parts, g_strdup_printf ("--%s", spec->name));
+        break;
+    }
+  }
+  g_ptr_array_add (parts, NULL);
+  summary = g_strjoinv (" ", (gchar **) parts->pdata);
+  g_ptr_array_unref (parts);
+  return summary;
+}
+
+static void
+options_clear (Options * o)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (opt_specs); i++)
+    if (opt_specs[i].kind == OPT_STRING)
+      g_clear_pointer (opt_string (o, &opt_specs[i]), g_free);
+  g_free (o->data);
+  g_free (o->out);
+  g_free (o->resume);
+  g_free (o->ferplus);
+}
+
+/* Range checks; @channels gets the parsed widths. */
+static gboolean
+options_check (Options * o, guint channels[FEMO_NET_N_WIDTHS], GError ** error)
+{
+  g_auto (GStrv) parts = g_strsplit (o->channels, ",", -1);
+  guint i;
+
+#define REJECT(...) G_STMT_START { \
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_ARGUMENT, __VA_ARGS__); \
+    return FALSE; } G_STMT_END
+
+  if (o->epochs < 1 || o->epochs > 100000)
+    REJECT ("--epochs must be 1..100000, not %" G_GINT64_FORMAT, o->epochs);
+  if (o->batch < 2 || o->batch > 65536)
+    REJECT ("--batch must be 2..65536 (batch norm needs two images), not %"
+        G_GINT64_FORMAT, o->batch);
+  if (!(o->lr > 0.0 && o->lr < 10.0))
+    REJECT ("--lr must be above 0 and below 10");
+  if (!(o->weight_decay >= 0.0 && o->weight_decay * o->lr < 1.0))
+    REJECT ("--weight-decay must be at least 0 and below 1/lr");
+  if (g_strcmp0 (o->schedule, "cosine") != 0
+      && g_strcmp0 (o->schedule, "plateau") != 0)
+    REJECT ("--schedule must be cosine or plateau, not '%s'", o->schedule);
+  if (o->warmup < 0 || o->warmup > o->epochs)
+    REJECT ("--warmup must be 0..epochs, not %" G_GINT64_FORMAT, o->warmup);
+  if (!(o->label_smoothing >= 0.0 && o->label_smoothing < 1.0))
+    REJECT ("--label-smoothing must be in [0, 1)");
+  if (o->seed < 0)
+    REJECT ("--seed must not be negative");
+  if (o->threads < 1 || o->threads > 1024)
+    REJECT ("--threads must be 1..1024, not %" G_GINT64_FORMAT, o->threads);
+  if (o->patience < 0)
+    REJECT ("--patience must be 0 (never stop early) or more");
+  if (o->stop_after < 0)
+    REJECT ("--stop-after must be 0 (run to the end) or more");
+  if (g_strv_length (parts) != FEMO_NET_N_WIDTHS)
+    REJECT ("--channels needs %d widths (stem, stem, block1..block4), "
+        "not '%s'", FEMO_NET_N_WIDTHS, o->channels);
+  for (i = 0; i < FEMO_NET_N_WIDTHS; i++) {
+    gchar *end = NULL;
+    gint64 w = g_ascii_strtoll (parts[i], &end, 10);
+
+    if (end == parts[i] || *end || w < 1 || w > FEMO_NET_MAX_WIDTH)
+      REJECT ("--channels: '%s' is not a width 1..%d", parts[i],
+          FEMO_NET_MAX_WIDTH);
+    channels[i] = w;
+  }
+#undef REJECT
+  return TRUE;
+}
+
+/* ---- output names ---- */
+
+/* DIR/NAME.safetensors -> DIR/NAME; other names are kept whole. */
+static gchar *
+output_stem (const gchar * out)
+{
+  if (g_str_has_suffix (out, ".safetensors"))
+    return g_strndup (out, strlen (out) - strlen (".safetensors"));
+  return g_strdup (out);
+}
+
+/* ---- the run ---- */
+
+typedef struct
+{
+  Options opt;
+  guint channels[FEMO_NET_N_WIDTHS];
+  gchar *stem;
+  gchar *checkpoint_path;
+  gchar *summary;
+
+  FemoFerData *data;
+  FemoFerSplit *train;
+  FemoFerSplit *val;
+  gchar *ferplus_sha256;
+
+  FemoNet *net;
+  FemoAdam *adam;
+
+  /* Progress, all saved in the checkpoint. */
+  guint epoch;                  /* epochs done */
+  gboolean finished;
+  gdouble best_accuracy;
+  guint best_epoch;
+  gdouble plateau_lr;
+  gdouble plateau_best_loss;
+  guint plateau_wait;
+  GArray *history;              /* FemoEpochMetrics */
+
+  gboolean tty;
+} Trainer;
+
+static void
+trainer_free (Trainer * t)
+{
+  options_clear (&t->opt);
+  g_free (t->stem);
+  g_free (t->checkpoint_path);
+  g_free (t->summary);
+  femo_fer_data_free (t->data);
+  g_free (t->ferplus_sha256);
+  if (t->net)
+    femo_net_free (t->net);
+  femo_adam_free (t->adam);
+  if (t->history)
+    g_array_unref (t->history);
+  g_free (t);
+}
+
+/* *INDENT-OFF* */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Trainer, trainer_free)
+/* *INDENT-ON* */
+
+static guint
+steps_per_epoch (Trainer * t)
+{
+  guint n = t->train->n, b = t->opt.batch;
+
+  /* A last short batch is kept unless it has a single image. */
+  return n / b + (n % b >= 2 ? 1 : 0);
+}
+
+/* The learning rate for optimiser step @step (0-based, counted over the
+ * whole run). */
+static gdouble
+learning_rate (Trainer * t, guint64 step)
+{
+  guint64 per = steps_per_epoch (t);
+  guint64 warm = per * t->opt.warmup, total = per * t->opt.epochs;
+  gdouble progress;
+
+  if (g_strcmp0 (t->opt.schedule, "plateau") == 0)
+    return t->plateau_lr;
+  if (step < warm)
+    return t->opt.lr * (step + 1) / warm;
+  progress = total > warm ? (gdouble) (step - warm) / (total - warm) : 1.0;
+  progress = MIN (progress, 1.0);
+  return t->opt.lr * (COSINE_FLOOR + (1.0 - COSINE_FLOOR) * 0.5 *
+      (1.0 + cos (G_PI * progress)));
+}
+
+/* ---- checkpoint ----
+ *
+ * "FEMOCKPT", u32 version, u32 0, then three sections each as u64 length +
+ * bytes: the state (GKeyFile text), the weights file (safetensors, the net
+ * with its batch-norm statistics and metadata), the Adam moments (2 x n
+ * little-endian floats); then the SHA-256 of everything before it. */
+
+static void
+append_section (GByteArray * out, const guint8 * data, guint64 length)
+{
+  guint64 le = GUINT64_TO_LE (length);
+
+  g_byte_array_append (out, (const guint8 *) &le, 8);
+  g_byte_array_append (out, data, length);
+}
+
+static void
+append_floats (GByteArray * out, const gfloat * values, gsize n)
+{
+  gsize i;
+
+  for (i = 0; i < n; i++) {
+    guint32 bits;
+
+    memcpy (&bits, &values[i], 4);
+    bits = GUINT32_TO_LE (bits);
+    g_byte_array_append (out, (const guint8 *) &bits, 4);
+  }
+}
+
+static void
+read_floats (const guint8 * data, gfloat * values, gsize n)
+{
+  gsize i;
+
+  for (i = 0; i < n; i++) {
+    guint32 bits;
+
+    memcpy (&bits, data + 4 * i, 4);
+    bits = GUINT32_FROM_LE (bits);
+    memcpy (&values[i], &bits, 4);
+  }
+}
+
+static gchar *
+history_line (const FemoEpochMetrics * m)
+{
+  gchar a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE],
+      c[G_ASCII_DTOSTR_BUF_SIZE], d[G_ASCII_DTOSTR_BUF_SIZE],
+      e[G_ASCII_DTOSTR_BUF_SIZE];
+
+  return g_strdup_printf ("%s;%s;%s;%s;%s",
+      g_ascii_dtostr (a, sizeof (a), m->lr),
+      g_ascii_dtostr (b, sizeof (b), m->train_loss),
+      g_ascii_dtostr (c, sizeof (c), m->train_accuracy),
+      g_ascii_dtostr (d, sizeof (d), m->val_loss),
+      g_ascii_dtostr (e, sizeof (e), m->val_accuracy));
+}
+
+static GBytes *
+checkpoint_serialize (Trainer * t)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GBytes) weights = femo_net_serialize (t->net);
+  g_autofree gchar *state = NULL;
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  GByteArray *out = g_byte_array_new ();
+  guint8 digest[32];
+  gsize state_len, digest_len = sizeof (digest);
+  guint32 header[2] = { GUINT32_TO_LE (CHECKPOINT_VERSION), 0 };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (opt_specs); i++) {
+    g_autofree gchar *v = opt_to_string (&t->opt, &opt_specs[i]);
+
+    g_key_file_set_string (kf, "options", opt_specs[i].name, v);
+  }
+  g_key_file_set_string (kf, "files", "data", t->opt.data);
+  g_key_file_set_string (kf, "files", "data-sha256", t->data->sha256);
+  {
+    /* The checkpoint lies next to --out: keep the name only, so that the
+     * directory can move. */
+    g_autofree gchar *out_name = g_path_get_basename (t->opt.out);
+
+    g_key_file_set_string (kf, "files", "out-name", out_name);
+  }
+  if (t->opt.ferplus) {
+    g_key_file_set_string (kf, "files", "ferplus", t->opt.ferplus);
+    g_key_file_set_string (kf, "files", "ferplus-sha256", t->ferplus_sha256);
+  }
+  g_key_file_set_uint64 (kf, "state", "epoch", t->epoch);
+  g_key_file_set_uint64 (kf, "state", "finished", t->finished ? 1 : 0);
+  g_key_file_set_double (kf, "state", "best-accuracy", t->best_accuracy);
+  g_key_file_set_uint64 (kf, "state", "best-epoch", t->best_epoch);
+  g_key_file_set_uint64 (kf, "state", "adam-step", t->adam->step);
+  g_key_file_set_double (kf, "state", "plateau-lr", t->plateau_lr);
+  g_key_file_set_double (kf, "state", "plateau-best-loss",
+      t->plateau_best_loss);
+  g_key_file_set_uint64 (kf, "state", "plateau-wait", t->plateau_wait);
+  for (i = 0; i < t->history->len; i++) {
+    const FemoEpochMetrics *m = &g_array_index (t->history,
+        FemoEpochMetrics, i);
+    g_autofree gchar *key = g_strdup_printf ("e%04u", m->epoch);
+    g_autofree gchar *line = history_line (m);
+
+    g_key_file_set_string (kf, "history", key, line);
+  }
+  state = g_key_file_to_data (kf, &state_len, NULL);
+
+  g_byte_array_append (out, (const guint8 *) CHECKPOINT_MAGIC, 8);
+  g_byte_array_append (out, (const guint8 *) header, 8);
+  append_section (out, (const guint8 *) state, state_len);
+  append_section (out, g_bytes_get_data (weights, NULL),
+      g_bytes_get_size (weights));
+  {
+    guint64 le = GUINT64_TO_LE ((guint64) t->adam->n * 8);
+
+    g_byte_array_append (out, (const guint8 *) &le, 8);
+    append_floats (out, t->adam->m, t->adam->n);
+    append_floats (out, t->adam->v, t->adam->n);
+  }
+  g_checksum_update (sum, out->data, out->len);
+  g_checksum_get_digest (sum, digest, &digest_len);
+  g_byte_array_append (out, digest, sizeof (digest));
+  return g_byte_array_free_to_bytes (out);
+}
+
+/* Reads a section at *@pos of @data (@size bytes) into @section/@length. */
+static gboolean
+next_section (const guint8 * data, gsize size, gsize * pos,
+    const guint8 ** section, gsize * length)
+{
+  guint64 le;
+
+  if (size - *pos < 8)
+    return FALSE;
+  memcpy (&le, data + *pos, 8);
+  le = GUINT64_FROM_LE (le);
+  *pos += 8;
+  if (le > size - *pos)
+    return FALSE;
+  *section = data + *pos;
+  *length = le;
+  *pos += le;
+  return TRUE;
+}
+
+typedef struct
+{
+  GKeyFile *state;
+  FemoNet *net;
+  const guint8 *moments;
+  gsize moments_len;
+  GBytes *bytes;
+} Checkpoint;
+
+static void
+checkpoint_clear (Checkpoint * c)
+{
+  if (c->state)
+    g_key_file_unref (c->state);
+  if (c->net)
+    femo_net_free (c->net);
+  if (c->bytes)
+    g_bytes_unref (c->bytes);
+}
+
+static gboolean
+checkpoint_read (const gchar * path, Checkpoint * c, GError ** error)
+{
+  gchar *contents = NULL;
+  gsize size, pos = 16, len;
+  const guint8 *data, *section;
+  guint32 version;
+  gchar digest_hex[65];
+  g_autofree gchar *expected = NULL;
+  GError *sub = NULL;
+  guint i;
+
+  if (!g_file_get_contents (path, &contents, &size, &sub)) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_IO, "%s", sub->message);
+    g_error_free (sub);
+    return FALSE;
+  }
+  c->bytes = g_bytes_new_take (contents, size);
+  data = (const guint8 *) contents;
+  if (size < 16 + 32 || memcmp (data, CHECKPOINT_MAGIC, 8) != 0)
+    goto invalid;
+  memcpy (&version, data + 8, 4);
+  if (GUINT32_FROM_LE (version) != CHECKPOINT_VERSION) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_UNSUPPORTED,
+        "%s: checkpoint version %u, this gst-femo reads %u", path,
+        GUINT32_FROM_LE (version), CHECKPOINT_VERSION);
+    return FALSE;
+  }
+  /* The checksum catches truncation and any damage in between. */
+  expected = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, size - 32);
+  for (i = 0; i < 32; i++)
+    g_snprintf (digest_hex + 2 * i, 3, "%02x", data[size - 32 + i]);
+  if (strcmp (expected, digest_hex) != 0) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "%s: checkpoint checksum mismatch (truncated or damaged)", path);
+    return FALSE;
+  }
+  size -= 32;
+
+  if (!next_section (data, size, &pos, &section, &len))
+    goto invalid;
+  c->state = g_key_file_new ();
+  {
+    g_autofree gchar *text = g_strndup ((const gchar *) section, len);
+
+    if (!g_key_file_load_from_data (c->state, text, len, G_KEY_FILE_NONE, &sub)) {
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_PARSE,
+          "%s: checkpoint state: %s", path, sub->message);
+      g_error_free (sub);
+      return FALSE;
+    }
+  }
+  if (!next_section (data, size, &pos, &section, &len))
+    goto invalid;
+  c->net = femo_net_load_from_data (section, len, &sub);
+  if (!c->net) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "%s: checkpoint weights: %s", path, sub->message);
+    g_error_free (sub);
+    return FALSE;
+  }
+  if (!next_section (data, size, &pos, &c->moments, &c->moments_len)
+      || pos != size)
+    goto invalid;
+  return TRUE;
+
+invalid:
+  g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+      "%s: not a gst-femo training checkpoint", path);
+  return FALSE;
+}
+
+/* ---- files next to --out ---- */
+
+static gboolean
+write_file (const gchar * path, const gchar * contents, gsize length,
+    GError ** error)
+{
+  GError *sub = NULL;
+
+  if (!g_file_set_contents (path, contents, length, &sub)) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_IO, "%s", sub->message);
+    g_error_free (sub);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+write_metrics (Trainer * t, GError ** error)
+{
+  const FemoEpochMetrics *h = (const FemoEpochMetrics *) t->history->data;
+  GString *csv = g_string_new ("epoch,lr,train_loss,train_accuracy,"
+      "val_loss,val_accuracy\n");
+  g_autofree gchar *csv_path = g_strconcat (t->stem, ".metrics.csv", NULL);
+  g_autofree gchar *svg_path = g_strconcat (t->stem, ".curves.svg", NULL);
+  g_autofree gchar *base = g_path_get_basename (t->stem);
+  g_autofree gchar *title = g_strdup_printf ("%s: mini-Xception on FER2013 "
+      "(validation: PublicTest)", base);
+  g_autofree gchar *svg = NULL;
+  gboolean ok;
+  guint i;
+
+  for (i = 0; i < t->history->len; i++) {
+    gchar v[5][G_ASCII_DTOSTR_BUF_SIZE];
+
+    g_string_append_printf (csv, "%u,%s,%s,%s,%s,%s\n", h[i].epoch,
+        g_ascii_formatd (v[0], sizeof (v[0]), "%.6g", h[i].lr),
+        g_ascii_formatd (v[1], sizeof (v[1]), "%.6f", h[i].train_loss),
+        g_ascii_formatd (v[2], sizeof (v[2]), "%.6f", h[i].train_accuracy),
+        g_ascii_formatd (v[3], sizeof (v[3]), "%.6f", h[i].val_loss),
+        g_ascii_formatd (v[4], sizeof (v[4]), "%.6f", h[i].val_accuracy));
+  }
+  ok = write_file (csv_path, csv->str, csv->len, error);
+  g_string_free (csv, TRUE);
+  if (!ok)
+    return FALSE;
+  svg = femo_curves_to_svg (h, t->history->len, title);
+  return write_file (svg_path, svg, strlen (svg), error);
+}
+
+static gboolean
+set_metadata (Trainer * t, const gchar * key, const gchar * value,
+    GError ** error)
+{
+  if (!femo_net_set_metadata (t->net, key, value)) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "cannot set metadata %s", key);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Metadata that does not change during the run. */
+static gboolean
+set_provenance (Trainer * t, GError ** error)
+{
+  g_autofree gchar *data_name = g_path_get_basename (t->opt.data);
+  g_autofree gchar *seed = g_strdup_printf ("%" G_GINT64_FORMAT, t->opt.seed);
+  g_autofree gchar *rows = g_strdup_printf ("%u", t->train->n);
+  g_autofree gchar *val_rows = g_strdup_printf ("%u", t->val->n);
+
+  if (!set_metadata (t, "femo.train.tool", "gst-femo " VERSION, error)
+      || !set_metadata (t, "femo.train.data", data_name, error)
+      || !set_metadata (t, "femo.train.data_sha256", t->data->sha256, error)
+      || !set_metadata (t, "femo.train.options", t->summary, error)
+      || !set_metadata (t, "femo.train.seed", seed, error)
+      || !set_metadata (t, "femo.train.train_usage", "Training", error)
+      || !set_metadata (t, "femo.train.train_rows", rows, error)
+      || !set_metadata (t, "femo.train.val_usage", "PublicTest", error)
+      || !set_metadata (t, "femo.train.val_rows", val_rows, error))
+    return FALSE;
+  if (t->opt.ferplus) {
+    g_autofree gchar *name = g_path_get_basename (t->opt.ferplus);
+
+    if (!set_metadata (t, "femo.train.ferplus", name, error)
+        || !set_metadata (t, "femo.train.ferplus_sha256", t->ferplus_sha256,
+            error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* Saves the net as this epoch's snapshot and as --out. */
+static gboolean
+save_best (Trainer * t, const FemoEpochMetrics * m, gchar ** snapshot_name,
+    GError ** error)
+{
+  gchar acc[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autofree gchar *epochs = g_strdup_printf ("%u", m->epoch);
+  g_autofree gchar *snapshot = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  gsize size;
+  const gchar *data;
+
+  g_ascii_formatd (acc, sizeof (acc), "%.6f", m->val_accuracy);
+  if (!set_metadata (t, "femo.train.epochs", epochs, error)
+      || !set_metadata (t, "femo.train.val_accuracy", acc, error))
+    return FALSE;
+  bytes = femo_net_serialize (t->net);
+  data = g_bytes_get_data (bytes, &size);
+  snapshot = g_strdup_printf ("%s.e%03u-%s.safetensors", t->stem, m->epoch,
+      g_ascii_formatd (acc, sizeof (acc), "%.4f", m->val_accuracy));
+  if (!write_file (snapshot, data, size, error)
+      || !write_file (t->opt.out, data, size, error))
+    return FALSE;
+  *snapshot_name = g_path_get_basename (snapshot);
+  return TRUE;
+}
+
+static gboolean
+save_checkpoint (Trainer * t, GError ** error)
+{
+  g_autoptr (GBytes) bytes = checkpoint_serialize (t);
+  gsize size;
+  const gchar *data = g_bytes_get_data (bytes, &size);
+
+  return write_file (t->checkpoint_path, data, size, error);
+}
+
+/* ---- progress ---- */
+
+static void
+format_duration (gchar * buf, gsize size, gdouble seconds)
+{
+  guint s = (guint) MAX (0.0, seconds);
+
+  if (s >= 3600)
+    g_snprintf (buf, size, "%u:%02u:%02u", s / 3600, s / 60 % 60, s % 60);
+  else
+    g_snprintf (buf, size, "%u:%02u", s / 60, s % 60);
+}
+
+/* One line, redrawn: the ETA counts the rest of the run at this epoch's
+ * speed (validation not included). */
+static void
+show_progress (Trainer * t, guint step, guint steps, gdouble loss,
+    gdouble accuracy, guint images, gdouble elapsed)
+{
+  gdouble rate = elapsed > 0 ? images / elapsed : 0.0;
+  gdouble left = (gdouble) t->train->n * (t->opt.epochs - t->epoch) - images;
+  gchar eta[32];
+
+  format_duration (eta, sizeof (eta), rate > 0 ? left / rate : 0.0);
+  fprintf (stderr, "\repoch %u/%" G_GINT64_FORMAT " batch %u/%u  loss %.4f  "
+      "acc %.4f  %.0f img/s  ETA %s   ", t->epoch + 1, t->opt.epochs, step,
+      steps, loss, accuracy, rate, eta);
+  fflush (stderr);
+}
+
+/* ---- training ---- */
+
+static gboolean
+build_decay_mask (Trainer * t, guint8 ** mask, gsize * n, GError ** error)
+{
+  guint n_tensors, i;
+  const FemoNetTensor *tensors = femo_net_get_tensors (t->net, &n_tensors);
+
+  femo_net_get_params (t->net, n);
+  *mask = g_new0 (guint8, *n);
+  for (i = 0; i < n_tensors; i++) {
+    const FemoNetTensor *tt = &tensors[i];
+
+    /* Decoupled decay on convolution weights only, not on biases or the
+     * batch-norm scale and shift. */
+    if (tt->kind != FEMO_NET_TENSOR_CONV_WEIGHT)
+      continue;
+    if (tt->offset + tt->length > *n) {
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+          "tensor %s lies outside the parameters", tt->name);
+      g_clear_pointer (mask, g_free);
+      return FALSE;
+    }
+    memset (*mask + tt->offset, 1, tt->length);
+  }
+  return TRUE;
+}
+
+/* Fills the batch at @first of the epoch's @order: augmented inputs and
+ * labels (or soft targets). Each image has its own random stream, keyed
+ * by epoch and position, so nothing depends on threads or batch timing. */
+static void
+fill_batch (Trainer * t, const guint32 * order, guint first, guint n,
+    gfloat * inputs, guint * labels, gfloat * targets)
+{
+  const FemoAugmentParams params = FEMO_AUGMENT_PARAMS_DEFAULT;
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    guint32 k = order[first + i];
+    const guint8 *img = t->train->pixels + (gsize) k * FEMO_FER_PIXELS;
+    gfloat *dst = inputs + (gsize) i * FEMO_FER_PIXELS;
+
+    if (t->opt.no_augment) {
+      femo_augment_normalize (img, FEMO_FER_PIXELS, dst);
+    } else {
+      FemoRng rng;
+      FemoAffine affine;
+
+      femo_rng_init (&rng, t->opt.seed,
+          ((guint64) (t->epoch + 1) << 32) | (first + i));
+      femo_augment_draw (&rng, &params, FEMO_FER_SIZE, FEMO_FER_SIZE, &affine);
+      femo_augment_warp (img, FEMO_FER_SIZE, FEMO_FER_SIZE, FEMO_FER_SIZE,
+          &affine, dst);
+    }
+    if (targets)
+      memcpy (targets + (gsize) i * FEMO_FER_N_CLASSES,
+          t->train->soft + (gsize) k * FEMO_FER_N_CLASSES,
+          FEMO_FER_N_CLASSES * sizeof (gfloat));
+    else
+      labels[i] = t->train->labels[k];
+  }
+}
+
+/* One epoch: trains, validates, saves. */
+static gboolean
+run_epoch (Trainer * t, gchar ** saved, gdouble * seconds, GError ** error)
+{
+  guint n = t->train->n, batch = t->opt.batch;
+  guint steps = steps_per_epoch (t), step;
+  g_autofree guint32 *order = g_new (guint32, n);
+  g_autofree gfloat *inputs = g_new (gfloat, (gsize) batch * FEMO_FER_PIXELS);
+  g_autofree guint *labels = g_new (guint, batch);
+  g_autofree gfloat *targets = t->train->soft ?
+      g_new (gfloat, (gsize) batch * FEMO_FER_N_CLASSES) : NULL;
+  g_autoptr (FemoConfusion) confusion = femo_confusion_new (FEMO_FER_N_CLASSES);
+  g_autoptr (FemoModel) model = NULL;
+  g_autoptr (GTimer) timer = g_timer_new ();
+  gsize n_params, n_grads;
+  gfloat *params = femo_net_get_params (t->net, &n_params);
+  const gfloat *grads = femo_net_get_grads (t->net, &n_grads);
+  gdouble loss_sum = 0.0, last_shown = -1.0, lr = t->opt.lr;
+  guint correct = 0, seen = 0, i;
+  FemoEpochMetrics m = { 0, };
+  FemoRng rng;
+
+  g_return_val_if_fail (n_params == t->adam->n && n_grads == n_params, FALSE);
+  for (i = 0; i < n; i++)
+    order[i] = i;
+  femo_rng_init (&rng, t->opt.seed, ((guint64) (t->epoch + 1) << 32) |
+      G_MAXUINT32);
+  femo_rng_shuffle (&rng, order, n);
+
+  for (step = 0; step < steps; step++) {
+    guint first = step * batch, count = MIN (batch, n - first);
+    FemoNetStepResult result;
+
+    fill_batch (t, order, first, count, inputs, labels, targets);
+    if (!femo_net_train_step (t->net, inputs, targets ? NULL : labels,
+            targets, count, t->opt.label_smoothing, &result, error))
+      return FALSE;
+    lr = learning_rate (t, t->adam->step);
+    femo_adam_update (t->adam, params, grads, lr, t->opt.weight_decay);
+    loss_sum += result.loss * count;
+    correct += result.n_correct;
+    seen += count;
+
+    if (t->tty) {
+      gdouble now = g_timer_elapsed (timer, NULL);
+
+      if (now - last_shown >= 0.25 || step + 1 == steps) {
+        show_progress (t, step + 1, steps, loss_sum / seen,
+            (gdouble) correct / seen, seen, now);
+        last_shown = now;
+      }
+    }
+  }
+
+  model = femo_model_new_from_net (t->net);
+  m.epoch = t->epoch + 1;
+  m.lr = lr;
+  m.train_loss = loss_sum / MAX (seen, 1);
+  m.train_accuracy = (gdouble) correct / MAX (seen, 1);
+  m.val_loss = femo_evaluate_split (model, t->val, NULL, t->opt.threads,
+      confusion);
+  m.val_accuracy = femo_confusion_accuracy (confusion);
+  t->epoch++;
+  g_array_append_val (t->history, m);
+
+  if (g_strcmp0 (t->opt.schedule, "plateau") == 0) {
+    /* As Keras' ReduceLROnPlateau on val_loss (the reference recipe). */
+    if (m.val_loss < t->plateau_best_loss - PLATEAU_MIN_DELTA) {
+      t->plateau_best_loss = m.val_loss;
+      t->plateau_wait = 0;
+    } else if (++t->plateau_wait >= PLATEAU_PATIENCE) {
+      t->plateau_lr *= PLATEAU_FACTOR;
+      t->plateau_wait = 0;
+    }
+  }
+
+  if (m.val_accuracy > t->best_accuracy) {
+    t->best_accuracy = m.val_accuracy;
+    t->best_epoch = m.epoch;
+    if (!save_best (t, &m, saved, error))
+      return FALSE;
+  }
+  if (t->opt.patience > 0 && t->epoch - t->best_epoch >= t->opt.patience)
+    t->finished = TRUE;
+  if (t->epoch >= t->opt.epochs)
+    t->finished = TRUE;
+  if (!write_metrics (t, error) || !save_checkpoint (t, error))
+    return FALSE;
+  *seconds = g_timer_elapsed (timer, NULL);
+  return TRUE;
+}
+
+/* ---- setup ---- */
+
+static gboolean
+load_data (Trainer * t, GError ** error)
+{
+  t->data = femo_fer_load (t->opt.data,
+      t->opt.skip_bad ? FEMO_FER_SKIP_BAD : FEMO_FER_FLAGS_NONE, error);
+  if (!t->data)
+    return FALSE;
+  if (t->data->n_skipped > 0)
+    g_printerr ("gst-femo train: skipped %u malformed rows of %u (first: %s)\n",
+        t->data->n_skipped, t->data->n_rows, t->data->first_skipped);
+  t->train = &t->data->splits[FEMO_FER_TRAINING];
+  t->val = &t->data->splits[FEMO_FER_PUBLIC_TEST];
+  if (t->train->n < 2 || t->val->n < 1) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "%s has %u Training and %u PublicTest rows: training needs at "
+        "least 2 and validation 1", t->opt.data, t->train->n, t->val->n);
+    return FALSE;
+  }
+
+  if (t->opt.ferplus) {
+    g_autoptr (FemoFerPlus) plus = NULL;
+    g_autoptr (GMappedFile) file = NULL;
+    g_autoptr (GBytes) bytes = NULL;
+    guint dropped = 0;
+    GError *sub = NULL;
+
+    file = g_mapped_file_new (t->opt.ferplus, FALSE, &sub);
+    if (!file) {
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_IO, "%s", sub->message);
+      g_error_free (sub);
+      return FALSE;
+    }
+    bytes = g_mapped_file_get_bytes (file);
+    t->ferplus_sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
+    plus = femo_ferplus_load (t->opt.ferplus, error);
+    if (!plus || !femo_fer_split_apply_ferplus (t->train, FEMO_FER_TRAINING,
+            plus, &dropped, error))
+      return FALSE;
+    if (t->train->n < 2) {
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+          "%s leaves fewer than 2 Training rows", t->opt.ferplus);
+      return FALSE;
+    }
+    g_print ("FER+ soft targets from %s; %u Training rows without FER+ "
+        "votes left out\n", t->opt.ferplus, dropped);
+  }
+  return TRUE;
+}
+
+/* Takes the options from the checkpoint; explicit options must agree. */
+static gboolean
+apply_checkpoint_options (Trainer * t, Checkpoint * c, GError ** error)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (opt_specs); i++) {
+    const OptSpec *spec = &opt_specs[i];
+    g_autofree gchar *stored = g_key_file_get_string (c->state, "options",
+        spec->name, NULL);
+    g_autofree gchar *given = NULL;
+
+    if (!stored) {
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+          "%s: checkpoint lacks option %s", t->opt.resume, spec->name);
+      return FALSE;
+    }
+    if (opt_is_set (&t->opt, spec)) {
+      given = opt_to_string (&t->opt, spec);
+      if (strcmp (given, stored) == 0 || spec->resume_may_change) {
+        if (strcmp (given, stored) != 0 && strcmp (spec->name, "threads") == 0)
+          g_printerr ("gst-femo train: warning: the checkpoint was made with "
+              "--threads %s: with %s the result will not be byte-identical "
+              "to an uninterrupted run\n", stored, given);
+        continue;
+      }
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_ARGUMENT,
+          "--%s %s differs from the checkpoint's %s; a resumed run keeps "
+          "its options", spec->name, given, stored);
+      return FALSE;
+    }
+    if (!opt_from_string (&t->opt, spec, stored)) {
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+          "%s: bad option %s=%s in the checkpoint", t->opt.resume,
+          spec->name, stored);
+      return FALSE;
+    }
+  }
+  if (!t->opt.data)
+    t->opt.data = g_key_file_get_string (c->state, "files", "data", NULL);
+  if (!t->opt.out) {
+    g_autofree gchar *name = g_key_file_get_string (c->state, "files",
+        "out-name", NULL);
+    g_autofree gchar *dir = g_path_get_dirname (t->opt.resume);
+
+    if (name)
+      t->opt.out = g_build_filename (dir, name, NULL);
+  }
+  if (!t->opt.ferplus)
+    t->opt.ferplus = g_key_file_get_string (c->state, "files", "ferplus", NULL);
+  return TRUE;
+}
+
+/* Reads [state] @key; after a first error the rest are skipped. */
+static guint64
+state_uint (GKeyFile * state, const gchar * key, GError ** error)
+{
+  return *error ? 0 : g_key_file_get_uint64 (state, "state", key, error);
+}
+
+static gdouble
+state_double (GKeyFile * state, const gchar * key, GError ** error)
+{
+  return *error ? 0.0 : g_key_file_get_double (state, "state", key, error);
+}
+
+/* Restores the run from the checkpoint, once the data are loaded. */
+static gboolean
+restore_checkpoint (Trainer * t, Checkpoint * c, GError ** error)
+{
+  g_autofree gchar *data_sha = g_key_file_get_string (c->state, "files",
+      "data-sha256", NULL);
+  g_autofree gchar *plus_sha = g_key_file_get_string (c->state, "files",
+      "ferplus-sha256", NULL);
+  g_auto (GStrv) keys = g_key_file_get_keys (c->state, "history", NULL, NULL);
+  GError *sub = NULL;
+  gsize n_params;
+  guint i;
+
+  if (g_strcmp0 (data_sha, t->data->sha256) != 0) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "%s is not the data the checkpoint was trained on (sha256 %s, "
+        "expected %s)", t->opt.data, t->data->sha256, data_sha);
+    return FALSE;
+  }
+  if (g_strcmp0 (plus_sha, t->ferplus_sha256) != 0) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "the FER+ file differs from the one the checkpoint was trained on");
+    return FALSE;
+  }
+  t->net = g_steal_pointer (&c->net);
+  femo_net_get_params (t->net, &n_params);
+  if (c->moments_len != n_params * 8) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "%s: optimiser state for %" G_GSIZE_FORMAT " parameters, the net has %"
+        G_GSIZE_FORMAT, t->opt.resume, c->moments_len / 8, n_params);
+    return FALSE;
+  }
+
+  t->epoch = state_uint (c->state, "epoch", &sub);
+  t->finished = state_uint (c->state, "finished", &sub) != 0;
+  t->best_accuracy = state_double (c->state, "best-accuracy", &sub);
+  t->best_epoch = state_uint (c->state, "best-epoch", &sub);
+  t->plateau_lr = state_double (c->state, "plateau-lr", &sub);
+  t->plateau_best_loss = state_double (c->state, "plateau-best-loss", &sub);
+  t->plateau_wait = state_uint (c->state, "plateau-wait", &sub);
+  if (sub) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID, "%s: %s",
+        t->opt.resume, sub->message);
+    g_error_free (sub);
+    return FALSE;
+  }
+  for (i = 0; keys && keys[i]; i++) {
+    g_autofree gchar *line = g_key_file_get_string (c->state, "history",
+        keys[i], NULL);
+    g_auto (GStrv) f = g_strsplit (line ? line : "", ";", -1);
+    FemoEpochMetrics m = { 0, };
+
+    if (g_strv_length (f) != 5) {
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+          "%s: bad history entry %s", t->opt.resume, keys[i]);
+      return FALSE;
+    }
+    m.epoch = i + 1;
+    m.lr = g_ascii_strtod (f[0], NULL);
+    m.train_loss = g_ascii_strtod (f[1], NULL);
+    m.train_accuracy = g_ascii_strtod (f[2], NULL);
+    m.val_loss = g_ascii_strtod (f[3], NULL);
+    m.val_accuracy = g_ascii_strtod (f[4], NULL);
+    g_array_append_val (t->history, m);
+  }
+  if (t->history->len != t->epoch) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "%s: %u epochs done but %u in the history", t->opt.resume, t->epoch,
+        t->history->len);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+setup_optimizer (Trainer * t, Checkpoint * c, GError ** error)
+{
+  g_autofree guint8 *mask = NULL;
+  gsize n;
+
+  if (!build_decay_mask (t, &mask, &n, error))
+    return FALSE;
+  t->adam = femo_adam_new (n, mask);
+  if (c) {
+    GError *sub = NULL;
+
+    read_floats (c->moments, t->adam->m, n);
+    read_floats (c->moments + 4 * n, t->adam->v, n);
+    t->adam->step = state_uint (c->state, "adam-step", &sub);
+    if (sub) {
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID, "%s: %s",
+          t->opt.resume, sub->message);
+      g_error_free (sub);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+train (Trainer * t, GError ** error)
+{
+  Checkpoint ckpt = { 0, };
+  gboolean resumed = t->opt.resume != NULL, warmup_given;
+  guint i, session = 0;
+
+  if (resumed) {
+    if (!checkpoint_read (t->opt.resume, &ckpt, error)
+        || !apply_checkpoint_options (t, &ckpt, error))
+      goto fail;
+  }
+  warmup_given = t->opt.warmup != UNSET_INT;
+  for (i = 0; i < G_N_ELEMENTS (opt_specs); i++) {
+    const OptSpec *spec = &opt_specs[i];
+
+    if (!opt_is_set (&t->opt, spec))
+      opt_from_string (&t->opt, spec, spec->fallback ? spec->fallback : "0");
+  }
+  /* The default warm-up fits short runs too. */
+  if (!warmup_given)
+    t->opt.warmup = MIN (t->opt.warmup, t->opt.epochs);
+  if (t->opt.threads == 0)
+    t->opt.threads = MAX (1, g_get_num_processors ());
+  if (!t->opt.data || !t->opt.out) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_ARGUMENT,
+        "--data and --out are required (see --help)");
+    goto fail;
+  }
+  if (!options_check (&t->opt, t->channels, error))
+    goto fail;
+  t->summary = options_summary (&t->opt);
+  t->stem = output_stem (t->opt.out);
+  t->checkpoint_path = g_strconcat (t->stem, ".ckpt", NULL);
+
+  if (!load_data (t, error))
+    goto fail;
+  /* Fail now rather than after the first epoch. */
+  {
+    g_autofree gchar *dir = g_path_get_dirname (t->opt.out);
+
+    if (g_mkdir_with_parents (dir, 0777) != 0 || g_access (dir, W_OK) != 0) {
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_IO,
+          "cannot write into %s: %s", dir, g_strerror (errno));
+      goto fail;
+    }
+  }
+
+  t->history = g_array_new (FALSE, TRUE, sizeof (FemoEpochMetrics));
+  if (resumed) {
+    if (!restore_checkpoint (t, &ckpt, error))
+      goto fail;
+  } else {
+    t->net = femo_net_new (t->channels, femo_net_default_labels,
+        FEMO_FER_N_CLASSES, FEMO_NET_DEFAULT_BN_EPS, t->opt.seed, error);
+    if (!t->net)
+      goto fail;
+    t->best_accuracy = -1.0;
+    t->plateau_lr = t->opt.lr;
+    t->plateau_best_loss = G_MAXDOUBLE;
+  }
+  if (!setup_optimizer (t, resumed ? &ckpt : NULL, error))
+    goto fail;
+  checkpoint_clear (&ckpt);
+  femo_net_set_n_threads (t->net, t->opt.threads);
+  if (!set_provenance (t, error))
+    goto fail;
+
+  if (t->finished) {
+    g_print ("%s: the run finished after epoch %u (best PublicTest accuracy "
+        "%.4f at epoch %u); nothing to do\n", t->opt.resume, t->epoch,
+        t->best_accuracy, t->best_epoch);
+    return TRUE;
+  }
+  g_print ("training on %u Training rows, validating on %u PublicTest rows "
+      "of %s\n%s\n", t->train->n, t->val->n, t->opt.data, t->summary);
+  if (resumed)
+    g_print ("resuming after epoch %u\n", t->epoch);
+
+  while (!t->finished) {
+    g_autofree gchar *saved = NULL;
+    gdouble seconds = 0.0;
+    const FemoEpochMetrics *m;
+
+    if (!run_epoch (t, &saved, &seconds, error))
+      return FALSE;
+    m = &g_array_index (t->history, FemoEpochMetrics, t->history->len - 1);
+    if (t->tty)
+      fprintf (stderr, "\r%*s\r", 100, "");
+    g_print ("epoch %u/%" G_GINT64_FORMAT ": lr %.3g  train loss %.4f acc "
+        "%.4f  val loss %.4f acc %.4f  %.1f s%s%s\n", m->epoch,
+        t->opt.epochs, m->lr, m->train_loss, m->train_accuracy, m->val_loss,
+        m->val_accuracy, seconds, saved ? "  saved " : "", saved ? saved : "");
+    if (++session == t->opt.stop_after && !t->finished) {
+      g_print ("stopping after %u epochs as asked; continue with --resume "
+          "%s\n", session, t->checkpoint_path);
+      return TRUE;
+    }
+  }
+  if (t->opt.patience > 0 && t->epoch < t->opt.epochs)
+    g_print ("stopped early: no better validation accuracy for %"
+        G_GINT64_FORMAT " epochs\n", t->opt.patience);
+  g_print ("best PublicTest accuracy %.4f at epoch %u: %s\n",
+      t->best_accuracy, t->best_epoch, t->opt.out);
+  return TRUE;
+
+fail:
+  checkpoint_clear (&ckpt);
+  return FALSE;
+}
+
+int
+femo_cmd_train (int argc, char **argv)
+{
+  g_autoptr (Trainer) t = g_new0 (Trainer, 1);
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) error = NULL;
+  Options *o = &t->opt;
+  const GOptionEntry entries[] = {
+    {"data", 'd', 0, G_OPTION_ARG_FILENAME, &o->data,
+        "FER2013 CSV (fer2013.csv, or gzip-compressed)", "FILE"},
+    {"out", 'o', 0, G_OPTION_ARG_FILENAME, &o->out,
+        "Where the best model goes (NAME.safetensors)", "FILE"},
+    {"epochs", 'e', 0, G_OPTION_ARG_INT64, &o->epochs,
+        "Epochs to train (default 60)", "N"},
+    {"batch", 'b', 0, G_OPTION_ARG_INT64, &o->batch,
+        "Images per optimiser step (default 32)", "N"},
+    {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &o->lr,
+        "Peak learning rate of AdamW (default 0.003)", "RATE"},
+    {"weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &o->weight_decay,
+        "Decoupled weight decay on convolution weights (default 0.01)", "WD"},
+    {"schedule", 0, 0, G_OPTION_ARG_STRING, &o->schedule,
+        "cosine: linear warm-up then cosine decay to 1% of --lr (default); "
+          "plateau: the reference recipe, x0.1 after 12 epochs without a "
+          "lower validation loss", "NAME"},
+    {"warmup", 0, 0, G_OPTION_ARG_INT64, &o->warmup,
+        "Warm-up epochs of the cosine schedule (default 2)", "N"},
+    {"label-smoothing", 0, 0, G_OPTION_ARG_DOUBLE, &o->label_smoothing,
+        "Label smoothing of the targets, 0..1 (default 0)", "S"},
+    {"ferplus", 0, 0, G_OPTION_ARG_FILENAME, &o->ferplus,
+        "Train on FER+ soft targets (fer2013new.csv) instead of the "
+          "FER2013 labels; validation keeps the FER2013 labels", "FILE"},
+    {"seed", 0, 0, G_OPTION_ARG_INT64, &o->seed,
+        "Seed of initialisation, shuffling and augmentation (default 1)", "N"},
+    {"threads", 'j', 0, G_OPTION_ARG_INT64, &o->threads,
+        "Worker threads (default: all cores)", "N"},
+    {"patience", 0, 0, G_OPTION_ARG_INT64, &o->patience,
+        "Stop after N epochs without a better validation accuracy; 0 never "
+          "stops early (default 25)", "N"},
+    {"channels", 0, 0, G_OPTION_ARG_STRING, &o->channels,
+          "Widths: stem, stem, block1..block4 (default 8,8,16,32,64,128)",
+        "LIST"},
+    {"no-augment", 0, 0, G_OPTION_ARG_NONE, &o->no_augment,
+        "Train on the images as they are", NULL},
+    {"skip-bad", 0, 0, G_OPTION_ARG_NONE, &o->skip_bad,
+        "Skip malformed CSV rows (and count them) instead of failing", NULL},
+    {"resume", 0, 0, G_OPTION_ARG_FILENAME, &o->resume,
+        "Continue from a checkpoint (NAME.ckpt), with its options, exactly "
+          "as if never interrupted", "CHECKPOINT"},
+    {"stop-after", 0, 0, G_OPTION_ARG_INT64, &o->stop_after,
+        "Stop after N epochs of this session (resume later)", "N"},
+    {NULL}
+  };
+  guint i;
+
+  o->stop_after = 0;
+  for (i = 0; i < G_N_ELEMENTS (opt_specs); i++) {
+    const OptSpec *spec = &opt_specs[i];
+
+    if (spec->kind == OPT_INT)
+      *opt_int (o, spec) = UNSET_INT;
+    else if (spec->kind == OPT_DOUBLE)
+      *opt_double (o, spec) = NAN;
+  }
+
+  ctx = g_option_context_new ("- train the emotion network on FER2013");
+  g_option_context_set_summary (ctx,
+      "Trains mini-Xception on the Training rows of FER2013 and keeps the "
+      "model with the best\naccuracy on the PublicTest rows (PrivateTest "
+      "rows are never used).\n\n"
+      "Files next to --out DIR/NAME.safetensors:\n"
+      "  DIR/NAME.safetensors              the best model so far\n"
+      "  DIR/NAME.eEEE-0.AAAA.safetensors  each improvement: epoch EEE, "
+      "PublicTest accuracy\n"
+      "  DIR/NAME.ckpt                     checkpoint after each epoch "
+      "(for --resume)\n"
+      "  DIR/NAME.metrics.csv              loss and accuracy per epoch\n"
+      "  DIR/NAME.curves.svg               training curves\n"
+      "Each is written to a temporary file and renamed. The same data, "
+      "options, seed and\nthread count give the same bytes; a resumed run "
+      "gives the bytes of an uninterrupted one.");
+  g_option_context_set_description (ctx,
+      "Examples:\n"
+      "  gst-femo train --data fer2013.csv.gz --out models/emotion.safetensors\n"
+      "  gst-femo train -d fer2013.csv.gz -o run/m.safetensors --epochs 80 "
+      "--lr 0.005 -j 8\n"
+      "  gst-femo train --resume run/m.ckpt\n"
+      "  gst-femo train -d fer2013.csv.gz -o run/m.safetensors --ferplus "
+      "fer2013new.csv\n");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    g_printerr ("%s: %s\n", argv[0], error->message);
+    return 2;
+  }
+  if (argc > 1) {
+    g_printerr ("%s: unexpected argument '%s' (see --help)\n", argv[0],
+        argv[1]);
+    return 2;
+  }
+  t->tty = isatty (fileno (stderr));
+
+  if (!train (t, &error)) {
+    if (t->tty)
+      fprintf (stderr, "\n");
+    g_printerr ("%s: %s\n", argv[0], error->message);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,143 @@
+/* gst-femo: one plain forward pass of a model over FER2013 images
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "femo-evaluate.h"
+#include "femo-error.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Images per femo_infer_run call: the workspace stays small. */
+#define CHUNK 64
+
+gboolean
+femo_evaluate_map_labels (const FemoModel * model,
+    guint output_of_class[FEMO_FER_N_CLASSES], GError ** error)
+{
+  g_auto (GStrv) fer = g_strsplit (FEMO_FER_LABELS, ",", -1);
+  const gchar *const *labels = femo_model_get_labels (model);
+  guint n = femo_model_get_n_labels (model), c, k;
+
+  if (n != FEMO_FER_N_CLASSES) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "the model has %u labels, FER2013 has %d (%s)", n,
+        FEMO_FER_N_CLASSES, FEMO_FER_LABELS);
+    return FALSE;
+  }
+  for (c = 0; c < FEMO_FER_N_CLASSES; c++) {
+    for (k = 0; k < n; k++)
+      if (strcmp (labels[k], fer[c]) == 0)
+        break;
+    if (k == n) {
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+          "the model has no label '%s' (it has %s, ...)", fer[c], labels[0]);
+      return FALSE;
+    }
+    output_of_class[c] = k;
+  }
+  return TRUE;
+}
+
+typedef struct
+{
+  FemoModel *model;
+  const FemoFerSplit *split;
+  guint start;
+  guint end;
+  gfloat *logits;               /* [end - start][K], the worker's scratch */
+  guint8 *predicted;            /* per image of the split */
+  gdouble *losses;              /* per image of the split */
+  const guint *output_of_class;
+} Slice;
+
+static gpointer
+run_slice (gpointer data)
+{
+  Slice *s = data;
+  FemoInfer *infer = femo_infer_new (s->model);
+  guint k = femo_model_get_n_labels (s->model);
+  guint i, j;
+
+  for (i = s->start; i < s->end; i += CHUNK) {
+    guint n = MIN (CHUNK, s->end - i);
+
+    femo_infer_run (infer, s->split->pixels + (gsize) i * FEMO_FER_PIXELS, n,
+        NULL, s->logits);
+    for (j = 0; j < n; j++) {
+      const gfloat *z = s->logits + (gsize) j * k;
+      guint truth = s->split->labels[i + j], best = 0, c;
+      gdouble max, sum = 0.0;
+
+      if (s->output_of_class)
+        truth = s->output_of_class[truth];
+      for (c = 1; c < k; c++)
+        if (z[c] > z[best])
+          best = c;
+      max = z[best];
+      for (c = 0; c < k; c++)
+        sum += exp ((gdouble) z[c] - max);
+      s->losses[i + j] = log (sum) + max - z[truth];
+      s->predicted[i + j] = best;
+    }
+  }
+  femo_infer_free (infer);
+  return NULL;
+}
+
+gdouble
+femo_evaluate_split (FemoModel * model, const FemoFerSplit * split,
+    const guint * output_of_class, guint n_threads, FemoConfusion * confusion)
+{
+  guint k = femo_model_get_n_labels (model);
+  guint i, t, per;
+  Slice *slices;
+  GThread **threads;
+  gdouble *losses, total = 0.0;
+  guint8 *predicted;
+
+  g_return_val_if_fail (confusion->n_classes == k, NAN);
+  if (split->n == 0)
+    return 0.0;
+
+  n_threads = CLAMP (n_threads, 1, MAX (1, split->n / CHUNK));
+  per = (split->n + n_threads - 1) / n_threads;
+  slices = g_new0 (Slice, n_threads);
+  threads = g_new0 (GThread *, n_threads);
+  losses = g_new (gdouble, split->n);
+  predicted = g_new (guint8, split->n);
+
+  for (t = 0; t < n_threads; t++) {
+    Slice *s = &slices[t];
+
+    s->model = model;
+    s->split = split;
+    s->start = MIN (split->n, t * per);
+    s->end = MIN (split->n, s->start + per);
+    s->logits = g_new (gfloat, (gsize) CHUNK * k);
+    s->predicted = predicted;
+    s->losses = losses;
+    s->output_of_class = output_of_class;
+    /* The calling thread takes the first slice itself. */
+    if (t > 0)
+      threads[t] = g_thread_new ("femo-eval", run_slice, s);
+  }
+  run_slice (&slices[0]);
+  for (t = 0; t < n_threads; t++) {
+    if (threads[t])
+      g_thread_join (threads[t]);
+    g_free (slices[t].logits);
+  }
+
+  for (i = 0; i < split->n; i++) {
+    guint truth = split->labels[i];
+
+    femo_confusion_add (confusion,
+        output_of_class ? output_of_class[truth] : truth, predicted[i]);
+    total += losses[i];
+  }
+  g_free (losses);
+  g_free (predicted);
+  g_free (slices);
+  g_free (threads);
+  return total / split->n;
+}

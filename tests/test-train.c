@@ -1,0 +1,382 @@
+/* gst-femo tests: `gst-femo train` and `gst-femo eval` end to end on a tiny
+ * synthetic data set: determinism, exact resume, outputs, failures.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "../gst-femo/commands.h"
+#include "femo-fer.h"
+#include "femo-json.h"
+#include "femo-net.h"
+
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static gchar *tmp_dir;
+static gchar *data_path;
+
+/* Class k: a bright bar at rows 6k..6k+5 over noise, so that a tiny net can
+ * learn something in two epochs. */
+static gchar *
+synthetic_csv (guint n_train, guint n_val)
+{
+  GString *s = g_string_new ("emotion,pixels,Usage\n");
+  guint32 state = 12345;
+  guint i, p;
+
+  for (i = 0; i < n_train + n_val; i++) {
+    guint label = i % FEMO_FER_N_CLASSES;
+
+    g_string_append_printf (s, "%u,", label);
+    for (p = 0; p < FEMO_FER_PIXELS; p++) {
+      guint row = p / FEMO_FER_SIZE, v;
+
+      state = state * 1664525u + 1013904223u;
+      v = (state >> 24) % 60 + (row / 6 == label ? 180 : 20);
+      g_string_append_printf (s, "%s%u", p ? " " : "", v);
+    }
+    g_string_append_printf (s, ",%s\n", i < n_train ? "Training" :
+        "PublicTest");
+  }
+  return g_string_free (s, FALSE);
+}
+
+static gchar *
+path_in (const gchar * dir, const gchar * name)
+{
+  return g_build_filename (tmp_dir, dir, name, NULL);
+}
+
+/* Runs a command with a NULL-terminated argument list; returns its status. */
+static int
+run (int (*command) (int, char **), const gchar * first, ...)
+{
+  GPtrArray *args = g_ptr_array_new_with_free_func (g_free);
+  gchar **argv;
+  const gchar *a;
+  va_list ap;
+  int status;
+
+  g_ptr_array_add (args, g_strdup ("gst-femo cmd"));
+  va_start (ap, first);
+  a = first;
+  while (a) {
+    g_ptr_array_add (args, g_strdup (a));
+    a = va_arg (ap, const gchar *);
+  }
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  /* The parser reorders argv; keep the strings owned by @args. */
+  argv = g_memdup2 (args->pdata, sizeof (gchar *) * args->len);
+  status = command (args->len - 1, argv);
+  g_free (argv);
+  g_ptr_array_unref (args);
+  return status;
+}
+
+#define TRAIN_ARGS(out) "--data", data_path, "--out", out, "--epochs", "2", \
+  "--batch", "16", "--channels", "4,4,4,8,8,8", "--seed", "7", "-j", "2", \
+  "--lr", "0.01", "--warmup", "1"
+
+static gchar *
+read_all (const gchar * path, gsize * length)
+{
+  gchar *contents = NULL;
+  GError *error = NULL;
+
+  g_file_get_contents (path, &contents, length, &error);
+  g_assert_no_error (error);
+  return contents;
+}
+
+static void
+assert_same_file (const gchar * a, const gchar * b)
+{
+  gsize la, lb;
+  g_autofree gchar *ca = read_all (a, &la);
+  g_autofree gchar *cb = read_all (b, &lb);
+
+  if (la != lb || memcmp (ca, cb, la) != 0)
+    g_error ("%s and %s differ (%" G_GSIZE_FORMAT " and %" G_GSIZE_FORMAT
+        " bytes)", a, b, la, lb);
+}
+
+static void
+move_dir (const gchar * from, const gchar * to)
+{
+  g_autofree gchar *src = g_build_filename (tmp_dir, from, NULL);
+  g_autofree gchar *dst = g_build_filename (tmp_dir, to, NULL);
+
+  g_assert_cmpint (g_rename (src, dst), ==, 0);
+  g_assert_cmpint (g_mkdir (src, 0755), ==, 0);
+}
+
+static void
+test_train_resume (void)
+{
+  g_autofree gchar *x = path_in ("x", "m.safetensors");
+  g_autofree gchar *a = path_in ("a", "m.safetensors");
+  static const gchar *const same[] = { "m.safetensors", "m.ckpt",
+    "m.metrics.csv", "m.curves.svg"
+  };
+  g_autoptr (FemoModel) model = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *data = NULL;
+  g_autofree gchar *digest = NULL;
+  g_autofree gchar *csv_path = path_in ("a", "m.metrics.csv");
+  g_autofree gchar *csv = NULL;
+  g_auto (GStrv) lines = NULL;
+  gsize data_len;
+  guint i;
+
+  /* Each run writes into "x" (the checkpoint records the data path), then
+   * the directory is renamed. */
+  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (x), NULL), ==, 0);
+  move_dir ("x", "a");
+  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (x), NULL), ==, 0);
+  move_dir ("x", "c");
+  /* Stopped after one epoch, then resumed from the checkpoint alone, in
+   * another directory. */
+  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (x), "--stop-after", "1",
+          NULL), ==, 0);
+  move_dir ("x", "b");
+  {
+    g_autofree gchar *ckpt = path_in ("b", "m.ckpt");
+    g_autofree gchar *wrong = path_in ("b", "wrong.safetensors");
+
+    /* Options that shape training cannot change on resume. */
+    g_assert_cmpint (run (femo_cmd_train, "--resume", ckpt, "--lr", "0.5",
+            "--out", wrong, NULL), !=, 0);
+    g_assert_false (g_file_test (wrong, G_FILE_TEST_EXISTS));
+    g_assert_cmpint (run (femo_cmd_train, "--resume", ckpt, NULL), ==, 0);
+    /* A finished run has nothing left to do. */
+    g_assert_cmpint (run (femo_cmd_train, "--resume", ckpt, NULL), ==, 0);
+  }
+
+  for (i = 0; i < G_N_ELEMENTS (same); i++) {
+    g_autofree gchar *pa = path_in ("a", same[i]);
+    g_autofree gchar *pb = path_in ("b", same[i]);
+    g_autofree gchar *pc = path_in ("c", same[i]);
+
+    assert_same_file (pa, pc);
+    assert_same_file (pa, pb);
+  }
+
+  /* The metrics have a header and one row per epoch. */
+  csv = read_all (csv_path, NULL);
+  lines = g_strsplit (csv, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  g_assert_cmpstr (lines[0], ==,
+      "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy");
+  g_assert_true (g_str_has_prefix (lines[2], "2,"));
+
+  /* The model loads and says where it came from. */
+  model = femo_model_load (a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (femo_model_get_n_labels (model), ==, 7);
+  data = read_all (data_path, &data_len);
+  digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256,
+      (const guchar *) data, data_len);
+  g_assert_cmpstr (femo_model_get_metadata (model, "femo.train.data_sha256"),
+      ==, digest);
+  g_assert_cmpstr (femo_model_get_metadata (model, "femo.train.data"), ==,
+      "synthetic.csv");
+  g_assert_cmpstr (femo_model_get_metadata (model, "femo.train.seed"), ==, "7");
+  g_assert_cmpstr (femo_model_get_metadata (model, "femo.channels"), ==,
+      "4,4,4,8,8,8");
+  g_assert_nonnull (femo_model_get_metadata (model, "femo.train.val_accuracy"));
+  g_assert_nonnull (strstr (femo_model_get_metadata (model,
+              "femo.train.options"), "--epochs 2 --batch 16 --lr 0.01"));
+
+  /* The snapshot of the best epoch is the same file as --out. */
+  {
+    g_autofree gchar *epochs = g_strdup (femo_model_get_metadata (model,
+            "femo.train.epochs"));
+    const gchar *acc = femo_model_get_metadata (model,
+        "femo.train.val_accuracy");
+    g_autofree gchar *name = g_strdup_printf ("m.e%03d-%.4f.safetensors",
+        atoi (epochs), g_ascii_strtod (acc, NULL));
+    g_autofree gchar *snapshot = path_in ("a", name);
+
+    assert_same_file (a, snapshot);
+  }
+}
+
+static void
+test_eval (void)
+{
+  g_autofree gchar *model = path_in ("e", "m.safetensors");
+  g_autofree gchar *svg = path_in ("e", "confusion.svg");
+  g_autofree gchar *out = path_in ("e", "stdout.json");
+  g_autofree gchar *json = NULL;
+  g_autoptr (FemoJson) root = NULL;
+  g_autoptr (GError) error = NULL;
+  int saved, fd, status;
+
+  /* The reference recipe's schedule, for once. */
+  g_assert_cmpint (run (femo_cmd_train, "--data", data_path, "--out", model,
+          "--epochs", "1", "--batch", "8", "--channels", "2,2,2,2,2,2", "-j",
+          "1", "--schedule", "plateau", NULL), ==, 0);
+
+  fflush (stdout);
+  saved = dup (STDOUT_FILENO);
+  fd = open (out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  g_assert_cmpint (fd, >=, 0);
+  dup2 (fd, STDOUT_FILENO);
+  close (fd);
+  status = run (femo_cmd_eval, "--model", model, "--data", data_path,
+      "--json", "--svg", svg, NULL);
+  fflush (stdout);
+  dup2 (saved, STDOUT_FILENO);
+  close (saved);
+  g_assert_cmpint (status, ==, 0);
+
+  json = read_all (out, NULL);
+  root = femo_json_parse (json, strlen (json), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (femo_json_get_int (femo_json_object_get (root, "n")), ==,
+      21);
+  g_assert_cmpuint (femo_json_get_length (femo_json_object_get (root,
+              "confusion")), ==, 7);
+  g_assert_nonnull (femo_json_object_get (root, "macro_f1"));
+  g_assert_true (g_file_test (svg, G_FILE_TEST_EXISTS));
+
+  /* No PrivateTest rows here: a clear failure. */
+  g_assert_cmpint (run (femo_cmd_eval, "--model", model, "--data", data_path,
+          "--usage", "PrivateTest", NULL), ==, 1);
+  g_assert_cmpint (run (femo_cmd_eval, "--model", model, "--data", data_path,
+          "--usage", "Private", NULL), ==, 1);
+}
+
+/* FER+ votes for the synthetic rows: mostly the row's own class. */
+static void
+test_ferplus (void)
+{
+  GString *s = g_string_new ("Usage,Image name,neutral,happiness,surprise,"
+      "sadness,anger,disgust,fear,contempt,unknown,NF\n");
+  g_autofree gchar *plus = path_in ("", "ferplus.csv");
+  g_autofree gchar *out = path_in ("p", "m.safetensors");
+  g_autoptr (FemoModel) model = NULL;
+  g_autoptr (GError) error = NULL;
+  guint i, c;
+
+  for (i = 0; i < 91; i++) {
+    guint label = i % FEMO_FER_N_CLASSES;
+    guint votes[FEMO_FER_N_CLASSES] = { 0 };
+
+    votes[label] = 8;
+    votes[(label + 1) % FEMO_FER_N_CLASSES] = 2;
+    g_string_append_printf (s, "%s,%s", i < 70 ? "Training" : "PublicTest",
+        i == 3 ? "" : "fer.png");
+    /* The file's column order: neutral happiness surprise sadness anger
+     * disgust fear. */
+    for (c = 0; c < 7; c++) {
+      static const guint order[7] = { 6, 3, 5, 4, 0, 1, 2 };
+
+      g_string_append_printf (s, ",%u", votes[order[c]]);
+    }
+    g_string_append (s, ",0,0,0\n");
+  }
+  g_file_set_contents (plus, s->str, s->len, &error);
+  g_assert_no_error (error);
+  g_string_free (s, TRUE);
+
+  g_assert_cmpint (run (femo_cmd_train, "--data", data_path, "--out", out,
+          "--ferplus", plus, "--epochs", "1", "--batch", "8", "--channels",
+          "2,2,2,2,2,2", "-j", "1", NULL), ==, 0);
+  model = femo_model_load (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (femo_model_get_metadata (model, "femo.train.ferplus"), ==,
+      "ferplus.csv");
+  g_assert_cmpuint (strlen (femo_model_get_metadata (model,
+              "femo.train.ferplus_sha256")), ==, 64);
+  /* Row 3 has no FER+ image: 69 Training rows are left. */
+  g_assert_cmpstr (femo_model_get_metadata (model, "femo.train.train_rows"),
+      ==, "69");
+}
+
+static void
+test_bad_data (void)
+{
+  g_autofree gchar *good = synthetic_csv (20, 5);
+  g_autofree gchar *bad_path = path_in ("", "bad.csv");
+  g_autofree gchar *out = path_in ("f", "m.safetensors");
+  g_autofree gchar *ckpt = path_in ("f", "m.ckpt");
+  gchar *cut;
+  GError *error = NULL;
+
+  /* Row 5 loses its pixels. */
+  cut = good;
+  for (guint i = 0; i < 5; i++)
+    cut = strchr (cut, '\n') + 1;
+  memcpy (strchr (cut, ','), ",1 2 3,Training\n", 16);
+  cut = strchr (cut, '\n');
+  cut[1] = '\0';
+  g_file_set_contents (bad_path, good, -1, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (run (femo_cmd_train, "--data", bad_path, "--out", out,
+          NULL), ==, 1);
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (ckpt, G_FILE_TEST_EXISTS));
+  /* Bad options fail before anything is read. */
+  g_assert_cmpint (run (femo_cmd_train, "--data", data_path, "--out", out,
+          "--channels", "8,8,16", NULL), ==, 1);
+  g_assert_cmpint (run (femo_cmd_train, "--data", data_path, "--out", out,
+          "--batch", "1", NULL), ==, 1);
+  g_assert_cmpint (run (femo_cmd_train, "--data", data_path, NULL), ==, 1);
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+static void
+remove_tree (const gchar * path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const gchar *name;
+
+  while (dir && (name = g_dir_read_name (dir))) {
+    g_autofree gchar *child = g_build_filename (path, name, NULL);
+
+    if (g_file_test (child, G_FILE_TEST_IS_DIR))
+      remove_tree (child);
+    else
+      g_unlink (child);
+  }
+  if (dir)
+    g_dir_close (dir);
+  g_rmdir (path);
+}
+
+int
+main (int argc, char **argv)
+{
+  GError *error = NULL;
+  g_autofree gchar *csv = synthetic_csv (70, 21);
+  const gchar *const dirs[] = { "x", "e", "f", "p" };
+  int ret;
+  guint i;
+
+  g_test_init (&argc, &argv, NULL);
+  tmp_dir = g_dir_make_tmp ("femo-train-XXXXXX", &error);
+  g_assert_no_error (error);
+  for (i = 0; i < G_N_ELEMENTS (dirs); i++) {
+    g_autofree gchar *d = g_build_filename (tmp_dir, dirs[i], NULL);
+
+    g_mkdir (d, 0755);
+  }
+  data_path = g_build_filename (tmp_dir, "synthetic.csv", NULL);
+  g_file_set_contents (data_path, csv, -1, &error);
+  g_assert_no_error (error);
+
+  g_test_add_func ("/train/resume-is-exact", test_train_resume);
+  g_test_add_func ("/train/eval", test_eval);
+  g_test_add_func ("/train/ferplus", test_ferplus);
+  g_test_add_func ("/train/bad-data", test_bad_data);
+  ret = g_test_run ();
+
+  remove_tree (tmp_dir);
+  g_free (data_path);
+  g_free (tmp_dir);
+  return ret;
+}
