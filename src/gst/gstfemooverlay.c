@@ -1,0 +1,1143 @@
+/* gst-femo: femooverlay, draws faces and their emotions from ROI metadata
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:element-femooverlay
+ * @title: femooverlay
+ * @see_also: femodetect, facedetect, textoverlay
+ *
+ * Draws the faces found upstream, read from the #GstVideoRegionOfInterestMeta
+ * of each buffer (roi_type "face"; see #GstFemoOverlay:roi-types): a box
+ * coloured by the emotion (angry red, disgust olive, fear purple, happy gold,
+ * sad blue, surprise orange, neutral grey, other labels a colour derived from
+ * their name), a label such as `#3 happy 87%` above it, and optionally bars
+ * with the probability of every class beside it. Faces that carry no
+ * `femo/emotion` parameters, for instance those of gst-plugins-bad's
+ * facedetect, are drawn as plain boxes.
+ *
+ * Text is drawn with a built-in bitmap font whose size follows the frame
+ * height, readable from 320x240 to 4K. Everything goes through
+ * #GstVideoOverlayComposition: when downstream handles the composition meta
+ * (it negotiates the `meta:GstVideoOverlayComposition` caps feature and
+ * lists the meta in the allocation query) the meta is attached and the
+ * pixels stay untouched; otherwise the overlay is blended into the frame, in
+ * any format the composition API can blend. Buffers without a matching ROI
+ * pass through as they are, neither copied nor written.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! femodetect ! femooverlay ! videoconvert ! autovideosink
+ * ]| Shows the faces of a webcam and their emotions.
+ * |[
+ * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! videoconvert ! femodetect ! femooverlay show-scores=true ! videoconvert ! x264enc ! mp4mux ! filesink location=annotated.mp4
+ * ]| Writes a copy of a clip with boxes, labels and the probability bars.
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! facedetect display=false ! femooverlay box-color=0xff00ff00 ! videoconvert ! autovideosink
+ * ]| Draws the plain face boxes of gst-plugins-bad's facedetect in green.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include "gstfemooverlay.h"
+#include "femo-font.h"
+#include "femo-meta.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_femo_overlay_debug);
+#define GST_CAT_DEFAULT gst_femo_overlay_debug
+
+/* Classes shown in the score bars; more are ignored. */
+#define MAX_CLASSES 16
+/* ROI types the roi-types property can list. */
+#define MAX_ROI_TYPES 16
+
+#define DEFAULT_ROI_TYPES FEMO_META_ROI_TYPE_FACE
+#define DEFAULT_LINE_WIDTH 0
+#define MAX_LINE_WIDTH 256
+#define DEFAULT_FONT_SCALE 1.0
+#define MIN_FONT_SCALE 0.1
+#define MAX_FONT_SCALE 32.0
+#define DEFAULT_BOX_COLOR 0
+#define DEFAULT_TEXT_COLOR 0
+#define DEFAULT_SHOW_LABEL TRUE
+#define DEFAULT_SHOW_CONFIDENCE TRUE
+#define DEFAULT_SHOW_SCORES FALSE
+#define DEFAULT_SHOW_TRACK_ID TRUE
+
+/* Box of faces without emotion when box-color is 0: cyan, unlike any
+ * emotion of the palette. */
+#define PLAIN_BOX_COLOR 0xff00e5ff
+#define SCORES_BACKGROUND 0xc0101010
+#define SCORES_TRACK 0xff505050
+#define SCORES_TEXT 0xffffffff
+#define BLACK 0xff000000
+#define WHITE 0xffffffff
+
+/* Sizes in font pixels, multiplied by the font scale. */
+#define LABEL_PAD_X 2
+#define LABEL_PAD_TOP 2
+#define LABEL_PAD_BOTTOM 1
+#define SCORES_PAD 2
+#define SCORES_ROW_SPACING 1
+#define SCORES_BAR_WIDTH 32
+#define SCORES_BAR_TOP 1
+#define SCORES_BAR_HEIGHT 5
+
+enum
+{
+  PROP_0,
+  PROP_ROI_TYPES,
+  PROP_LINE_WIDTH,
+  PROP_FONT_SCALE,
+  PROP_BOX_COLOR,
+  PROP_TEXT_COLOR,
+  PROP_SHOW_LABEL,
+  PROP_SHOW_CONFIDENCE,
+  PROP_SHOW_SCORES,
+  PROP_SHOW_TRACK_ID,
+};
+
+typedef struct
+{
+  guint line_width;             /* 0: from the frame size */
+  gdouble font_scale;
+  guint32 box_color;            /* 0: PLAIN_BOX_COLOR */
+  guint32 text_color;           /* 0: black or white, against the box */
+  gboolean show_label;
+  gboolean show_confidence;
+  gboolean show_scores;
+  gboolean show_track_id;
+  guint n_roi_types;            /* 0: every type */
+  GQuark roi_types[MAX_ROI_TYPES];
+} FemoOverlaySettings;
+
+/* A region to draw, read from one ROI meta. The strings belong to the meta
+ * (or are quark strings) and are only used while the buffer is processed. */
+typedef struct
+{
+  gint x, y, w, h;              /* clipped to the frame, w and h > 0 */
+  const gchar *label;           /* NULL: plain box */
+  gdouble confidence;           /* < 0: unknown */
+  guint track_id;               /* 0: not tracked */
+  guint32 color;
+  guint n_classes;
+  const gchar *class_names[MAX_CLASSES];
+  gdouble class_probs[MAX_CLASSES];
+} FemoOverlayFace;
+
+/* Sizes of the current frame's drawing, in pixels. */
+typedef struct
+{
+  gint frame_width, frame_height;
+  guint line_width;
+  guint scale;
+} FemoOverlayLayout;
+
+/* An ARGB canvas of one part of a face's drawing, kept from frame to frame
+ * so that an unchanged label is not drawn again and a canvas that nobody
+ * holds any more is drawn into rather than reallocated. */
+typedef struct
+{
+  GstBuffer *pixels;            /* with a GstVideoMeta, or NULL */
+  GString *signature;           /* everything that decides its pixels */
+} FemoOverlayCanvas;
+
+/* Canvases per face; the two horizontal (and the two vertical) edges of a
+ * box share theirs. */
+enum
+{
+  PART_HORIZONTAL_EDGES,
+  PART_VERTICAL_EDGES,
+  PART_LABEL,
+  PART_SCORES,
+  N_PARTS
+};
+
+struct _GstFemoOverlay
+{
+  GstVideoFilter parent;
+
+  /* properties, under the object lock */
+  FemoOverlaySettings settings;
+  gchar *roi_types;
+
+  /* streaming thread only */
+  FemoOverlaySettings frame;    /* settings of the buffer being processed */
+  gboolean in_caps_meta;        /* upstream negotiated the composition meta */
+  gboolean out_caps_meta;       /* so did downstream */
+  gboolean attach_decided;
+  gboolean attach;              /* attach the meta rather than blend */
+  GArray *faces;                /* FemoOverlayFace */
+  GArray *canvases;             /* FemoOverlayCanvas, N_PARTS per face */
+  GString *text;
+  GString *signature;
+};
+
+#define FEMO_OVERLAY_CAPS \
+  GST_VIDEO_CAPS_MAKE (GST_VIDEO_OVERLAY_COMPOSITION_BLEND_FORMATS) "; " \
+  GST_VIDEO_CAPS_MAKE_WITH_FEATURES (GST_CAPS_FEATURE_MEMORY_SYSTEM_MEMORY \
+      ", " GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION, \
+      GST_VIDEO_OVERLAY_COMPOSITION_BLEND_FORMATS)
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (FEMO_OVERLAY_CAPS));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (FEMO_OVERLAY_CAPS));
+
+/* roi_type of faces, set in class_init */
+static GQuark face_quark;
+
+#define gst_femo_overlay_parent_class parent_class
+G_DEFINE_TYPE (GstFemoOverlay, gst_femo_overlay, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE (femooverlay, "femooverlay", GST_RANK_NONE,
+    GST_TYPE_FEMO_OVERLAY);
+
+/* ---- colours ---- */
+
+static const struct
+{
+  const gchar *label;
+  guint32 color;
+} palette[] = {
+  {"angry", 0xffe53935},
+  {"disgust", 0xff8a9a1b},
+  {"fear", 0xff9c4dcc},
+  {"happy", 0xffffc107},
+  {"sad", 0xff1e88e5},
+  {"surprise", 0xffff8f00},
+  {"neutral", 0xffbdbdbd},
+  {"contempt", 0xff8d6e63},
+};
+
+/* Labels outside the palette get a saturated colour from a hash of their
+ * name, so that a class keeps its colour from frame to frame and run to run
+ * (g_str_hash is not documented as stable, hence our own FNV-1a). */
+static guint32
+hashed_color (const gchar * name)
+{
+  guint32 hash = 2166136261u;
+  guint hue, f, r, g, b;
+  const guint v = 240, lo = 60;
+
+  for (; *name; name++)
+    hash = (hash ^ (guchar) g_ascii_tolower (*name)) * 16777619u;
+  hue = hash % 360;
+  f = (hue % 60) * (v - lo) / 60;
+  switch (hue / 60) {
+    case 0:
+      r = v, g = lo + f, b = lo;
+      break;
+    case 1:
+      r = v - f, g = v, b = lo;
+      break;
+    case 2:
+      r = lo, g = v, b = lo + f;
+      break;
+    case 3:
+      r = lo, g = v - f, b = v;
+      break;
+    case 4:
+      r = lo + f, g = lo, b = v;
+      break;
+    default:
+      r = v, g = lo, b = v - f;
+      break;
+  }
+  return 0xff000000u | (r << 16) | (g << 8) | b;
+}
+
+static guint32
+label_color (const gchar * label)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (palette); i++)
+    if (g_ascii_strcasecmp (label, palette[i].label) == 0)
+      return palette[i].color;
+  return hashed_color (label);
+}
+
+static guint32
+contrasting_color (guint32 background)
+{
+  guint r = (background >> 16) & 0xff, g = (background >> 8) & 0xff,
+      b = background & 0xff;
+
+  return 299 * r + 587 * g + 114 * b >= 140 * 1000 ? BLACK : WHITE;
+}
+
+/* ---- reading the metadata ---- */
+
+static gboolean
+settings_accept (const FemoOverlaySettings * s, GQuark roi_type)
+{
+  if (s->n_roi_types == 0)
+    return TRUE;
+  for (guint i = 0; i < s->n_roi_types; i++)
+    if (s->roi_types[i] == roi_type)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+has_regions (const FemoOverlaySettings * s, GstBuffer * buf)
+{
+  gpointer state = NULL;
+  GstMeta *meta;
+
+  while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
+    if (roi->w > 0 && roi->h > 0 && settings_accept (s, roi->roi_type))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+parse_emotion (FemoOverlayFace * face, const GstStructure * params)
+{
+  const GValue *track = gst_structure_get_value (params,
+      FEMO_META_EMOTION_FIELD_TRACK_ID);
+  gint n_fields = gst_structure_n_fields (params);
+  gint best = -1;
+
+  face->label = gst_structure_get_string (params,
+      FEMO_META_EMOTION_FIELD_LABEL);
+  if (!gst_structure_get_double (params, FEMO_META_EMOTION_FIELD_CONFIDENCE,
+          &face->confidence))
+    face->confidence = -1.0;
+  if (track && G_VALUE_HOLDS_UINT (track))
+    face->track_id = g_value_get_uint (track);
+  else if (track && G_VALUE_HOLDS_INT (track))
+    face->track_id = MAX (g_value_get_int (track), 0);
+
+  for (gint i = 0; i < n_fields && face->n_classes < MAX_CLASSES; i++) {
+    const gchar *name = gst_structure_nth_field_name (params, i);
+    const GValue *value = gst_structure_get_value (params, name);
+
+    if (!G_VALUE_HOLDS_DOUBLE (value) ||
+        strcmp (name, FEMO_META_EMOTION_FIELD_CONFIDENCE) == 0)
+      continue;
+    face->class_names[face->n_classes] = name;
+    face->class_probs[face->n_classes] = g_value_get_double (value);
+    if (best < 0 || face->class_probs[face->n_classes] >
+        face->class_probs[best])
+      best = face->n_classes;
+    if (face->label && face->confidence < 0 && strcmp (name, face->label) == 0)
+      face->confidence = face->class_probs[face->n_classes];
+    face->n_classes++;
+  }
+  /* the probabilities alone still name the winner */
+  if (face->label == NULL && best >= 0) {
+    face->label = face->class_names[best];
+    face->confidence = face->class_probs[best];
+  }
+}
+
+/* Fills self->faces with the regions of @buf to draw, clipped to the frame. */
+static void
+collect_faces (GstFemoOverlay * self, GstBuffer * buf, gint frame_width,
+    gint frame_height)
+{
+  gpointer state = NULL;
+  GstMeta *meta;
+
+  g_array_set_size (self->faces, 0);
+  while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
+    FemoOverlayFace face = { 0, };
+    const GstStructure *params;
+    /* 64 bits: x + w can overflow a guint */
+    guint64 x1 = MIN ((guint64) roi->x + roi->w, (guint64) frame_width);
+    guint64 y1 = MIN ((guint64) roi->y + roi->h, (guint64) frame_height);
+
+    if (!settings_accept (&self->frame, roi->roi_type) ||
+        roi->x >= x1 || roi->y >= y1)
+      continue;
+    face.x = roi->x;
+    face.y = roi->y;
+    face.w = x1 - roi->x;
+    face.h = y1 - roi->y;
+    face.confidence = -1.0;
+
+    params = gst_video_region_of_interest_meta_get_param (roi,
+        FEMO_META_EMOTION_PARAMS_NAME);
+    if (params)
+      parse_emotion (&face, params);
+    /* the contract lets the meta's own id carry the track */
+    if (face.track_id == 0 && roi->id > 0)
+      face.track_id = roi->id;
+
+    if (face.label)
+      face.color = label_color (face.label);
+    else if (roi->roi_type != face_quark) {
+      /* name other regions, or boxes of several types look alike */
+      face.label = g_quark_to_string (roi->roi_type);
+      face.color = hashed_color (face.label);
+    } else
+      face.color = self->frame.box_color ? self->frame.box_color :
+          PLAIN_BOX_COLOR;
+    g_array_append_val (self->faces, face);
+  }
+}
+
+/* ---- canvases and rectangles ---- */
+
+/* Prepares the canvas @slot for what self->signature describes, at
+ * @width x @height. Returns the pixels to draw into, with @map to unmap, or
+ * NULL when the canvas already shows it; *@pixels is the canvas buffer. */
+static guint32 *
+canvas_begin (GstFemoOverlay * self, guint slot, guint width, guint height,
+    GstBuffer ** pixels, GstMapInfo * map)
+{
+  FemoOverlayCanvas *canvas;
+
+  if (slot >= self->canvases->len)
+    g_array_set_size (self->canvases, slot + 1);
+  canvas = &g_array_index (self->canvases, FemoOverlayCanvas, slot);
+  if (canvas->signature == NULL)
+    canvas->signature = g_string_new (NULL);
+
+  if (canvas->pixels && g_string_equal (canvas->signature, self->signature)) {
+    *pixels = canvas->pixels;
+    return NULL;
+  }
+
+  /* a canvas still held by rectangles of earlier frames must not change */
+  if (canvas->pixels == NULL || !gst_buffer_is_writable (canvas->pixels) ||
+      gst_buffer_get_video_meta (canvas->pixels)->width != width ||
+      gst_buffer_get_video_meta (canvas->pixels)->height != height) {
+    gst_clear_buffer (&canvas->pixels);
+    canvas->pixels = gst_buffer_new_allocate (NULL,
+        (gsize) width * height * 4, NULL);
+    gst_buffer_add_video_meta (canvas->pixels, GST_VIDEO_FRAME_FLAG_NONE,
+        GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB, width, height);
+  }
+  g_string_assign (canvas->signature, self->signature->str);
+
+  *pixels = canvas->pixels;
+  if (!gst_buffer_map (canvas->pixels, map, GST_MAP_WRITE))
+    g_assert_not_reached ();    /* our own writable system memory */
+  return (guint32 *) map->data;
+}
+
+static void
+canvas_end (GstBuffer * pixels, GstMapInfo * map)
+{
+  gst_buffer_unmap (pixels, map);
+}
+
+static void
+release_canvases (GstFemoOverlay * self, guint from)
+{
+  for (guint i = from; i < self->canvases->len; i++) {
+    FemoOverlayCanvas *canvas = &g_array_index (self->canvases,
+        FemoOverlayCanvas, i);
+    gst_clear_buffer (&canvas->pixels);
+    if (canvas->signature)
+      g_string_free (canvas->signature, TRUE);
+    canvas->signature = NULL;
+  }
+  if (from < self->canvases->len)
+    g_array_set_size (self->canvases, from);
+}
+
+static void
+fill_rect (guint32 * pixels, guint stride, guint x, guint y, guint w,
+    guint h, guint32 argb)
+{
+  for (guint row = y; row < y + h; row++)
+    for (guint col = x; col < x + w; col++)
+      pixels[(gsize) row * stride + col] = argb;
+}
+
+static void
+add_rectangle (GstVideoOverlayComposition ** comp, GstBuffer * pixels,
+    gint x, gint y, guint width, guint height)
+{
+  /* canvases are straight (not premultiplied) ARGB at their render size */
+  GstVideoOverlayRectangle *rect = gst_video_overlay_rectangle_new_raw (pixels,
+      x, y, width, height, GST_VIDEO_OVERLAY_FORMAT_FLAG_NONE);
+
+  if (*comp == NULL)
+    *comp = gst_video_overlay_composition_new (rect);
+  else
+    gst_video_overlay_composition_add_rectangle (*comp, rect);
+  gst_video_overlay_rectangle_unref (rect);
+}
+
+/* A canvas of one colour, shown at each of @n_at positions. */
+static void
+render_solid (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
+    guint slot, guint width, guint height, guint32 argb, const gint * at,
+    guint n_at)
+{
+  GstBuffer *pixels;
+  GstMapInfo map;
+  guint32 *data;
+
+  g_string_printf (self->signature, "solid %ux%u %08x", width, height, argb);
+  data = canvas_begin (self, slot, width, height, &pixels, &map);
+  if (data) {
+    fill_rect (data, width, 0, 0, width, height, argb);
+    canvas_end (pixels, &map);
+  }
+  for (guint i = 0; i < n_at; i++)
+    add_rectangle (comp, pixels, at[2 * i], at[2 * i + 1], width, height);
+}
+
+/* The outline, inside the region so that it never leaves the frame. */
+static void
+render_box (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
+    guint slot, const FemoOverlayFace * face, const FemoOverlayLayout * lay)
+{
+  guint band = MAX (MIN (lay->line_width, (guint) MIN (face->w, face->h) / 2),
+      1);
+
+  if ((guint) face->h <= 2 * band) {
+    const gint at[] = { face->x, face->y };
+    render_solid (self, comp, slot + PART_HORIZONTAL_EDGES, face->w, face->h,
+        face->color, at, 1);
+  } else {
+    const gint h_at[] = { face->x, face->y, face->x, face->y + face->h - band };
+    const gint v_at[] = { face->x, face->y + band,
+      face->x + face->w - band, face->y + band
+    };
+    render_solid (self, comp, slot + PART_HORIZONTAL_EDGES, face->w, band,
+        face->color, h_at, 2);
+    render_solid (self, comp, slot + PART_VERTICAL_EDGES, band,
+        face->h - 2 * band, face->color, v_at, 2);
+  }
+}
+
+/* "#3 happy 87%", or as much of it as there is and the settings ask for. */
+static void
+format_label (const FemoOverlaySettings * s, const FemoOverlayFace * face,
+    GString * text)
+{
+  g_string_truncate (text, 0);
+  if (s->show_track_id && face->track_id > 0)
+    g_string_append_printf (text, "#%u", face->track_id);
+  if (s->show_label && face->label) {
+    if (text->len)
+      g_string_append_c (text, ' ');
+    g_string_append (text, face->label);
+    if (s->show_confidence && face->confidence >= 0)
+      g_string_append_printf (text, " %u%%",
+          (guint) (CLAMP (face->confidence, 0.0, 1.0) * 100 + 0.5));
+  }
+}
+
+/* Above the box, left aligned with it; inside the box when there is no room
+ * above, and moved into the frame where it would stick out. */
+static void
+render_label (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
+    guint slot, const FemoOverlayFace * face, const FemoOverlayLayout * lay)
+{
+  const guint scale = lay->scale;
+  guint32 fg = self->frame.text_color ? self->frame.text_color :
+      contrasting_color (face->color);
+  guint width, height;
+  gint x, y;
+  GstBuffer *pixels;
+  GstMapInfo map;
+  guint32 *data;
+
+  format_label (&self->frame, face, self->text);
+  if (self->text->len == 0)
+    return;
+  width = MIN (femo_font_text_width (self->text->str, scale) +
+      2 * LABEL_PAD_X * scale, (guint) lay->frame_width);
+  height = MIN ((LABEL_PAD_TOP + FEMO_FONT_GLYPH_HEIGHT + LABEL_PAD_BOTTOM) *
+      scale, (guint) lay->frame_height);
+  x = MIN (face->x, lay->frame_width - (gint) width);
+  y = face->y >= (gint) height ? face->y - (gint) height : face->y;
+  y = MIN (y, lay->frame_height - (gint) height);
+
+  g_string_printf (self->signature, "label %ux%u %08x %08x %u %s", width,
+      height, face->color, fg, scale, self->text->str);
+  data = canvas_begin (self, slot + PART_LABEL, width, height, &pixels, &map);
+  if (data) {
+    fill_rect (data, width, 0, 0, width, height, face->color);
+    femo_font_draw (data, width, height, width, LABEL_PAD_X * scale,
+        LABEL_PAD_TOP * scale, self->text->str, scale, fg);
+    canvas_end (pixels, &map);
+  }
+  add_rectangle (comp, pixels, x, y, width, height);
+}
+
+/* One row per class: name, a bar in the class colour, the percentage. To the
+ * right of the box, else to its left, else below it. */
+static void
+render_scores (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
+    guint slot, const FemoOverlayFace * face, const FemoOverlayLayout * lay)
+{
+  const guint scale = lay->scale, pad = SCORES_PAD * scale;
+  const guint row_height = (FEMO_FONT_LINE_HEIGHT + SCORES_ROW_SPACING) * scale;
+  const guint bar_width = SCORES_BAR_WIDTH * scale;
+  const guint percent_width = femo_font_text_width ("100%", scale);
+  guint32 fg = self->frame.text_color ? self->frame.text_color : SCORES_TEXT;
+  guint name_length = 0, percents[MAX_CLASSES];
+  guint name_width, width, height, gap = MAX (lay->line_width, scale);
+  gint x, y;
+  GstBuffer *pixels;
+  GstMapInfo map;
+  guint32 *data;
+
+  if (face->n_classes == 0)
+    return;
+  g_string_printf (self->signature, "scores %u %08x", scale, fg);
+  for (guint i = 0; i < face->n_classes; i++) {
+    name_length = MAX (name_length,
+        femo_font_text_length (face->class_names[i]));
+    percents[i] = CLAMP (face->class_probs[i], 0.0, 1.0) * 100 + 0.5;
+    g_string_append_printf (self->signature, " %s=%u", face->class_names[i],
+        percents[i]);
+  }
+  /* one blank glyph between the longest name and the bars */
+  name_width = (name_length + 1) * FEMO_FONT_ADVANCE * scale;
+  width = MIN (2 * pad + name_width + bar_width +
+      FEMO_FONT_ADVANCE * scale + percent_width, (guint) lay->frame_width);
+  height = MIN (2 * pad + face->n_classes * row_height -
+      SCORES_ROW_SPACING * scale, (guint) lay->frame_height);
+  g_string_append_printf (self->signature, " %ux%u", width, height);
+
+  y = face->y;
+  if (face->x + face->w + gap + width <= (guint) lay->frame_width)
+    x = face->x + face->w + gap;
+  else if (face->x >= (gint) (gap + width))
+    x = face->x - gap - width;
+  else {
+    x = face->x;
+    y = face->y + face->h + gap;
+  }
+  x = MIN (x, lay->frame_width - (gint) width);
+  y = MIN (y, lay->frame_height - (gint) height);
+
+  data = canvas_begin (self, slot + PART_SCORES, width, height, &pixels, &map);
+  if (data) {
+    fill_rect (data, width, 0, 0, width, height, SCORES_BACKGROUND);
+    for (guint i = 0; i < face->n_classes; i++) {
+      guint row_y = pad + i * row_height;
+      guint bar_x = pad + name_width;
+      guint bar_y = row_y + SCORES_BAR_TOP * scale;
+      gchar percent[8];
+
+      femo_font_draw (data, width, height, width, pad, row_y,
+          face->class_names[i], scale, fg);
+      /* the panel may be cut to the frame: bars are clipped with it */
+      if (bar_x < width && bar_y < height) {
+        guint track = MIN (bar_width, width - bar_x);
+        guint bar_h = MIN (SCORES_BAR_HEIGHT * scale, height - bar_y);
+        fill_rect (data, width, bar_x, bar_y, track, bar_h, SCORES_TRACK);
+        fill_rect (data, width, bar_x, bar_y,
+            MIN (bar_width * percents[i] / 100, track), bar_h,
+            label_color (face->class_names[i]));
+      }
+      g_snprintf (percent, sizeof (percent), "%u%%", percents[i]);
+      femo_font_draw (data, width, height, width,
+          (gint) width - (gint) (pad + femo_font_text_width (percent, scale)),
+          row_y, percent, scale, fg);
+    }
+    canvas_end (pixels, &map);
+  }
+  add_rectangle (comp, pixels, x, y, width, height);
+}
+
+static GstVideoOverlayComposition *
+render (GstFemoOverlay * self, gint frame_width, gint frame_height)
+{
+  const FemoOverlaySettings *s = &self->frame;
+  GstVideoOverlayComposition *comp = NULL;
+  FemoOverlayLayout lay;
+  guint auto_scale = MAX ((frame_height + 150) / 300, 1);
+
+  lay.frame_width = frame_width;
+  lay.frame_height = frame_height;
+  /* auto sizes grow with the frame: 1 pixel lines and 5x9 glyphs at 240p,
+   * 5 pixel lines and 20x36 glyphs at 1080p */
+  lay.line_width = s->line_width ? s->line_width :
+      MAX ((guint) MIN (frame_width, frame_height) / 200, 1);
+  lay.scale = MAX ((guint) (auto_scale * s->font_scale + 0.5), 1);
+
+  for (guint i = 0; i < self->faces->len; i++) {
+    const FemoOverlayFace *face = &g_array_index (self->faces,
+        FemoOverlayFace, i);
+    render_box (self, &comp, i * N_PARTS, face, &lay);
+    if (s->show_scores)
+      render_scores (self, &comp, i * N_PARTS, face, &lay);
+    /* last, so that it is on top */
+    render_label (self, &comp, i * N_PARTS, face, &lay);
+  }
+  /* canvases of faces that left do not outlive them */
+  release_canvases (self, self->faces->len * N_PARTS);
+  return comp;
+}
+
+/* ---- negotiation and processing ---- */
+
+static gboolean
+caps_have_meta (GstCaps * caps)
+{
+  GstCapsFeatures *f = gst_caps_get_size (caps) ?
+      gst_caps_get_features (caps, 0) : NULL;
+
+  return f && !gst_caps_features_is_any (f) && gst_caps_features_contains (f,
+      GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
+}
+
+/* Each format is offered downstream with the composition meta first: if it
+ * accepts that, it draws the overlay and the frame is never written. */
+static GstCaps *
+gst_femo_overlay_transform_caps (GstBaseTransform * trans,
+    GstPadDirection direction, GstCaps * caps, GstCaps * filter)
+{
+  GstCaps *result;
+
+  if (gst_caps_is_any (caps)) {
+    result = gst_caps_ref (caps);
+  } else {
+    result = gst_caps_new_empty ();
+    for (guint i = 0; i < gst_caps_get_size (caps); i++) {
+      const GstStructure *s = gst_caps_get_structure (caps, i);
+      GstCapsFeatures *f = gst_caps_get_features (caps, i);
+      gboolean any = gst_caps_features_is_any (f);
+      gboolean has_meta = !any && gst_caps_features_contains (f,
+          GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
+      GstCapsFeatures *other = NULL;
+
+      if (direction == GST_PAD_SINK && !any && !has_meta) {
+        other = gst_caps_features_copy (f);
+        gst_caps_features_add (other,
+            GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
+        result = gst_caps_merge_structure_full (result,
+            gst_structure_copy (s), other);
+      }
+      result = gst_caps_merge_structure_full (result, gst_structure_copy (s),
+          gst_caps_features_copy (f));
+      if (direction == GST_PAD_SRC && has_meta) {
+        /* what we may send with the meta, we can take without it */
+        other = gst_caps_features_copy (f);
+        gst_caps_features_remove (other,
+            GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
+        result = gst_caps_merge_structure_full (result,
+            gst_structure_copy (s), other);
+      }
+    }
+  }
+  if (filter) {
+    GstCaps *tmp = gst_caps_intersect_full (filter, result,
+        GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref (result);
+    result = tmp;
+  }
+  GST_DEBUG_OBJECT (trans, "%s caps %" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT,
+      direction == GST_PAD_SINK ? "sink" : "src", caps, result);
+  return result;
+}
+
+static gboolean
+gst_femo_overlay_set_info (GstVideoFilter * filter, GstCaps * incaps,
+    GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
+{
+  GstFemoOverlay *self = GST_FEMO_OVERLAY (filter);
+
+  self->in_caps_meta = caps_have_meta (incaps);
+  self->out_caps_meta = caps_have_meta (outcaps);
+  /* decided with the first frame that has something to draw, once the caps
+   * have reached downstream */
+  self->attach_decided = FALSE;
+  return TRUE;
+}
+
+/* As textoverlay: attach when upstream already did, or when downstream
+ * negotiated the caps feature and lists the meta in its allocation answer;
+ * sinks that accept any caps feature would otherwise drop the overlay. */
+static gboolean
+decide_attach (GstFemoOverlay * self)
+{
+  GstPad *srcpad = GST_BASE_TRANSFORM_SRC_PAD (self);
+  GstCaps *caps;
+  GstQuery *query;
+  gboolean supported = FALSE;
+
+  if (self->in_caps_meta)
+    return TRUE;
+  if (!self->out_caps_meta)
+    return FALSE;
+  caps = gst_pad_get_current_caps (srcpad);
+  if (caps == NULL)
+    return FALSE;
+  query = gst_query_new_allocation (caps, FALSE);
+  if (gst_pad_peer_query (srcpad, query))
+    supported = gst_query_find_allocation_meta (query,
+        GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
+  gst_query_unref (query);
+  gst_caps_unref (caps);
+  GST_DEBUG_OBJECT (self, "downstream %s the composition meta",
+      supported ? "supports" : "does not support");
+  return supported;
+}
+
+/* Buffers with nothing to draw go on as they came, even when they are not
+ * writable: the default would copy them (and their metas). */
+static GstFlowReturn
+gst_femo_overlay_prepare_output_buffer (GstBaseTransform * trans,
+    GstBuffer * inbuf, GstBuffer ** outbuf)
+{
+  GstFemoOverlay *self = GST_FEMO_OVERLAY (trans);
+
+  GST_OBJECT_LOCK (self);
+  self->frame = self->settings;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!has_regions (&self->frame, inbuf)) {
+    *outbuf = inbuf;
+    return GST_FLOW_OK;
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->prepare_output_buffer (trans,
+      inbuf, outbuf);
+}
+
+static void
+attach_composition (GstBuffer * buf, GstVideoOverlayComposition * comp)
+{
+  GstVideoOverlayCompositionMeta *upstream =
+      gst_buffer_get_video_overlay_composition_meta (buf);
+
+  if (upstream) {
+    /* one composition per buffer: ours goes on top of upstream's */
+    GstVideoOverlayComposition *merged =
+        gst_video_overlay_composition_copy (upstream->overlay);
+    guint n = gst_video_overlay_composition_n_rectangles (comp);
+
+    for (guint i = 0; i < n; i++)
+      gst_video_overlay_composition_add_rectangle (merged,
+          gst_video_overlay_composition_get_rectangle (comp, i));
+    gst_buffer_remove_meta (buf, (GstMeta *) upstream);
+    gst_buffer_add_video_overlay_composition_meta (buf, merged);
+    gst_video_overlay_composition_unref (merged);
+  } else {
+    gst_buffer_add_video_overlay_composition_meta (buf, comp);
+  }
+}
+
+static GstFlowReturn
+gst_femo_overlay_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
+{
+  GstFemoOverlay *self = GST_FEMO_OVERLAY (trans);
+  GstVideoInfo *info = &GST_VIDEO_FILTER (self)->in_info;
+  GstVideoOverlayComposition *comp;
+  GstVideoFrame frame;
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  collect_faces (self, buf, GST_VIDEO_INFO_WIDTH (info),
+      GST_VIDEO_INFO_HEIGHT (info));
+  if (self->faces->len == 0)
+    return GST_FLOW_OK;
+  comp = render (self, GST_VIDEO_INFO_WIDTH (info),
+      GST_VIDEO_INFO_HEIGHT (info));
+  if (comp == NULL)
+    return GST_FLOW_OK;
+
+  if (!self->attach_decided) {
+    self->attach = decide_attach (self);
+    self->attach_decided = TRUE;
+  }
+  if (self->attach) {
+    attach_composition (buf, comp);
+  } else if (gst_video_frame_map (&frame, info, buf, GST_MAP_READWRITE)) {
+    gst_video_overlay_composition_blend (comp, &frame);
+    gst_video_frame_unmap (&frame);
+  } else {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, (NULL),
+        ("could not map the frame for writing"));
+    ret = GST_FLOW_ERROR;
+  }
+  gst_video_overlay_composition_unref (comp);
+  return ret;
+}
+
+static gboolean
+gst_femo_overlay_stop (GstBaseTransform * trans)
+{
+  release_canvases (GST_FEMO_OVERLAY (trans), 0);
+  return TRUE;
+}
+
+/* ---- properties ---- */
+
+/* Called with the object lock held. */
+static void
+set_roi_types (GstFemoOverlay * self, const gchar * list)
+{
+  gchar **types = g_strsplit (list ? list : "", ",", -1);
+
+  self->settings.n_roi_types = 0;
+  for (guint i = 0; types[i]; i++) {
+    const gchar *type = g_strstrip (types[i]);
+
+    if (*type == '\0')
+      continue;
+    if (self->settings.n_roi_types == MAX_ROI_TYPES) {
+      GST_WARNING_OBJECT (self, "more than %d ROI types, ignoring '%s'",
+          MAX_ROI_TYPES, type);
+      continue;
+    }
+    self->settings.roi_types[self->settings.n_roi_types++] =
+        g_quark_from_string (type);
+  }
+  g_strfreev (types);
+  g_free (self->roi_types);
+  self->roi_types = g_strdup (list ? list : "");
+}
+
+static void
+gst_femo_overlay_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstFemoOverlay *self = GST_FEMO_OVERLAY (object);
+  FemoOverlaySettings *s = &self->settings;
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_ROI_TYPES:
+      set_roi_types (self, g_value_get_string (value));
+      break;
+    case PROP_LINE_WIDTH:
+      s->line_width = g_value_get_uint (value);
+      break;
+    case PROP_FONT_SCALE:
+      s->font_scale = g_value_get_double (value);
+      break;
+    case PROP_BOX_COLOR:
+      s->box_color = g_value_get_uint (value);
+      break;
+    case PROP_TEXT_COLOR:
+      s->text_color = g_value_get_uint (value);
+      break;
+    case PROP_SHOW_LABEL:
+      s->show_label = g_value_get_boolean (value);
+      break;
+    case PROP_SHOW_CONFIDENCE:
+      s->show_confidence = g_value_get_boolean (value);
+      break;
+    case PROP_SHOW_SCORES:
+      s->show_scores = g_value_get_boolean (value);
+      break;
+    case PROP_SHOW_TRACK_ID:
+      s->show_track_id = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_femo_overlay_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstFemoOverlay *self = GST_FEMO_OVERLAY (object);
+  const FemoOverlaySettings *s = &self->settings;
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_ROI_TYPES:
+      g_value_set_string (value, self->roi_types);
+      break;
+    case PROP_LINE_WIDTH:
+      g_value_set_uint (value, s->line_width);
+      break;
+    case PROP_FONT_SCALE:
+      g_value_set_double (value, s->font_scale);
+      break;
+    case PROP_BOX_COLOR:
+      g_value_set_uint (value, s->box_color);
+      break;
+    case PROP_TEXT_COLOR:
+      g_value_set_uint (value, s->text_color);
+      break;
+    case PROP_SHOW_LABEL:
+      g_value_set_boolean (value, s->show_label);
+      break;
+    case PROP_SHOW_CONFIDENCE:
+      g_value_set_boolean (value, s->show_confidence);
+      break;
+    case PROP_SHOW_SCORES:
+      g_value_set_boolean (value, s->show_scores);
+      break;
+    case PROP_SHOW_TRACK_ID:
+      g_value_set_boolean (value, s->show_track_id);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_femo_overlay_finalize (GObject * object)
+{
+  GstFemoOverlay *self = GST_FEMO_OVERLAY (object);
+
+  release_canvases (self, 0);
+  g_array_free (self->canvases, TRUE);
+  g_array_free (self->faces, TRUE);
+  g_string_free (self->text, TRUE);
+  g_string_free (self->signature, TRUE);
+  g_free (self->roi_types);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_femo_overlay_class_init (GstFemoOverlayClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS (klass);
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_PLAYING;
+
+  GST_DEBUG_CATEGORY_INIT (gst_femo_overlay_debug, "femooverlay", 0,
+      "femo face and emotion overlay");
+  face_quark = g_quark_from_static_string (FEMO_META_ROI_TYPE_FACE);
+
+  gobject_class->set_property = gst_femo_overlay_set_property;
+  gobject_class->get_property = gst_femo_overlay_get_property;
+  gobject_class->finalize = gst_femo_overlay_finalize;
+
+  /**
+   * GstFemoOverlay:roi-types:
+   *
+   * Comma-separated roi_type values of the ROI metas to draw; empty draws
+   * every ROI. Regions other than faces are labelled with their type.
+   */
+  g_object_class_install_property (gobject_class, PROP_ROI_TYPES,
+      g_param_spec_string ("roi-types", "ROI types",
+          "Comma-separated types of the regions of interest to draw "
+          "(empty: all)", DEFAULT_ROI_TYPES, flags));
+  /**
+   * GstFemoOverlay:line-width:
+   *
+   * Width of the box outlines in pixels; 0 derives it from the frame size
+   * (1 pixel at 240p, 5 at 1080p).
+   */
+  g_object_class_install_property (gobject_class, PROP_LINE_WIDTH,
+      g_param_spec_uint ("line-width", "Line width",
+          "Width of the box outlines in pixels (0: from the frame size)",
+          0, MAX_LINE_WIDTH, DEFAULT_LINE_WIDTH, flags));
+  /**
+   * GstFemoOverlay:font-scale:
+   *
+   * Multiplies the size of the text, which otherwise follows the frame
+   * height (5x9 pixel glyphs up to 449 lines, twice that up to 749, ...).
+   * The result is rounded to a whole multiple of the glyph size.
+   */
+  g_object_class_install_property (gobject_class, PROP_FONT_SCALE,
+      g_param_spec_double ("font-scale", "Font scale",
+          "Multiplies the text size derived from the frame height",
+          MIN_FONT_SCALE, MAX_FONT_SCALE, DEFAULT_FONT_SCALE, flags));
+  /**
+   * GstFemoOverlay:box-color:
+   *
+   * Colour of faces that carry no emotion, as 0xAARRGGBB; 0 selects cyan.
+   * Faces with an emotion take the colour of their label.
+   */
+  g_object_class_install_property (gobject_class, PROP_BOX_COLOR,
+      g_param_spec_uint ("box-color", "Box colour",
+          "Colour (0xAARRGGBB) of faces without an emotion (0: cyan)",
+          0, G_MAXUINT32, DEFAULT_BOX_COLOR, flags));
+  /**
+   * GstFemoOverlay:text-color:
+   *
+   * Colour of the text, as 0xAARRGGBB; 0 picks black or white, whichever
+   * reads better on the label's background.
+   */
+  g_object_class_install_property (gobject_class, PROP_TEXT_COLOR,
+      g_param_spec_uint ("text-color", "Text colour",
+          "Colour (0xAARRGGBB) of the text (0: black or white, for contrast)",
+          0, G_MAXUINT32, DEFAULT_TEXT_COLOR, flags));
+  /**
+   * GstFemoOverlay:show-label:
+   *
+   * Writes the emotion of each face above its box.
+   */
+  g_object_class_install_property (gobject_class, PROP_SHOW_LABEL,
+      g_param_spec_boolean ("show-label", "Show label",
+          "Write the emotion above each face", DEFAULT_SHOW_LABEL, flags));
+  /**
+   * GstFemoOverlay:show-confidence:
+   *
+   * Follows the label with its probability in percent.
+   */
+  g_object_class_install_property (gobject_class, PROP_SHOW_CONFIDENCE,
+      g_param_spec_boolean ("show-confidence", "Show confidence",
+          "Follow the emotion with its probability in percent",
+          DEFAULT_SHOW_CONFIDENCE, flags));
+  /**
+   * GstFemoOverlay:show-scores:
+   *
+   * Draws beside each face a bar per class of the model with its
+   * probability.
+   */
+  g_object_class_install_property (gobject_class, PROP_SHOW_SCORES,
+      g_param_spec_boolean ("show-scores", "Show scores",
+          "Draw a bar with the probability of every class beside each face",
+          DEFAULT_SHOW_SCORES, flags));
+  /**
+   * GstFemoOverlay:show-track-id:
+   *
+   * Starts the label with the face's track id (`#3`) when it has one.
+   */
+  g_object_class_install_property (gobject_class, PROP_SHOW_TRACK_ID,
+      g_param_spec_boolean ("show-track-id", "Show track id",
+          "Start the label with the track id of the face, when it has one",
+          DEFAULT_SHOW_TRACK_ID, flags));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Face emotion overlay", "Filter/Effect/Video",
+      "Draws face boxes, emotions and their probabilities from region of "
+      "interest metadata", "gst-femo developers");
+
+  trans_class->transform_caps =
+      GST_DEBUG_FUNCPTR (gst_femo_overlay_transform_caps);
+  trans_class->prepare_output_buffer =
+      GST_DEBUG_FUNCPTR (gst_femo_overlay_prepare_output_buffer);
+  /* not GstVideoFilter's transform_frame_ip: it maps every frame writable,
+   * which copies shared buffers even when there is nothing to draw */
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_femo_overlay_transform_ip);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_femo_overlay_stop);
+  filter_class->set_info = GST_DEBUG_FUNCPTR (gst_femo_overlay_set_info);
+}
+
+static void
+gst_femo_overlay_init (GstFemoOverlay * self)
+{
+  FemoOverlaySettings *s = &self->settings;
+
+  s->line_width = DEFAULT_LINE_WIDTH;
+  s->font_scale = DEFAULT_FONT_SCALE;
+  s->box_color = DEFAULT_BOX_COLOR;
+  s->text_color = DEFAULT_TEXT_COLOR;
+  s->show_label = DEFAULT_SHOW_LABEL;
+  s->show_confidence = DEFAULT_SHOW_CONFIDENCE;
+  s->show_scores = DEFAULT_SHOW_SCORES;
+  s->show_track_id = DEFAULT_SHOW_TRACK_ID;
+  set_roi_types (self, DEFAULT_ROI_TYPES);
+
+  self->faces = g_array_new (FALSE, TRUE, sizeof (FemoOverlayFace));
+  self->canvases = g_array_new (FALSE, TRUE, sizeof (FemoOverlayCanvas));
+  self->text = g_string_new (NULL);
+  self->signature = g_string_new (NULL);
+}
