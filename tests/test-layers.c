@@ -494,6 +494,30 @@ test_kernels (void)
     ref->add (x, nq, y0);
     k->add (x, nq, y1);
     worst = MAX (worst, max_rel_diff (y1, y0, nq));
+    /* depthwise with padding by masks and the max pool, on image sizes
+     * of the net and odd ones, several images per plane */
+    for (guint sz = 0; sz < 5; sz++) {
+      const guint hs[] = { 44, 11, 6, 3, 7 }, ws[] = { 44, 11, 6, 3, 5 };
+      const guint ni = 3, h = hs[sz], wd = ws[sz];
+      const gsize pl = (gsize) ni * h * wd, po = ni * ((h + 1) / 2) *
+          ((wd + 1) / 2);
+      g_autofree gfloat *xs = rand_buf (co * pl);
+      g_autofree gfloat *z0 = rand_buf (co * pl);
+      g_autofree gfloat *z1 = g_memdup2 (z0, (co * pl + SLACK) *
+          sizeof (gfloat));
+      for (guint acc = 0; acc < 2; acc++) {
+        ref->depthwise3x3 (w, co, xs, pl, h, wd, pl, z0, pl,
+            acc ? FEMO_CONV_ACCUMULATE : 0);
+        k->depthwise3x3 (w, co, xs, pl, h, wd, pl, z1, pl,
+            acc ? FEMO_CONV_ACCUMULATE : 0);
+        worst = MAX (worst, max_rel_diff (z1, z0, co * pl + SLACK));
+      }
+      memcpy (z1, z0, (co * pl + SLACK) * sizeof (gfloat));
+      ref->maxpool_add (xs, co * ni, h, wd, z0);
+      k->maxpool_add (xs, co * ni, h, wd, z1);
+      /* exact: a max and one addition */
+      g_assert_cmpfloat (max_rel_diff (z1, z0, co * po + SLACK), ==, 0.0);
+    }
     g_printerr ("%s vs reference: largest relative difference %.3g\n",
         names[n], worst);
     g_assert_cmpfloat (worst, <, 1e-5);

@@ -339,6 +339,184 @@ body_depthwise_weight_grad (const gfloat * dy, gsize dys, const gfloat * x,
         dw + ch * 9, 0);
 }
 
+ALWAYS_INLINE vf
+vmax (vf a, vf b)
+{
+  const vi gt = a > b;
+  return (vf) ((gt & (vi) a) | (~gt & (vi) b));
+}
+
+ALWAYS_INLINE vf
+vand (vf a, vi m)
+{
+  return (vf) ((vi) a & m);
+}
+
+/* x[i .. i + BODY_VW) with the elements before x read as zero. */
+ALWAYS_INLINE vf
+ld_guarded (const gfloat * x, gssize i)
+{
+  gfloat t[BODY_VW];
+
+  if (G_LIKELY (i >= 0))
+    return ld (x + i);
+  for (int l = 0; l < BODY_VW; l++)
+    t[l] = i + l >= 0 ? x[i + l] : 0.0f;
+  return ld (t);
+}
+
+/* Depthwise positions handled per pass: their edge masks are computed
+ * once and reused by every channel. */
+#define DW_VECS 16
+
+static void
+body_depthwise3x3 (const gfloat * w, guint c, const gfloat * x, gsize xs,
+    guint h, guint wd, gsize nq, gfloat * y, gsize ys, guint flags)
+{
+  /* per vector: left, right, upper, lower neighbour inside the image */
+  vi m[DW_VECS][4];
+  vf iota;
+  const gfloat inv_w = 1.0f / wd, inv_h = 1.0f / h;
+  const gssize sw = wd;
+
+  if (wd + 2 * BODY_VW + 2 > FEMO_KERNEL_SLACK) {
+    femo_kernels_reference ()->depthwise3x3 (w, c, x, xs, h, wd, nq, y, ys,
+        flags);
+    return;
+  }
+  for (int l = 0; l < BODY_VW; l++)
+    iota[l] = l;
+  for (gsize q0 = 0; q0 < nq; q0 += DW_VECS * BODY_VW) {
+    const guint nv = MIN ((nq - q0 + BODY_VW - 1) / BODY_VW, DW_VECS);
+
+    /* row and column of each lane; float division is exact enough here
+     * (positions stay far below 2^24, and +0.5 keeps multiples of wd
+     * from rounding down) */
+    for (guint v = 0; v < nv; v++) {
+      const vf q = iota + (gfloat) (q0 + v * BODY_VW);
+      const vf row = __builtin_convertvector (__builtin_convertvector ((q +
+                  0.5f) * inv_w, vi), vf);
+      const vf col = q - row * (gfloat) wd;
+      const vf r = row - __builtin_convertvector (__builtin_convertvector (
+              (row + 0.5f) * inv_h, vi), vf) * (gfloat) h;
+      m[v][0] = col > 0.5f;
+      m[v][1] = col < wd - 1.5f;
+      m[v][2] = r > 0.5f;
+      m[v][3] = r < h - 1.5f;
+    }
+    for (guint ch = 0; ch < c; ch++) {
+      const gfloat *xc = x + ch * xs;
+      gfloat *yc = y + ch * ys;
+      vf k[9];
+#pragma GCC unroll 9
+      for (int t = 0; t < 9; t++)
+        k[t] = splat (w[ch * 9 + t]);
+      for (guint v = 0; v < nv; v++) {
+        const gssize q = q0 + v * BODY_VW;
+        const gsize nvalid = MIN (nq - q, (gsize) BODY_VW);
+        vf a[9], acc;
+        /* loads first, one arithmetic for both cases, so a position gives
+         * the same bits wherever it sits in the batch */
+        if (G_LIKELY (q > sw)) {
+#pragma GCC unroll 4
+          for (int t = 0; t < 4; t++)
+            a[t] = ld (xc + q + (t / 3 - 1) * sw + t % 3 - 1);
+        } else {
+#pragma GCC unroll 4
+          for (int t = 0; t < 4; t++)
+            a[t] = ld_guarded (xc, q + (t / 3 - 1) * sw + t % 3 - 1);
+        }
+#pragma GCC unroll 5
+        for (int t = 4; t < 9; t++)
+          a[t] = ld (xc + q + (t / 3 - 1) * sw + t % 3 - 1);
+#pragma GCC unroll 3
+        for (int t = 0; t < 9; t += 3) {
+          a[t] = vand (a[t], m[v][0]);
+          a[t + 2] = vand (a[t + 2], m[v][1]);
+        }
+        acc = k[3] * a[3] + k[4] * a[4] + k[5] * a[5] +
+            vand (k[0] * a[0] + k[1] * a[1] + k[2] * a[2], m[v][2]) +
+            vand (k[6] * a[6] + k[7] * a[7] + k[8] * a[8], m[v][3]);
+        if (G_LIKELY (nvalid == BODY_VW)) {
+          if (flags & FEMO_CONV_ACCUMULATE)
+            acc += ld (yc + q);
+          st (yc + q, acc);
+        } else {
+          gfloat tmp[BODY_VW];
+          st (tmp, acc);
+          for (gsize l = 0; l < nvalid; l++)
+            yc[q + l] = (flags & FEMO_CONV_ACCUMULATE) ? yc[q + l] + tmp[l] :
+                tmp[l];
+        }
+      }
+    }
+  }
+}
+
+ALWAYS_INLINE vf
+vsel (vi m, vf a, vf b)
+{
+  return (vf) ((m & (vi) a) | (~m & (vi) b));
+}
+
+/* Output vectors per row body_maxpool_add takes (wider rows go to the
+ * reference). */
+#define POOL_GROUPS 4
+
+/* Each group of two column vectors gives one vector of outputs: the even
+ * columns, the odd ones and the odd ones shifted by a lane are the three
+ * columns of each window. Whole vectors are read past a row (the next row
+ * or the slack) and masked; y is read-modified-written by whole vectors,
+ * lanes past the row keep the values read. */
+static void
+body_maxpool_add (const gfloat * x, gsize nimg, guint h, guint w, gfloat * y)
+{
+  const guint ho = (h + 1) / 2, wo = (w + 1) / 2;
+  const guint ngroups = (wo + BODY_VW - 1) / BODY_VW;
+  const vf ninf = splat (-G_MAXFLOAT);
+  vi even, odd, prev, inside[2 * POOL_GROUPS], tail;
+
+  if (ngroups > POOL_GROUPS) {
+    femo_kernels_reference ()->maxpool_add (x, nimg, h, w, y);
+    return;
+  }
+  for (int l = 0; l < BODY_VW; l++) {
+    even[l] = 2 * l;
+    odd[l] = 2 * l + 1;
+    prev[l] = BODY_VW - 1 + l;
+    tail[l] = (guint) l < wo - (ngroups - 1) * BODY_VW ? -1 : 0;
+    for (guint v = 0; v < 2 * ngroups; v++)
+      inside[v][l] = v * BODY_VW + l < w ? -1 : 0;
+  }
+  for (gsize im = 0; im < nimg; im++) {
+    const gfloat *xi = x + im * h * w;
+    for (guint oy = 0; oy < ho; oy++) {
+      const guint r0 = oy ? 2 * oy - 1 : 0, r1 = MIN (2 * oy + 1, h - 1);
+      gfloat *yo = y + (im * ho + oy) * wo;
+      vf last_odd = ninf;
+      for (guint g = 0; g < ngroups; g++) {
+        vf c[2], e, o, m;
+        for (guint half = 0; half < 2; half++) {
+          const guint v = 2 * g + half;
+          vf mx = ld (xi + r0 * w + v * BODY_VW);
+          for (guint r = r0 + 1; r <= r1; r++)
+            mx = vmax (mx, ld (xi + r * w + v * BODY_VW));
+          c[half] = vsel (inside[v], mx, ninf);
+        }
+        e = __builtin_shuffle (c[0], c[1], even);
+        o = __builtin_shuffle (c[0], c[1], odd);
+        m = vmax (vmax (e, o), __builtin_shuffle (last_odd, o, prev));
+        last_odd = o;
+        if (g + 1 < ngroups)
+          st (yo + g * BODY_VW, ld (yo + g * BODY_VW) + m);
+        else
+          st (yo + g * BODY_VW, vsel (tail, ld (yo + g * BODY_VW) + m,
+                  ld (yo + g * BODY_VW)));
+      }
+    }
+  }
+}
+
 static gdouble
 body_sum (const gfloat * x, gsize n)
 {
@@ -468,6 +646,8 @@ static const FemoKernels BODY_TABLE = {
   body_conv_weight_grad,
   body_depthwise_forward,
   body_depthwise_weight_grad,
+  body_depthwise3x3,
+  body_maxpool_add,
   body_sum,
   body_sum_sq_dev,
   body_dot,

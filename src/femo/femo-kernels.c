@@ -65,6 +65,45 @@ ref_depthwise_weight_grad (const gfloat * dy, gsize dys, const gfloat * x,
     }
 }
 
+static void
+ref_depthwise3x3 (const gfloat * w, guint c, const gfloat * x, gsize xs,
+    guint h, guint wd, gsize nq, gfloat * y, gsize ys, guint flags)
+{
+  for (guint ch = 0; ch < c; ch++)
+    for (gsize q = 0; q < nq; q++) {
+      const gint col = q % wd, row = (q / wd) % h;
+      gfloat acc = 0.0f;
+      for (gint t = 0; t < 9; t++) {
+        const gint dy = t / 3 - 1, dx = t % 3 - 1;
+        if (row + dy < 0 || row + dy >= (gint) h || col + dx < 0
+            || col + dx >= (gint) wd)
+          continue;
+        acc += w[ch * 9 + t] * x[ch * xs + q + (gssize) dy * wd + dx];
+      }
+      if (flags & FEMO_CONV_ACCUMULATE)
+        y[ch * ys + q] += acc;
+      else
+        y[ch * ys + q] = acc;
+    }
+}
+
+static void
+ref_maxpool_add (const gfloat * x, gsize nimg, guint h, guint w, gfloat * y)
+{
+  const guint ho = (h + 1) / 2, wo = (w + 1) / 2;
+
+  for (gsize im = 0; im < nimg; im++)
+    for (guint oy = 0; oy < ho; oy++)
+      for (guint ox = 0; ox < wo; ox++) {
+        gfloat m = -G_MAXFLOAT;
+        for (guint r = oy ? 2 * oy - 1 : 0; r <= MIN (2 * oy + 1, h - 1); r++)
+          for (guint s = ox ? 2 * ox - 1 : 0; s <= MIN (2 * ox + 1, w - 1);
+              s++)
+            m = MAX (m, x[(im * h + r) * w + s]);
+        y[(im * ho + oy) * wo + ox] += m;
+      }
+}
+
 static gdouble
 ref_sum (const gfloat * x, gsize n)
 {
@@ -133,6 +172,8 @@ static const FemoKernels reference_kernels = {
   ref_conv_weight_grad,
   ref_depthwise_forward,
   ref_depthwise_weight_grad,
+  ref_depthwise3x3,
+  ref_maxpool_add,
   ref_sum,
   ref_sum_sq_dev,
   ref_dot,

@@ -52,6 +52,21 @@ typedef struct
       const gfloat * x, gsize xs, guint c, guint ntaps, const gint * offs,
       gsize nq, gfloat * dw);
 
+  /* Depthwise 3x3, stride 1, padding 1 done by masking (no padded copy):
+   * @nq = n*h*wd positions of n images h x wd back to back in each plane;
+   * y[c*ys + q] (+)= sum over the taps that fall inside q's own image of
+   * w[c*9 + t] * x[c*xs + q + (t/3-1)*wd + t%3-1]. Reads (masked) up to
+   * wd+1 floats around each plane, never before x. @flags:
+   * FEMO_CONV_ACCUMULATE. */
+  void (*depthwise3x3) (const gfloat * w, guint c, const gfloat * x,
+      gsize xs, guint h, guint wd, gsize nq, gfloat * y, gsize ys,
+      guint flags);
+
+  /* Max pool 3x3, stride 2, padding 1 (padded cells never win) ADDED into
+   * y: @nimg images h x w back to back -> ceil(h/2) x ceil(w/2) each. */
+  void (*maxpool_add) (const gfloat * x, gsize nimg, guint h, guint w,
+      gfloat * y);
+
   /* Reductions for batch norm (float lanes, summed in double at the end). */
   gdouble (*sum) (const gfloat * x, gsize n);
   gdouble (*sum_sq_dev) (const gfloat * x, gsize n, gfloat mean);

@@ -181,20 +181,9 @@ femo_depthwise_forward (const FemoKernels * k, const gfloat * x, guint c,
     guint n, guint h, guint w, const gfloat * wt, gfloat * y,
     gfloat * scratch)
 {
-  const guint gw = w + 2;
-  const gsize grid = (gsize) (h + 2) * gw, plane = (gsize) h * w;
-  const gsize nq = (gsize) (h - 1) * gw + w;
-  gfloat *xp = scratch;
-  gfloat *flat = scratch + grid + SLACK;
-  gint offs[9];
+  const gsize plane = (gsize) n * h * w;
 
-  taps3x3 (gw, offs);
-  for (gsize im = 0; im < (gsize) c * n; im++) {
-    planes_place (x + im * plane, 1, 1, h, w, h + 2, gw, 1, xp);
-    k->depthwise_forward (wt + (im / n) * 9, 1, 9, offs, xp, grid, flat,
-        grid, nq);
-    image_crop (k, flat, gw, h, w, FALSE, y + im * plane);
-  }
+  k->depthwise3x3 (wt, c, x, plane, h, w, plane, y, plane, 0);
 }
 
 void
@@ -207,27 +196,24 @@ femo_depthwise_backward (const FemoKernels * k, const gfloat * x, guint c,
   const gsize nq = (gsize) (h - 1) * gw + w;
   gfloat *xp = scratch;
   gfloat *dyp = xp + grid + SLACK;
-  gfloat *flat = dyp + grid + SLACK;
-  gfloat *wflip = flat + grid + SLACK;
+  gfloat *wflip = dyp + grid + SLACK;
   gint offs[9];
 
   taps3x3 (gw, offs);
   for (guint ch = 0; ch < c; ch++)
     for (guint t = 0; t < 9; t++)
       wflip[ch * 9 + t] = wt[ch * 9 + 8 - t];
+  /* dx is dy correlated with the flipped kernel, padding 1 */
+  if (dx)
+    k->depthwise3x3 (wflip, c, dy, plane * n, h, w, plane * n, dx, plane * n,
+        FEMO_CONV_ACCUMULATE);
   for (gsize im = 0; im < (gsize) c * n; im++) {
-    const guint ch = im / n;
     planes_place (x + im * plane, 1, 1, h, w, h + 2, gw, 1, xp);
     planes_place (dy + im * plane, 1, 1, h, w, h + 2, gw, 1, dyp);
     /* dy padded by one, seen from (1, 1), is dy on the padded grid with
      * zeros on the junk positions: what the weight gradient needs */
     k->depthwise_weight_grad (dyp + gw + 1, grid, xp, grid, 1, 9, offs, nq,
-        dwt + ch * 9);
-    if (dx) {
-      k->depthwise_forward (wflip + ch * 9, 1, 9, offs, dyp, grid, flat, grid,
-          nq);
-      image_crop (k, flat, gw, h, w, TRUE, dx + im * plane);
-    }
+        dwt + (im / n) * 9);
   }
 }
 
@@ -441,6 +427,13 @@ femo_maxpool_forward (const gfloat * x, guint c, guint n, guint h, guint w,
       }
     }
   }
+}
+
+void
+femo_maxpool_add_infer (const FemoKernels * k, const gfloat * x, guint c,
+    guint n, guint h, guint w, gfloat * y)
+{
+  k->maxpool_add (x, (gsize) c * n, h, w, y);
 }
 
 void

@@ -102,6 +102,9 @@ void femo_relu_backward (const FemoKernels * k, const gfloat * y, gsize count, g
  * y += max (the residual sum of a block). */
 void femo_maxpool_forward (const gfloat * x, guint c, guint n, guint h,
     guint w, gboolean add, gfloat * y, guint16 * arg);
+/* Inference form: y += max pool of x, no winners recorded. */
+void femo_maxpool_add_infer (const FemoKernels * k, const gfloat * x,
+    guint c, guint n, guint h, guint w, gfloat * y);
 void femo_maxpool_backward (const gfloat * dy, guint c, guint n, guint h,
     guint w, const guint16 * arg, gfloat * dx);
 
