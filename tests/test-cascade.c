@@ -392,6 +392,81 @@ test_detect_sizes (void)
   }
 }
 
+/* Raw candidates (min_neighbors 0) of the SIMD path and of the scalar
+ * path forced by FEMO_CASCADE_SIMD=0: the same for every Debian cascade, on
+ * a face image with a flat band (flat windows) and an odd width (groups of
+ * windows cut by the row end), at both window steps.  The scalar detectors
+ * have one thread, so the environment changes before any thread starts. */
+static void
+test_detect_simd (void)
+{
+  const gchar *dirs[] = { HAAR_DIR, LBP_DIR };
+  g_autoptr (GPtrArray) cascades =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) femo_cascade_unref);
+  g_autoptr (GPtrArray) scalar =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) femo_detector_free);
+  gint w, h;
+  g_autofree guint8 *px = load_gray ("ulfd_20.png", &w, &h);
+  const gsize cap = 100000;
+  g_autofree FemoRect *r1 = g_new (FemoRect, cap);
+  g_autofree FemoRect *r2 = g_new (FemoRect, cap);
+  FemoImageView v = { px, w - 1, h, w, 1 };
+  FemoDetectParams p = FEMO_DETECT_PARAMS_INIT;
+  gsize total = 0;
+
+  for (gint y = h / 3; y < h / 2; y++)
+    memset (px + (gsize) y * w, 90, w);
+  p.scale_factor = 1.15;
+  p.min_neighbors = 0;
+  p.min_width = p.min_height = 0;
+
+  g_setenv ("FEMO_CASCADE_SIMD", "0", TRUE);
+  for (guint di = 0; di < G_N_ELEMENTS (dirs); di++) {
+    g_autoptr (GDir) dir = g_dir_open (dirs[di], 0, NULL);
+    const gchar *name;
+    if (dir == NULL)
+      continue;
+    while ((name = g_dir_read_name (dir))) {
+      g_autofree gchar *path = g_build_filename (dirs[di], name, NULL);
+      FemoCascade *c;
+      if (!g_str_has_suffix (name, ".xml"))
+        continue;
+      c = femo_cascade_new_from_file (path, NULL);
+      if (c == NULL)
+        continue;
+      g_ptr_array_add (cascades, c);
+      g_ptr_array_add (scalar, femo_detector_new (c, 1));
+    }
+  }
+  g_unsetenv ("FEMO_CASCADE_SIMD");
+  if (cascades->len == 0) {
+    g_test_skip ("opencv-data is not installed");
+    return;
+  }
+
+  for (guint ci = 0; ci < cascades->len; ci++) {
+    g_autoptr (FemoDetector) simd =
+        femo_detector_new (g_ptr_array_index (cascades, ci), 2);
+    gsize n1, n2, i;
+
+    n1 = femo_detector_detect (g_ptr_array_index (scalar, ci), &v, &p, r1,
+        cap);
+    n2 = femo_detector_detect (simd, &v, &p, r2, cap);
+    for (i = 0; i < MIN (n1, n2); i++)
+      if (memcmp (&r1[i], &r2[i], sizeof (FemoRect)) != 0)
+        break;
+    if (i < MAX (n1, n2))
+      g_error ("cascade %u: scalar %" G_GSIZE_FORMAT " candidates, SIMD %"
+          G_GSIZE_FORMAT "; first difference at %" G_GSIZE_FORMAT, ci, n1,
+          n2, i);
+    g_assert_cmpuint (n1, <, cap);
+    total += n1;
+  }
+  g_assert_cmpuint (total, >, 1000);
+  g_test_message ("%u cascades, %" G_GSIZE_FORMAT " candidates identical",
+      cascades->len, total);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -403,5 +478,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cascade/load/debian", test_load_debian);
   g_test_add_func ("/cascade/detect/threads", test_detect_threads);
   g_test_add_func ("/cascade/detect/sizes", test_detect_sizes);
+  g_test_add_func ("/cascade/detect/simd", test_detect_simd);
   return g_test_run ();
 }
