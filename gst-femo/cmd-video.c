@@ -199,8 +199,12 @@ femo_cmd_video (int argc, char **argv)
   }
   fprintf (job.csv, "frame,pts_s,x,y,width,height\n");
 
-  have_overlay = gst_registry_check_feature_version (gst_registry_get (),
-      "femooverlay", 1, 0, 0);
+  {
+    GstPluginFeature *overlay = gst_registry_lookup_feature (gst_registry_get (),
+        "femooverlay");
+    have_overlay = overlay != NULL;
+    g_clear_object (&overlay);
+  }
   in_escaped = g_strescape (argv[1], NULL);
   out_escaped = g_strescape (output, NULL);
   if (no_video)
