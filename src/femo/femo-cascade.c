@@ -2054,7 +2054,8 @@ group_rects (FemoDetector * d, gint threshold)
 
   /* sorted by x, a rect can only be similar to those whose x is within its
    * largest possible delta */
-  qsort (r, n, sizeof (RawRect), compare_raw_x);
+  if (n > 1)
+    qsort (r, n, sizeof (RawRect), compare_raw_x);
   for (i = 0; i < n; i++)
     d->parent[i] = i;
   for (i = 0; i < n; i++) {
@@ -2275,6 +2276,8 @@ femo_detector_detect (FemoDetector * detector, const FemoImageView * image,
   d->cand = grow (d->cand, &d->cap_cand, n_raw, sizeof (RawRect));
   d->n_cand = 0;
   for (i = 0; i < d->n_threads; i++) {
+    if (d->workers[i].n_rects == 0)
+      continue;
     memcpy (d->cand + d->n_cand, d->workers[i].rects,
         d->workers[i].n_rects * sizeof (RawRect));
     d->n_cand += d->workers[i].n_rects;
@@ -2302,7 +2305,8 @@ femo_detector_detect (FemoDetector * detector, const FemoImageView * image,
     keep = MIN (keep, (gsize) params->max_faces);
   if (keep < n)
     qsort (d->out, n, sizeof (FemoRect), compare_area);
-  qsort (d->out, keep, sizeof (FemoRect), compare_pos);
+  if (keep > 1)
+    qsort (d->out, keep, sizeof (FemoRect), compare_pos);
   if (keep > 0)
     memcpy (faces, d->out, keep * sizeof (FemoRect));
   return keep;
