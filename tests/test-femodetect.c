@@ -285,7 +285,15 @@ message_boxes (const GstStructure * s)
     face = gst_value_get_structure (v);
     g_assert_true (gst_structure_has_name (face,
             FEMO_META_FACE_STRUCTURE_NAME));
-    g_assert_cmpint (gst_structure_n_fields (face), ==, 4);
+    /* facedetect's four fields, then the emotion when classified. */
+    if (gst_structure_n_fields (face) == 5) {
+      g_assert_cmpstr (gst_structure_nth_field_name (face, 4), ==,
+          FEMO_META_FIELD_EMOTION);
+      g_assert_true (gst_structure_get_field_type (face,
+              FEMO_META_FIELD_EMOTION) == GST_TYPE_STRUCTURE);
+    } else {
+      g_assert_cmpint (gst_structure_n_fields (face), ==, 4);
+    }
     for (j = 0; j < 4; j++) {
       g_assert_cmpstr (gst_structure_nth_field_name (face, j), ==, coords[j]);
       g_assert_true (gst_structure_get_field_type (face, coords[j]) ==
@@ -774,7 +782,9 @@ test_properties (void)
   gdouble sf;
   gint mn, min_size, max_size, max_faces;
   guint threads;
-  gboolean post;
+  gboolean post, classify, detect_faces;
+  gdouble margin;
+  gpointer model;
 
   g_object_get (e, "cascade-file", &file, "scale-factor", &sf,
       "min-neighbors", &mn, "min-size", &min_size, "max-size", &max_size,
@@ -791,12 +801,31 @@ test_properties (void)
   g_assert_true (post);
   g_free (file);
 
+  g_object_get (e, "model-file", &file, "classify", &classify, "detect",
+      &detect_faces, "crop-margin", &margin, "model", &model, NULL);
+  /* The tests run with FEMO_MODEL_DIR=<source>/models. */
+  g_assert_cmpstr (file, ==, FEMO_SOURCE_ROOT
+      "/models/fer2013-mini-xception.safetensors");
+  g_assert_true (classify);
+  g_assert_true (detect_faces);
+  g_assert_cmpfloat (margin, >=, 0.0);
+  g_assert_cmpfloat (margin, <=, 0.4);
+  g_assert_null (model);
+  g_free (file);
+  g_object_set (e, "model-file", "/x.safetensors", NULL);
+  g_object_set (e, "model-file", NULL, NULL);
+  g_object_get (e, "model-file", &file, NULL);
+  g_assert_cmpstr (file, ==, FEMO_SOURCE_ROOT
+      "/models/fer2013-mini-xception.safetensors");
+  g_free (file);
+
   /* Every property documented (gst-inspect-1.0 prints the blurbs). */
   specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (e), &n);
   for (i = 0; i < n; i++) {
     const gchar *blurb = g_param_spec_get_blurb (specs[i]);
     g_assert_true (blurb != NULL && strlen (blurb) > 10);
-    if (specs[i]->owner_type == G_OBJECT_TYPE (e))
+    if (specs[i]->owner_type == G_OBJECT_TYPE (e)
+        && (specs[i]->flags & G_PARAM_WRITABLE))
       g_assert_true (specs[i]->flags & GST_PARAM_MUTABLE_PLAYING);
   }
   g_free (specs);
@@ -826,6 +855,12 @@ test_properties (void)
   g_test_expect_message ("GLib-GObject", G_LOG_LEVEL_WARNING,
       "*out of range*n-threads*");
   g_object_set (e, "n-threads", 100000u, NULL);
+  g_test_expect_message ("GLib-GObject", G_LOG_LEVEL_WARNING,
+      "*out of range*crop-margin*");
+  g_object_set (e, "crop-margin", 1.5, NULL);
+  g_test_expect_message ("GLib-GObject", G_LOG_LEVEL_WARNING,
+      "*out of range*crop-margin*");
+  g_object_set (e, "crop-margin", -0.5, NULL);
   g_test_assert_expected_messages ();
 
   g_object_get (e, "scale-factor", &sf, "min-neighbors", &mn, "min-size",

@@ -6,7 +6,9 @@
  * faces through these names only.
  *
  * Buffers: one GstVideoRegionOfInterestMeta per face, with roi_type
- * FEMO_META_ROI_TYPE_FACE and the box in pixels of the frame.
+ * FEMO_META_ROI_TYPE_FACE and the box in pixels of the frame. The metas
+ * femodetect's cascade adds have the ids 0, 1, ... in the order of the
+ * faces of the message (gst_buffer_get_video_region_of_interest_meta_id).
  *
  * Bus: with post-messages=true, femodetect posts one element message per
  * frame, even when it found no face. Its structure has exactly the schema of
@@ -20,8 +22,22 @@
  *     running-time=(guint64)...,   PTS in running time
  *     duration=(guint64)...,       buffer duration
  *     faces=(GstValueList){ face, x=(uint)..., y=(uint)...,
- *                                 width=(uint)..., height=(uint)...; ... }
+ *                                 width=(uint)..., height=(uint)...,
+ *                                 [emotion=(structure)"femo/emotion\,...";]
+ *                           ... }
  * ]|
+ *
+ * When femodetect classifies (classify=true, the default), each face
+ * structure of the message also has a field FEMO_META_FIELD_EMOTION holding
+ * a copy of the FEMO_META_EMOTION_PARAMS_NAME structure of its ROI meta
+ * (below), so the message and the metadata say the same thing.
+ *
+ * Each ROI meta that femodetect's cascade found (detect=true) carries a
+ * param structure FEMO_META_DETECTION_PARAMS_NAME in the convention of
+ * Intel's DL Streamer ("detection": label_id, confidence and the box
+ * normalised to 0..1 as x_min, y_min, x_max, y_max), plus the cascade's
+ * neighbour count. ROI metas femodetect did not make (detect=false) are
+ * given an emotion only.
  */
 #pragma once
 
@@ -50,6 +66,35 @@ G_BEGIN_DECLS
 #define FEMO_META_FIELD_Y "y"
 #define FEMO_META_FIELD_WIDTH "width"
 #define FEMO_META_FIELD_HEIGHT "height"
+/* GST_TYPE_STRUCTURE, a copy of the face's FEMO_META_EMOTION_PARAMS_NAME
+ * param structure; absent when the face was not classified. */
+#define FEMO_META_FIELD_EMOTION "emotion"
+
+/* ---- Detection parameters of a face (DL Streamer's "detection") ----
+ *
+ * A param structure FEMO_META_DETECTION_PARAMS_NAME on each ROI meta that
+ * femodetect's cascade found:
+ *   label_id   (G_TYPE_INT)     FEMO_META_DETECTION_LABEL_ID_FACE
+ *   confidence (G_TYPE_DOUBLE)  0..1, neighbors / (neighbors +
+ *                               FEMO_META_DETECTION_NEIGHBORS_HALF): grows
+ *                               with the number of raw cascade windows
+ *                               grouped into the box (0.5 at 10 windows;
+ *                               0.23 at 3, femodetect's default minimum)
+ *   neighbors  (G_TYPE_INT)     those raw windows (OpenCV's neighbour count)
+ *   x_min, x_max (G_TYPE_DOUBLE) the box's left and right edges / frame width
+ *   y_min, y_max (G_TYPE_DOUBLE) its top and bottom edges / frame height
+ * so x_min * width == roi->x and (x_max - x_min) * width == roi->w.
+ */
+#define FEMO_META_DETECTION_PARAMS_NAME "detection"
+#define FEMO_META_DETECTION_FIELD_LABEL_ID "label_id"
+#define FEMO_META_DETECTION_FIELD_CONFIDENCE "confidence"
+#define FEMO_META_DETECTION_FIELD_NEIGHBORS "neighbors"
+#define FEMO_META_DETECTION_FIELD_X_MIN "x_min"
+#define FEMO_META_DETECTION_FIELD_X_MAX "x_max"
+#define FEMO_META_DETECTION_FIELD_Y_MIN "y_min"
+#define FEMO_META_DETECTION_FIELD_Y_MAX "y_max"
+#define FEMO_META_DETECTION_LABEL_ID_FACE 0
+#define FEMO_META_DETECTION_NEIGHBORS_HALF 10.0
 
 /* ---- Emotion parameters of a face (read by femooverlay) ----
  *
@@ -60,6 +105,19 @@ G_BEGIN_DECLS
  * per class of the model, named after the class, in the model's order, and
  * optionally ..._TRACK_ID (G_TYPE_UINT or G_TYPE_INT, > 0 when tracked).
  * Every G_TYPE_DOUBLE field other than the confidence is a class probability.
+ *
+ * femodetect writes, in this order: label, label_id (the arg-max, an index
+ * into the model's labels), confidence (the largest probability), then the
+ * K probabilities (softmax, summing to 1) named after the labels of the
+ * model file (its femo.labels metadata; for FER2013: angry, disgust, fear,
+ * happy, sad, surprise, neutral). No track_id.
+ *
+ * |[
+ * femo/emotion, label=(string)happy, label_id=(int)3,
+ *     confidence=(double)0.91, angry=(double)0.01, disgust=(double)0.00,
+ *     fear=(double)0.01, happy=(double)0.91, sad=(double)0.02,
+ *     surprise=(double)0.01, neutral=(double)0.04;
+ * ]|
  */
 #define FEMO_META_EMOTION_PARAMS_NAME "femo/emotion"
 #define FEMO_META_EMOTION_FIELD_LABEL "label"
