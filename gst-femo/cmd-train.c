@@ -54,6 +54,7 @@ typedef struct
   gchar *out;
   gchar *resume;
   gchar *ferplus;
+  gchar *init;
   gint64 epochs;
   gint64 batch;
   gdouble lr;
@@ -236,6 +237,7 @@ options_clear (Options * o)
   g_free (o->out);
   g_free (o->resume);
   g_free (o->ferplus);
+  g_free (o->init);
 }
 
 /* Range checks; @channels gets the parsed widths. */
@@ -314,6 +316,8 @@ typedef struct
   FemoFerSplit *train;
   FemoFerSplit *val;
   gchar *ferplus_sha256;
+  gchar *init_name;             /* --init: file name and sha256, provenance */
+  gchar *init_sha256;
 
   FemoNet *net;
   FemoAdam *adam;
@@ -340,6 +344,8 @@ trainer_free (Trainer * t)
   g_free (t->summary);
   femo_fer_data_free (t->data);
   g_free (t->ferplus_sha256);
+  g_free (t->init_name);
+  g_free (t->init_sha256);
   if (t->net)
     femo_net_free (t->net);
   femo_adam_free (t->adam);
@@ -465,6 +471,10 @@ checkpoint_serialize (Trainer * t)
     g_autofree gchar *out_name = g_path_get_basename (t->opt.out);
 
     g_key_file_set_string (kf, "files", "out-name", out_name);
+  }
+  if (t->init_name) {
+    g_key_file_set_string (kf, "files", "init-name", t->init_name);
+    g_key_file_set_string (kf, "files", "init-sha256", t->init_sha256);
   }
   if (t->opt.ferplus) {
     g_key_file_set_string (kf, "files", "ferplus", t->opt.ferplus);
@@ -699,6 +709,11 @@ set_provenance (Trainer * t, GError ** error)
       || !set_metadata (t, "femo.train.val_usage", "PublicTest", error)
       || !set_metadata (t, "femo.train.val_rows", val_rows, error))
     return FALSE;
+  if (t->init_name
+      && (!set_metadata (t, "femo.train.init", t->init_name, error)
+          || !set_metadata (t, "femo.train.init_sha256", t->init_sha256,
+              error)))
+    return FALSE;
   if (t->opt.ferplus) {
     g_autofree gchar *name = g_path_get_basename (t->opt.ferplus);
 
@@ -707,6 +722,47 @@ set_provenance (Trainer * t, GError ** error)
             error))
       return FALSE;
   }
+  return TRUE;
+}
+
+/* --init: the starting weights, which must fit the options. */
+static gboolean
+load_init (Trainer * t, GError ** error)
+{
+  g_autoptr (GMappedFile) file = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  const guint *channels;
+  guint i;
+
+  file = g_mapped_file_new (t->opt.init, FALSE, error);
+  if (!file)
+    return FALSE;
+  bytes = g_mapped_file_get_bytes (file);
+  t->net = femo_net_load_from_data (g_bytes_get_data (bytes, NULL),
+      g_bytes_get_size (bytes), error);
+  if (!t->net) {
+    g_prefix_error (error, "--init %s: ", t->opt.init);
+    return FALSE;
+  }
+  channels = femo_net_get_channels (t->net);
+  for (i = 0; i < FEMO_NET_N_WIDTHS; i++)
+    if (channels[i] != t->channels[i]) {
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_ARGUMENT,
+          "--init %s has other widths than --channels %s", t->opt.init,
+          t->opt.channels);
+      return FALSE;
+    }
+  for (i = 0; i < FEMO_FER_N_CLASSES; i++)
+    if (femo_net_get_n_labels (t->net) != FEMO_FER_N_CLASSES
+        || g_strcmp0 (femo_net_get_labels (t->net)[i],
+            femo_net_default_labels[i]) != 0) {
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_ARGUMENT,
+          "--init %s does not have FER2013's classes in FER2013's order",
+          t->opt.init);
+      return FALSE;
+    }
+  t->init_name = g_path_get_basename (t->opt.init);
+  t->init_sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
   return TRUE;
 }
 
@@ -1034,6 +1090,9 @@ apply_checkpoint_options (Trainer * t, Checkpoint * c, GError ** error)
   }
   if (!t->opt.ferplus)
     t->opt.ferplus = g_key_file_get_string (c->state, "files", "ferplus", NULL);
+  t->init_name = g_key_file_get_string (c->state, "files", "init-name", NULL);
+  t->init_sha256 = g_key_file_get_string (c->state, "files", "init-sha256",
+      NULL);
   return TRUE;
 }
 
@@ -1202,8 +1261,13 @@ train (Trainer * t, GError ** error)
     if (!restore_checkpoint (t, &ckpt, error))
       goto fail;
   } else {
-    t->net = femo_net_new (t->channels, femo_net_default_labels,
-        FEMO_FER_N_CLASSES, FEMO_NET_DEFAULT_BN_EPS, t->opt.seed, error);
+    if (t->opt.init) {
+      if (!load_init (t, error))
+        goto fail;
+    } else {
+      t->net = femo_net_new (t->channels, femo_net_default_labels,
+          FEMO_FER_N_CLASSES, FEMO_NET_DEFAULT_BN_EPS, t->opt.seed, error);
+    }
     if (!t->net)
       goto fail;
     t->best_accuracy = -1.0;
@@ -1291,6 +1355,10 @@ femo_cmd_train (int argc, char **argv)
     {"ferplus", 0, 0, G_OPTION_ARG_FILENAME, &o->ferplus,
         "Train on FER+ soft targets (fer2013new.csv) instead of the "
           "FER2013 labels; validation keeps the FER2013 labels", "FILE"},
+    {"init", 0, 0, G_OPTION_ARG_FILENAME, &o->init,
+          "Start from the weights of this model (same --channels, FER2013 "
+          "labels) instead of a fresh net: a new schedule over a trained "
+          "model, as in warm restarts", "MODEL"},
     {"seed", 0, 0, G_OPTION_ARG_INT64, &o->seed,
         "Seed of initialisation, shuffling and augmentation (default 1)", "N"},
     {"threads", 'j', 0, G_OPTION_ARG_INT64, &o->threads,

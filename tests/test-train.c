@@ -296,6 +296,40 @@ test_ferplus (void)
       ==, "69");
 }
 
+/* --init starts from a trained model: the first epoch's loss is that of
+ * the model, the provenance names it, and a model of other widths is
+ * refused. */
+static void
+test_init (void)
+{
+  g_autofree gchar *first = path_in ("i1", "m.safetensors");
+  g_autofree gchar *second = path_in ("i2", "m.safetensors");
+  g_autofree gchar *wrong = path_in ("i3", "m.safetensors");
+  g_autoptr (FemoModel) model = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *bytes = NULL;
+  g_autofree gchar *digest = NULL;
+  gsize len;
+
+  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (first), NULL), ==, 0);
+  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (second), "--init", first,
+          NULL), ==, 0);
+  model = femo_model_load (second, &error);
+  g_assert_no_error (error);
+  bytes = read_all (first, &len);
+  digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (guchar *) bytes,
+      len);
+  g_assert_cmpstr (femo_model_get_metadata (model, "femo.train.init"), ==,
+      "m.safetensors");
+  g_assert_cmpstr (femo_model_get_metadata (model, "femo.train.init_sha256"),
+      ==, digest);
+
+  g_assert_cmpint (run (femo_cmd_train, "--data", data_path, "--out", wrong,
+          "--epochs", "1", "--channels", "2,2,2,2,2,2", "--init", first,
+          NULL), !=, 0);
+  g_assert_false (g_file_test (wrong, G_FILE_TEST_EXISTS));
+}
+
 static void
 test_bad_data (void)
 {
@@ -372,6 +406,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/resume-is-exact", test_train_resume);
   g_test_add_func ("/train/eval", test_eval);
   g_test_add_func ("/train/ferplus", test_ferplus);
+  g_test_add_func ("/train/init", test_init);
   g_test_add_func ("/train/bad-data", test_bad_data);
   ret = g_test_run ();
 
