@@ -369,9 +369,16 @@ collect_faces (GstFemoOverlay * self, GstBuffer * buf, gint frame_width,
         FEMO_META_EMOTION_PARAMS_NAME);
     if (params)
       parse_emotion (&face, params);
-    /* the contract lets the meta's own id carry the track */
-    if (face.track_id == 0 && roi->id > 0)
-      face.track_id = roi->id;
+    /* A tracker also names the track in an "object_id" structure (DL
+     * Streamer's convention). The meta's own id is not used: detectors
+     * number their boxes there without tracking anything. */
+    if (face.track_id == 0) {
+      const GstStructure *object = gst_video_region_of_interest_meta_get_param
+          (roi, "object_id");
+      gint id;
+      if (object && gst_structure_get_int (object, "id", &id) && id > 0)
+        face.track_id = id;
+    }
 
     if (face.label)
       face.color = label_color (face.label);
