@@ -1,275 +1,676 @@
-/* gst-femo video: faces of every frame of a video file
+/* gst-femo video: the faces and emotions of every frame of a video file
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The tool only builds a pipeline; femodetect does the work, and a pad probe
- * behind it turns each buffer's face metas into CSV rows:
+ * The tool only builds a pipeline; femodetect does the work. decodebin's
+ * pads are linked as they appear, so files with or without audio work:
  *
- *   filesrc ! decodebin ! videoconvert ! femodetect [! femooverlay]
- *       ! videoconvert ! x264enc ! mp4mux ! filesink
+ *   filesrc ! decodebin name=d
+ *   d. ! queue ! videoconvert ! femodetect ! femooverlay ! videoconvert
+ *      ! video/x-raw,format=I420 ! x264enc (vp8enc) ! mux.
+ *   d. ! queue ! audioconvert ! audioresample ! avenc_aac (opusenc) ! mux.
+ *   mp4mux (matroskamux, webmmux) name=mux ! filesink
+ *
+ * A pad probe behind femodetect turns each buffer's face metas into report
+ * rows; probes on decodebin's pads end the streams at --duration or on
+ * Ctrl-C, so the files written are complete either way.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include "commands.h"
-#include "femo-meta.h"
+#include "femo-report.h"
 
 #include <gst/gst.h>
 #include <gst/video/video.h>
-#include <glib/gstdio.h>
 #include <stdio.h>
-#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
 typedef struct
 {
-  FILE *csv;
-  guint64 frames;
-  guint64 faces;
-  gint64 duration;
+  const gchar *name;
+  const gchar *extensions[3];
+  const gchar *muxer;
+  const gchar *video_encoders[2];
+  const gchar *audio_encoders[3];
+  const gchar *package;         /* of the video encoder */
+} ContainerFormat;
+
+static const ContainerFormat formats[] = {
+  {"mp4", {"mp4", "m4v", "mov"}, "mp4mux", {"x264enc"},
+      {"avenc_aac", "voaacenc"}, "gstreamer1.0-plugins-ugly"},
+  {"mkv", {"mkv"}, "matroskamux", {"x264enc"},
+      {"avenc_aac", "voaacenc", "opusenc"}, "gstreamer1.0-plugins-ugly"},
+  {"webm", {"webm"}, "webmmux", {"vp8enc"}, {"opusenc", "vorbisenc"},
+      "gstreamer1.0-plugins-good"},
+};
+
+/* x264's presets, fastest first; vp8enc gets a cpu-used of the same rank. */
+static const gchar *const speeds[] = {
+  "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
+  "slower", "veryslow",
+};
+
+static const gint vp8_cpu_used[G_N_ELEMENTS (speeds)] =
+    { 16, 12, 8, 6, 5, 4, 3, 2, 1 };
+
+#define DEFAULT_QUALITY 23
+#define MAX_QUALITY 50
+#define DEFAULT_SPEED "faster"
+
+typedef struct
+{
+  /* set before the run */
+  const gchar *prog;
+  const gchar *input;
+  GstElement *pipeline;
+  GstElement *mux;              /* NULL: no video written */
+  const ContainerFormat *format;
+  const gchar *video_encoder, *audio_encoder;
+  guint speed, quality, threads;
+  const FemoDetectOptions *detect;
+  GstClockTime limit;           /* GST_CLOCK_TIME_NONE: the whole file */
   gboolean tty;
   gint64 start_us;
+
+  /* streaming threads */
+  gboolean have_video, have_audio;
+  gint stopping;                /* atomic: Ctrl-C seen */
+  gint fps_n, fps_d;
+  GArray *faces;
+  FemoReport *report;
+
+  GMutex lock;                  /* progress, read by the main thread */
+  guint64 frames;
+  GstClockTime position;
+  gint64 duration;
+  gboolean progress_shown;
 } VideoJob;
 
 static GstPadProbeReturn
-on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+on_detected (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   VideoJob *job = user_data;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  gpointer state = NULL;
-  GstMeta *meta;
-  gdouble pts_s = GST_BUFFER_PTS_IS_VALID (buf) ?
-      (gdouble) GST_BUFFER_PTS (buf) / GST_SECOND : -1.0;
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  guint64 frame;
+  gdouble pts_s;
 
-  while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
-    if (roi->roi_type != g_quark_from_static_string (FEMO_META_ROI_TYPE_FACE))
-      continue;
-    if (job->csv)
-      fprintf (job->csv, "%" G_GUINT64_FORMAT ",%.6f,%u,%u,%u,%u\n",
-          job->frames, pts_s, roi->x, roi->y, roi->w, roi->h);
-    job->faces++;
-  }
-  job->frames++;
+  g_mutex_lock (&job->lock);
+  frame = job->frames++;
+  if (GST_CLOCK_TIME_IS_VALID (pts))
+    job->position = pts;
+  g_mutex_unlock (&job->lock);
 
-  if (job->tty && job->frames % 10 == 0) {
-    gdouble elapsed = (g_get_monotonic_time () - job->start_us) / 1e6;
-    gdouble fps = elapsed > 0 ? job->frames / elapsed : 0;
-    if (job->duration > 0 && pts_s >= 0)
-      fprintf (stderr, "\r  %5.1f%%  frame %" G_GUINT64_FORMAT "  %.1f fps  ",
-          100.0 * pts_s * GST_SECOND / job->duration, job->frames, fps);
-    else
-      fprintf (stderr, "\r  frame %" G_GUINT64_FORMAT "  %.1f fps  ",
-          job->frames, fps);
-  }
+  if (GST_CLOCK_TIME_IS_VALID (pts))
+    pts_s = (gdouble) pts / GST_SECOND;
+  else
+    pts_s = frame * (gdouble) job->fps_d / job->fps_n;
+  g_array_set_size (job->faces, 0);
+  femo_face_read_all (buf, job->faces);
+  femo_report_add_frame (job->report, frame, pts_s,
+      (const FemoFace *) job->faces->data, job->faces->len);
   return GST_PAD_PROBE_OK;
 }
 
-/* Runs the pipeline to EOS; returns FALSE after printing the first error. */
-static gboolean
-run_pipeline (GstElement * pipeline, VideoJob * job)
+/* On decodebin's pads: past --duration or after Ctrl-C, the branch gets
+ * EOS and decodebin is told to stop. */
+static GstPadProbeReturn
+on_decoded (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
-  GstBus *bus = gst_element_get_bus (pipeline);
-  gboolean ok = FALSE, done = FALSE;
+  VideoJob *job = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  GstPad *peer;
 
-  if (gst_element_set_state (pipeline,
-          GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    /* The error itself is on the bus. */
+  if (!g_atomic_int_get (&job->stopping) && (job->limit == GST_CLOCK_TIME_NONE
+          || !GST_CLOCK_TIME_IS_VALID (pts) || pts < job->limit))
+    return GST_PAD_PROBE_OK;
+
+  peer = gst_pad_get_peer (pad);
+  if (peer) {
+    gst_pad_send_event (peer, gst_event_new_eos ());
+    gst_object_unref (peer);
   }
-  while (!done) {
-    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 200 * GST_MSECOND,
-        GST_MESSAGE_ERROR | GST_MESSAGE_EOS | GST_MESSAGE_DURATION_CHANGED |
-        GST_MESSAGE_ASYNC_DONE);
-    if (msg == NULL)
-      continue;
-    switch (GST_MESSAGE_TYPE (msg)) {
-      case GST_MESSAGE_EOS:
-        ok = done = TRUE;
-        break;
-      case GST_MESSAGE_ERROR:{
-        g_autoptr (GError) err = NULL;
-        g_autofree gchar *dbg = NULL;
-        gst_message_parse_error (msg, &err, &dbg);
-        if (job->tty)
-          fputc ('\n', stderr);
-        fprintf (stderr, "gst-femo video: %s\n", err->message);
-        done = TRUE;
-        break;
-      }
-      default:
-        if (job->duration <= 0)
-          gst_element_query_duration (pipeline, GST_FORMAT_TIME,
-              &job->duration);
-        break;
+  gst_buffer_unref (buf);
+  GST_PAD_PROBE_INFO_FLOW_RETURN (info) = GST_FLOW_EOS;
+  return GST_PAD_PROBE_HANDLED;
+}
+
+static void
+stop_job (gpointer user_data)
+{
+  VideoJob *job = user_data;
+
+  if (job->tty)
+    fputc ('\n', stderr);
+  fprintf (stderr, "%s: stopping at the current frame (Ctrl-C again to "
+      "abort)\n", job->prog);
+  g_atomic_int_set (&job->stopping, 1);
+}
+
+static gchar *
+format_time (gdouble s)
+{
+  guint t = (guint) MAX (s, 0);
+
+  if (t >= 3600)
+    return g_strdup_printf ("%u:%02u:%02u", t / 3600, t / 60 % 60, t % 60);
+  return g_strdup_printf ("%u:%02u", t / 60, t % 60);
+}
+
+/* percent, frames, fps and ETA on one line of the terminal */
+static gboolean
+show_progress (gpointer user_data)
+{
+  VideoJob *job = user_data;
+  gdouble elapsed = (g_get_monotonic_time () - job->start_us) / 1e6;
+  GstClockTime position, end;
+  guint64 frames;
+  gdouble fps, fraction = -1;
+  gchar bar[21];
+
+  g_mutex_lock (&job->lock);
+  if (job->duration <= 0)
+    gst_element_query_duration (job->pipeline, GST_FORMAT_TIME, &job->duration);
+  frames = job->frames;
+  position = job->position;
+  end = job->duration > 0 ? (GstClockTime) job->duration : GST_CLOCK_TIME_NONE;
+  g_mutex_unlock (&job->lock);
+
+  if (!job->tty || frames == 0)
+    return G_SOURCE_CONTINUE;
+  if (job->limit != GST_CLOCK_TIME_NONE)
+    end = MIN (end, job->limit);
+  fps = elapsed > 0 ? frames / elapsed : 0;
+  if (GST_CLOCK_TIME_IS_VALID (end) && end > 0
+      && GST_CLOCK_TIME_IS_VALID (position))
+    fraction = CLAMP ((gdouble) position / end, 0.0, 1.0);
+
+  if (fraction >= 0) {
+    guint filled = (guint) (fraction * 20 + 0.5);
+    g_autofree gchar *eta = format_time (fraction > 0.001 ?
+        elapsed * (1 - fraction) / fraction : 0);
+    memset (bar, '#', filled);
+    memset (bar + filled, '-', 20 - filled);
+    bar[20] = '\0';
+    guint64 total = gst_util_uint64_scale (end, job->fps_n,
+        job->fps_d * GST_SECOND);
+    fprintf (stderr, "\r[%s] %3.0f%%  frame %" G_GUINT64_FORMAT " of ~%"
+        G_GUINT64_FORMAT "  %.1f fps  ETA %s   ", bar, 100 * fraction, frames,
+        total, fps, fraction > 0.001 ? eta : "?");
+  } else {
+    fprintf (stderr, "\rframe %" G_GUINT64_FORMAT "  %.1f fps   ", frames, fps);
+  }
+  job->progress_shown = TRUE;
+  return G_SOURCE_CONTINUE;
+}
+
+/* Adds @desc's elements (a gst_parse_bin description with one unlinked
+ * sink pad) to the pipeline, links @pad to it and starts it. */
+static GstElement *
+add_branch (VideoJob * job, GstPad * pad, const gchar * desc, GError ** error)
+{
+  GstElement *bin = gst_parse_bin_from_description (desc, TRUE, error);
+  GstPad *sink;
+
+  if (bin == NULL)
+    return NULL;
+  gst_bin_add (GST_BIN (job->pipeline), bin);
+  sink = gst_element_get_static_pad (bin, "sink");
+  if (gst_pad_link (pad, sink) != GST_PAD_LINK_OK) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+        "cannot link %s", desc);
+    gst_object_unref (sink);
+    return NULL;
+  }
+  gst_object_unref (sink);
+  return bin;
+}
+
+/* Links the branch's last element to the muxer, then starts it. */
+static gboolean
+start_branch (VideoJob * job, GstElement * bin, const gchar * mux_pad)
+{
+  if (job->mux) {
+    GstPad *src = gst_element_get_static_pad (bin, "src");
+    GstPad *sink = gst_element_request_pad_simple (job->mux, mux_pad);
+    gboolean ok = sink && gst_pad_link (src, sink) == GST_PAD_LINK_OK;
+
+    gst_object_unref (src);
+    g_clear_object (&sink);
+    if (!ok)
+      return FALSE;
+  }
+  return gst_element_sync_state_with_parent (bin);
+}
+
+static gchar *
+video_branch_desc (VideoJob * job)
+{
+  GString *desc = g_string_new ("queue ! videoconvert ! femodetect "
+      "name=detect");
+
+  if (job->mux == NULL) {
+    g_string_append (desc, " ! fakesink sync=false");
+    return g_string_free (desc, FALSE);
+  }
+  g_string_append (desc, " ! femooverlay ! videoconvert ! "
+      "video/x-raw,format=I420 ! ");
+  if (strcmp (job->video_encoder, "x264enc") == 0)
+    g_string_append_printf (desc, "x264enc pass=qual quantizer=%u "
+        "speed-preset=%s threads=%u", job->quality, speeds[job->speed],
+        job->threads);
+  else
+    g_string_append_printf (desc,
+        "vp8enc end-usage=cq cq-level=%u target-bitrate=8000000 "
+        "deadline=1 cpu-used=%d threads=%u", job->quality * 63 / MAX_QUALITY,
+        vp8_cpu_used[job->speed], MAX (job->threads, 1));
+  return g_string_free (desc, FALSE);
+}
+
+static void
+fail_from_streaming_thread (VideoJob * job, const gchar * message)
+{
+  GError *err = g_error_new_literal (GST_STREAM_ERROR,
+      GST_STREAM_ERROR_FAILED, message);
+  gst_element_post_message (job->pipeline,
+      gst_message_new_error (GST_OBJECT (job->pipeline), err, NULL));
+  g_error_free (err);
+}
+
+static void
+on_pad_added (GstElement * decodebin, GstPad * pad, gpointer user_data)
+{
+  VideoJob *job = user_data;
+  g_autoptr (GstCaps) caps = gst_pad_query_caps (pad, NULL);
+  const gchar *media = gst_structure_get_name (gst_caps_get_structure (caps,
+          0));
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *desc = NULL;
+  GstElement *bin;
+
+  if (g_str_has_prefix (media, "video/x-raw") && !job->have_video) {
+    GstElement *detect;
+    GstPad *src;
+    const GstStructure *s = gst_caps_get_structure (caps, 0);
+
+    if (!gst_structure_get_fraction (s, "framerate", &job->fps_n,
+            &job->fps_d) || job->fps_n <= 0 || job->fps_d <= 0) {
+      job->fps_n = 30;
+      job->fps_d = 1;
     }
-    gst_message_unref (msg);
+    desc = video_branch_desc (job);
+    bin = add_branch (job, pad, desc, &error);
+    if (bin == NULL)
+      goto failed;
+    detect = gst_bin_get_by_name (GST_BIN (bin), "detect");
+    femo_detect_options_apply (job->detect, detect);
+    src = gst_element_get_static_pad (detect, "src");
+    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, on_detected, job, NULL);
+    gst_object_unref (src);
+    gst_object_unref (detect);
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_decoded, job, NULL);
+    if (!start_branch (job, bin, "video_%u"))
+      goto failed;
+    job->have_video = TRUE;
+    return;
   }
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (bus);
-  return ok;
+  if (g_str_has_prefix (media, "audio/x-raw") && !job->have_audio && job->mux
+      && job->audio_encoder) {
+    desc = g_strdup_printf ("queue ! audioconvert ! audioresample ! %s",
+        job->audio_encoder);
+    bin = add_branch (job, pad, desc, &error);
+    if (bin == NULL)
+      goto failed;
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_decoded, job, NULL);
+    if (!start_branch (job, bin, "audio_%u"))
+      goto failed;
+    job->have_audio = TRUE;
+    return;
+  }
+  /* other streams (more video, subtitles, audio not kept) are decoded for
+   * nothing: cheap, and decodebin needs every pad linked */
+  bin = add_branch (job, pad, "fakesink sync=false", &error);
+  if (bin && start_branch (job, bin, NULL))
+    return;
+
+failed:
+  {
+    g_autofree gchar *msg = g_strdup_printf ("cannot handle the %s stream: %s",
+        media, error ? error->message : "linking failed");
+    fail_from_streaming_thread (job, msg);
+  }
+}
+
+static void
+on_no_more_pads (GstElement * decodebin, gpointer user_data)
+{
+  VideoJob *job = user_data;
+
+  if (!job->have_video) {
+    g_autofree gchar *msg = g_strdup_printf ("%s: no video stream in it",
+        job->input);
+    fail_from_streaming_thread (job, msg);
+  }
+}
+
+static const gchar *
+first_available (const gchar * const *factories, guint n)
+{
+  for (guint i = 0; i < n && factories[i]; i++) {
+    GstElementFactory *f = gst_element_factory_find (factories[i]);
+    if (f) {
+      gst_object_unref (f);
+      return factories[i];
+    }
+  }
+  return NULL;
+}
+
+static const ContainerFormat *
+format_by_name (const gchar * name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    if (g_ascii_strcasecmp (name, formats[i].name) == 0)
+      return &formats[i];
+  return NULL;
+}
+
+static const ContainerFormat *
+format_by_extension (const gchar * path)
+{
+  const gchar *dot = strrchr (path, '.');
+
+  if (dot == NULL || strchr (dot, G_DIR_SEPARATOR))
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (formats[i].extensions); j++)
+      if (formats[i].extensions[j] &&
+          g_ascii_strcasecmp (dot + 1, formats[i].extensions[j]) == 0)
+        return &formats[i];
+  return NULL;
+}
+
+/* IN without its extension, then @suffix. */
+static gchar *
+derived_name (const gchar * path, const gchar * suffix)
+{
+  g_autofree gchar *stem = g_strdup (path);
+  gchar *dot = strrchr (stem, '.');
+
+  if (dot && !strchr (dot, G_DIR_SEPARATOR) && dot != stem)
+    *dot = '\0';
+  return g_strconcat (stem, suffix, NULL);
+}
+
+typedef struct
+{
+  const gchar *what;
+  gchar **path;                 /* the option's variable */
+  FemoOutputFile *file;
+} Output;
+
+enum
+{ OUT_VIDEO, OUT_CSV, OUT_JSONL, OUT_PLOT, N_OUTPUTS };
+
+static int
+usage_error (const gchar * prog, const gchar * message)
+{
+  fprintf (stderr, "%s: %s (see --help)\n", prog, message);
+  return 2;
 }
 
 int
 femo_cmd_video (int argc, char **argv)
 {
-  g_autofree gchar *output = NULL, *csv_path = NULL, *cascade = NULL;
-  gboolean no_video = FALSE;
-  gdouble scale_factor = 1.1;
-  gint min_neighbors = 3, min_size = 30;
+  const gchar *prog = argv[0];
+  g_autofree gchar *format_name = NULL, *speed = NULL;
+  g_autofree gchar *media = NULL;
+  gboolean no_video = FALSE, interrupted = FALSE, ok;
+  gint quality = DEFAULT_QUALITY;
+  gdouble duration_s = 0;
+  g_autofree gchar *video_path = NULL, *csv_path = NULL, *jsonl_path = NULL,
+      *plot_path = NULL;
+  g_auto (FemoDetectOptions) detect = FEMO_DETECT_OPTIONS_INIT;
+  Output out[N_OUTPUTS] = {
+    {"video", &video_path}, {"csv", &csv_path}, {"jsonl", &jsonl_path},
+    {"plot", &plot_path},
+  };
   g_autoptr (GError) error = NULL;
   g_autoptr (GOptionContext) ctx = NULL;
-  g_autofree gchar *desc = NULL, *in_escaped = NULL, *out_escaped = NULL,
-      *tmp_csv = NULL;
-  GstElement *pipeline, *detect;
-  GstPad *pad;
   VideoJob job = { 0 };
-  gboolean have_overlay, ok;
+  GstElement *src, *decodebin, *sink;
+  FILE *csv = NULL, *jsonl = NULL;
+  int status = 1;
   const GOptionEntry entries[] = {
-    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-        "Annotated video to write (MP4/H.264; default: IN-faces.mp4)", "OUT"},
-    {"csv", 0, 0, G_OPTION_ARG_FILENAME, &csv_path,
-          "Faces as CSV, one row per face per frame (default: OUT with .csv)",
-        "FILE"},
+    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &video_path,
+        "Annotated video to write (default: IN-faces.mp4)", "OUT"},
+    {"format", 'f', 0, G_OPTION_ARG_STRING, &format_name,
+        "Container: mp4 (H.264+AAC), mkv (H.264+AAC) or webm (VP8+Opus); "
+          "default: from OUT's extension", "FMT"},
+    {"quality", 'q', 0, G_OPTION_ARG_INT, &quality,
+        "Video quality, 0 (best, largest) to 50 (smallest); x264's CRF "
+          "(default 23)", "Q"},
+    {"speed", 0, 0, G_OPTION_ARG_STRING, &speed,
+          "Encoder speed: ultrafast ... faster (default) ... veryslow",
+        "PRESET"},
     {"no-output-video", 0, 0, G_OPTION_ARG_NONE, &no_video,
-        "Only analyse: write the CSV, no video", NULL},
-    {"cascade", 0, 0, G_OPTION_ARG_FILENAME, &cascade,
-        "OpenCV cascade XML (default: femodetect's)", "FILE"},
-    {"scale-factor", 0, 0, G_OPTION_ARG_DOUBLE, &scale_factor,
-        "Ratio between detection scales (default 1.1)", "F"},
-    {"min-neighbors", 0, 0, G_OPTION_ARG_INT, &min_neighbors,
-        "Detections needed to keep a face (default 3)", "N"},
-    {"min-size", 0, 0, G_OPTION_ARG_INT, &min_size,
-        "Smallest face in pixels (default 30)", "PX"},
+        "Only analyse: write no video", NULL},
+    {"csv", 0, 0, G_OPTION_ARG_FILENAME, &csv_path,
+        "One row per face per frame, as CSV", "FILE"},
+    {"jsonl", 0, 0, G_OPTION_ARG_FILENAME, &jsonl_path,
+        "The same rows as JSON lines", "FILE"},
+    {"plot", 0, 0, G_OPTION_ARG_FILENAME, &plot_path,
+          "Emotions over time as an SVG chart, one panel per face track",
+        "FILE.svg"},
+    {"duration", 0, 0, G_OPTION_ARG_DOUBLE, &duration_s,
+        "Only the first SECONDS of IN", "SECONDS"},
     {NULL}
   };
 
-  ctx = g_option_context_new ("IN - find the faces in a video file");
+  job.fps_n = 30;
+  job.fps_d = 1;
+  job.detect = &detect;
+  ctx = g_option_context_new ("IN - faces and emotions of a video file");
   g_option_context_set_summary (ctx,
-      "Decodes IN, finds the faces of every frame with femodetect and writes\n"
-      "them as CSV (frame,pts_s,x,y,width,height) plus an annotated MP4.");
+      "Decodes IN (any file GStreamer plays), finds the faces of every frame\n"
+      "and their emotions with femodetect, and writes the video with boxes\n"
+      "and labels drawn in (audio kept). At the end it prints, per face\n"
+      "track, when it was seen and the share of each emotion.");
   g_option_context_set_description (ctx,
+      "CSV columns (JSON lines use the same names):\n"
+      "  frame,pts_s,track_id,x,y,width,height,label,confidence,raw_label,\n"
+      "  raw_confidence,p_<emotion>... (one per class of the model)\n"
+      "track_id is 0 for faces that are not tracked.\n\n"
       "Examples:\n"
-      "  gst-femo video talk.mp4                # talk-faces.mp4 + talk-faces.csv\n"
-      "  gst-femo video talk.mp4 -o out.mp4 --csv faces.csv\n"
-      "  gst-femo video talk.mkv --no-output-video --csv faces.csv\n");
+      "  gst-femo video talk.mp4                    # writes talk-faces.mp4\n"
+      "  gst-femo video talk.mp4 -o out.mkv --csv faces.csv --plot faces.svg\n"
+      "  gst-femo video talk.mp4 --no-output-video --jsonl faces.jsonl\n"
+      "  gst-femo video talk.mp4 -o talk.webm --quality 30 --duration 10\n");
   g_option_context_add_main_entries (ctx, entries, NULL);
+  femo_detect_options_add (ctx, &detect);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
-  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
-    fprintf (stderr, "%s: %s\n", argv[0], error->message);
-    return 2;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)
+      || !femo_detect_options_check (&detect, &error))
+    return usage_error (prog, error->message);
+  if (argc != 2)
+    return usage_error (prog, argc < 2 ? "no input file" :
+        "one input file only");
+  job.prog = prog;
+  job.input = argv[1];
+  if (quality < 0 || quality > MAX_QUALITY)
+    return usage_error (prog, "--quality must be 0 to 50");
+  job.quality = quality;
+  job.speed = G_N_ELEMENTS (speeds);
+  for (guint i = 0; i < G_N_ELEMENTS (speeds); i++)
+    if (strcmp (speed ? speed : DEFAULT_SPEED, speeds[i]) == 0)
+      job.speed = i;
+  if (job.speed == G_N_ELEMENTS (speeds))
+    return usage_error (prog, "--speed must be one of ultrafast, superfast, "
+        "veryfast, faster, fast, medium, slow, slower, veryslow");
+  if (duration_s < 0)
+    return usage_error (prog, "--duration must be >= 0");
+  job.threads = MAX (detect.threads, 0);
+  job.limit = duration_s > 0 ?
+      (GstClockTime) (duration_s * GST_SECOND) : GST_CLOCK_TIME_NONE;
+  if (format_name && (job.format = format_by_name (format_name)) == NULL)
+    return usage_error (prog, "--format must be mp4, mkv or webm");
+  if (no_video && video_path)
+    return usage_error (prog, "-o and --no-output-video exclude each other");
+
+  if (!no_video) {
+    if (video_path == NULL) {
+      if (job.format == NULL)
+        job.format = &formats[0];
+      g_autofree gchar *suffix = g_strconcat ("-faces.",
+          job.format->extensions[0], NULL);
+      video_path = derived_name (job.input, suffix);
+    } else if (job.format == NULL
+        && (job.format = format_by_extension (video_path)) == NULL)
+      return usage_error (prog, "cannot tell the format from OUT's "
+          "extension: name it .mp4, .mkv or .webm, or give --format");
   }
-  if (argc != 2) {
-    fprintf (stderr, "%s: expected one input file (see --help)\n", argv[0]);
-    return 2;
-  }
-  if (!g_file_test (argv[1], G_FILE_TEST_IS_REGULAR)) {
-    fprintf (stderr, "%s: %s: no such file\n", argv[0], argv[1]);
+  for (guint i = 0; i < N_OUTPUTS; i++)
+    for (guint j = 0; j < i && *out[i].path; j++)
+      if (*out[j].path && femo_same_file (*out[i].path, *out[j].path))
+        return usage_error (prog, "the outputs must be different files");
+
+  if (!g_file_test (job.input, G_FILE_TEST_EXISTS)) {
+    fprintf (stderr, "%s: %s: no such file\n", prog, job.input);
     return 1;
   }
-  if (scale_factor <= 1.0 || min_neighbors < 0 || min_size < 1) {
-    fprintf (stderr, "%s: --scale-factor must be > 1, --min-neighbors >= 0 "
-        "and --min-size >= 1\n", argv[0]);
-    return 2;
-  }
-  if (output == NULL) {
-    g_autofree gchar *stem = g_strdup (argv[1]);
-    gchar *dot = strrchr (stem, '.');
-    if (dot && !strchr (dot, G_DIR_SEPARATOR))
-      *dot = '\0';
-    output = g_strdup_printf ("%s-faces.mp4", stem);
-  }
-  if (csv_path == NULL) {
-    g_autofree gchar *stem = g_strdup (output);
-    gchar *dot = strrchr (stem, '.');
-    if (dot && !strchr (dot, G_DIR_SEPARATOR))
-      *dot = '\0';
-    csv_path = g_strdup_printf ("%s.csv", stem);
-  }
-
-  /* The CSV goes to a temporary name first so a failed run leaves no
-   * half-written file behind. */
-  tmp_csv = g_strdup_printf ("%s.part", csv_path);
-  job.csv = fopen (tmp_csv, "w");
-  if (job.csv == NULL) {
-    fprintf (stderr, "%s: cannot write %s: %s\n", argv[0], csv_path,
-        g_strerror (errno));
+  if (g_file_test (job.input, G_FILE_TEST_IS_DIR)) {
+    fprintf (stderr, "%s: %s: is a directory\n", prog, job.input);
     return 1;
   }
-  fprintf (job.csv, "frame,pts_s,x,y,width,height\n");
-
-  {
-    GstPluginFeature *overlay = gst_registry_lookup_feature (gst_registry_get (),
-        "femooverlay");
-    have_overlay = overlay != NULL;
-    g_clear_object (&overlay);
-  }
-  in_escaped = g_strescape (argv[1], NULL);
-  out_escaped = g_strescape (output, NULL);
-  if (no_video)
-    desc = g_strdup_printf ("filesrc location=\"%s\" ! decodebin ! "
-        "videoconvert ! femodetect name=detect ! fakesink sync=false",
-        in_escaped);
-  else
-    desc = g_strdup_printf ("filesrc location=\"%s\" ! decodebin ! "
-        "videoconvert ! femodetect name=detect %s ! videoconvert ! "
-        "x264enc speed-preset=faster ! mp4mux ! filesink location=\"%s.part\"",
-        in_escaped, have_overlay ? "! femooverlay" : "", out_escaped);
-  pipeline = gst_parse_launch (desc, &error);
-  if (pipeline == NULL) {
-    fprintf (stderr, "%s: cannot build the pipeline: %s\n", argv[0],
-        error->message);
-    fclose (job.csv);
-    g_unlink (tmp_csv);
+  if (access (job.input, R_OK) != 0) {
+    fprintf (stderr, "%s: %s: cannot read it\n", prog, job.input);
     return 1;
   }
-  detect = gst_bin_get_by_name (GST_BIN (pipeline), "detect");
-  g_object_set (detect, "scale-factor", scale_factor, "min-neighbors",
-      min_neighbors, "min-size", min_size, "post-messages", FALSE, NULL);
-  if (cascade)
-    g_object_set (detect, "cascade-file", cascade, NULL);
-  pad = gst_element_get_static_pad (detect, "src");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, &job, NULL);
-  gst_object_unref (pad);
-  gst_object_unref (detect);
-
-  job.tty = isatty (fileno (stderr));
-  job.start_us = g_get_monotonic_time ();
-  ok = run_pipeline (pipeline, &job);
-  gst_object_unref (pipeline);
-  if (job.tty)
-    fputc ('\n', stderr);
-
-  if (fclose (job.csv) != 0)
-    ok = FALSE;
-  if (ok && g_rename (tmp_csv, csv_path) != 0) {
-    fprintf (stderr, "%s: cannot write %s: %s\n", argv[0], csv_path,
-        g_strerror (errno));
-    ok = FALSE;
+  for (guint i = 0; i < N_OUTPUTS; i++)
+    if (*out[i].path && femo_same_file (*out[i].path, job.input)) {
+      fprintf (stderr, "%s: %s would overwrite the input\n", prog,
+          *out[i].path);
+      return 1;
+    }
+  media = femo_typefind_file (job.input);
+  if (media && g_str_has_prefix (media, "image/")) {
+    fprintf (stderr, "%s: %s is a still image (%s), not a video: use "
+        "'gst-femo image'\n", prog, job.input, media);
+    return 1;
+  }
+  if (media && g_str_has_prefix (media, "text/")) {
+    fprintf (stderr, "%s: %s is text (%s), not a video\n", prog, job.input,
+        media);
+    return 1;
   }
   if (!no_video) {
-    g_autofree gchar *tmp_out = g_strdup_printf ("%s.part", output);
-    if (ok && g_rename (tmp_out, output) != 0) {
-      fprintf (stderr, "%s: cannot write %s: %s\n", argv[0], output,
-          g_strerror (errno));
-      ok = FALSE;
+    job.video_encoder = first_available (job.format->video_encoders,
+        G_N_ELEMENTS (job.format->video_encoders));
+    if (job.video_encoder == NULL) {
+      fprintf (stderr, "%s: no %s encoder for %s: install %s\n", prog,
+          job.format->video_encoders[0], job.format->name, job.format->package);
+      return 1;
     }
-    if (!ok)
-      g_unlink (tmp_out);
+    job.audio_encoder = first_available (job.format->audio_encoders,
+        G_N_ELEMENTS (job.format->audio_encoders));
   }
-  if (!ok) {
-    g_unlink (tmp_csv);
+  if (!femo_check_plugin (&error)) {
+    fprintf (stderr, "%s: %s\n", prog, error->message);
     return 1;
   }
 
-  printf ("%" G_GUINT64_FORMAT " frames, %" G_GUINT64_FORMAT " faces "
-      "(%.2f per frame) in %.1f s\n", job.frames, job.faces,
-      job.frames ? (gdouble) job.faces / job.frames : 0.0,
-      (g_get_monotonic_time () - job.start_us) / 1e6);
-  printf ("faces:  %s\n", csv_path);
-  if (!no_video)
-    printf ("video:  %s%s\n", output,
-        have_overlay ? "" : " (femooverlay not found: frames unannotated)");
-  return 0;
+  /* every output is created now, under a temporary name: an unwritable
+   * place fails before any work */
+  for (guint i = 0; i < N_OUTPUTS; i++) {
+    if (*out[i].path == NULL)
+      continue;
+    out[i].file = femo_output_file_new (*out[i].path, &error);
+    if (out[i].file == NULL)
+      goto done;
+  }
+  if (out[OUT_CSV].file &&
+      (csv = femo_output_file_get_stream (out[OUT_CSV].file, &error)) == NULL)
+    goto done;
+  if (out[OUT_JSONL].file && (jsonl =
+          femo_output_file_get_stream (out[OUT_JSONL].file, &error)) == NULL)
+    goto done;
+
+  job.pipeline = gst_pipeline_new ("video");
+  src = gst_element_factory_make ("filesrc", NULL);
+  decodebin = gst_element_factory_make ("decodebin", NULL);
+  g_object_set (src, "location", job.input, NULL);
+  gst_bin_add_many (GST_BIN (job.pipeline), src, decodebin, NULL);
+  gst_element_link (src, decodebin);
+  if (!no_video) {
+    job.mux = gst_element_factory_make (job.format->muxer, NULL);
+    sink = gst_element_factory_make ("filesink", NULL);
+    g_object_set (sink, "location",
+        femo_output_file_get_temp_path (out[OUT_VIDEO].file), NULL);
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (job.mux),
+            "faststart"))
+      g_object_set (job.mux, "faststart", TRUE, NULL);
+    gst_bin_add_many (GST_BIN (job.pipeline), job.mux, sink, NULL);
+    gst_element_link (job.mux, sink);
+  }
+  g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_pad_added), &job);
+  g_signal_connect (decodebin, "no-more-pads", G_CALLBACK (on_no_more_pads),
+      &job);
+  g_mutex_init (&job.lock);
+  job.faces = g_array_new (FALSE, FALSE, sizeof (FemoFace));
+  job.report = femo_report_new (csv, jsonl);
+  job.tty = isatty (fileno (stderr));
+  job.start_us = g_get_monotonic_time ();
+
+  ok = femo_pipeline_run (job.pipeline, job.input, stop_job, show_progress,
+      &job, &interrupted, &error);
+  if (job.progress_shown)
+    fputc ('\n', stderr);
+  gst_object_unref (job.pipeline);
+  g_mutex_clear (&job.lock);
+  if (!ok)
+    goto done;
+  if (job.mux && !job.have_audio && job.audio_encoder == NULL)
+    fprintf (stderr, "%s: note: no %s encoder, the video has no sound\n",
+        prog, job.format->audio_encoders[0]);
+
+  if (!femo_report_finish (job.report)) {
+    g_set_error (&error, G_FILE_ERROR, G_FILE_ERROR_IO,
+        "cannot write the rows: disk full?");
+    goto done;
+  }
+  if (out[OUT_PLOT].file) {
+    FILE *svg = femo_output_file_get_stream (out[OUT_PLOT].file, &error);
+    g_autofree gchar *title = g_path_get_basename (job.input);
+    if (svg == NULL)
+      goto done;
+    femo_report_write_svg (job.report, svg, title,
+        (gdouble) job.fps_d / job.fps_n);
+  }
+  for (guint i = 0; i < N_OUTPUTS; i++) {
+    FemoOutputFile *file = g_steal_pointer (&out[i].file);
+    if (file && !femo_output_file_commit (file, &error))
+      goto done;
+  }
+
+  femo_report_print_summary (job.report, stdout);
+  printf ("analysed in %.1f s%s\n",
+      (g_get_monotonic_time () - job.start_us) / 1e6,
+      interrupted ? " (stopped early)" : "");
+  for (guint i = 0; i < N_OUTPUTS; i++)
+    if (*out[i].path)
+      printf ("%-6s %s\n", out[i].what, *out[i].path);
+  status = 0;
+
+done:
+  if (error)
+    fprintf (stderr, "%s: %s\n", prog, error->message);
+  for (guint i = 0; i < N_OUTPUTS; i++)
+    femo_output_file_discard (out[i].file);
+  femo_report_free (job.report);
+  if (job.faces)
+    g_array_unref (job.faces);
+  return status;
 }

@@ -8,3 +8,5 @@
 int femo_cmd_train (int argc, char **argv);
 int femo_cmd_eval (int argc, char **argv);
 int femo_cmd_video (int argc, char **argv);
+int femo_cmd_image (int argc, char **argv);
+int femo_cmd_live (int argc, char **argv);

@@ -20,8 +20,12 @@ typedef struct
 } Command;
 
 static const Command commands[] = {
+  {"image", femo_cmd_image,
+      "faces and emotions of images, as a table or JSON; annotated copies"},
   {"video", femo_cmd_video,
-      "find the faces in a video file, write them as CSV and an annotated video"},
+      "faces and emotions of a video: annotated video, CSV, plot, summary"},
+  {"live", femo_cmd_live,
+      "faces and emotions of a camera, shown in a window"},
 #ifdef FEMO_HAVE_TRAIN
   {"train", femo_cmd_train,
       "train the emotion network on FER2013 (fer2013.csv[.gz])"},
@@ -37,7 +41,8 @@ print_usage (FILE * out)
       "Facial emotion recognition for GStreamer pipelines.\n\nCommands:\n");
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     fprintf (out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-  fprintf (out, "\nRun 'gst-femo COMMAND --help' for the options of one command.\n"
+  fprintf (out,
+      "\nRun 'gst-femo COMMAND --help' for the options of one command.\n"
       "gst-femo %s\n", VERSION);
 }
 
@@ -45,6 +50,8 @@ int
 main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
+  /* CSV, JSON and SVG numbers need a decimal point whatever the locale */
+  setlocale (LC_NUMERIC, "C");
 
   if (argc < 2) {
     print_usage (stderr);
