@@ -106,8 +106,12 @@ static GstMessage *
 pop_message (GstHarness * h)
 {
   GstBus *bus = gst_element_get_bus (h->element);
-  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+  GstMessage *msg;
 
+  /* the per-frame message; tracks' messages are test-femodetect-track's */
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))
+      && !gst_message_has_name (msg, FEMO_META_DETECT_MESSAGE_NAME))
+    gst_message_unref (msg);
   gst_object_unref (bus);
   return msg;
 }
@@ -179,8 +183,18 @@ check_emotion (const GstStructure * s, const gfloat * expected)
   gint label_id, best_id = -1;
   guint k;
 
-  g_assert_true (gst_structure_has_name (s, FEMO_META_EMOTION_PARAMS_NAME));
-  g_assert_cmpint (gst_structure_n_fields (s), ==, 3 + n_labels);
+  g_assert_true (gst_structure_has_name (s, FEMO_META_EMOTION_PARAMS_NAME)
+      || gst_structure_has_name (s, FEMO_META_EMOTION_RAW_PARAMS_NAME));
+  /* then a track id when tracking */
+  if (gst_structure_has_field (s, FEMO_META_EMOTION_FIELD_TRACK_ID)) {
+    g_assert_cmpint (gst_structure_n_fields (s), ==, 4 + n_labels);
+    g_assert_cmpstr (gst_structure_nth_field_name (s, 3 + n_labels), ==,
+        FEMO_META_EMOTION_FIELD_TRACK_ID);
+    g_assert_true (gst_structure_get_field_type (s,
+            FEMO_META_EMOTION_FIELD_TRACK_ID) == G_TYPE_UINT);
+  } else {
+    g_assert_cmpint (gst_structure_n_fields (s), ==, 3 + n_labels);
+  }
   g_assert_cmpstr (gst_structure_nth_field_name (s, 0), ==,
       FEMO_META_EMOTION_FIELD_LABEL);
   g_assert_cmpstr (gst_structure_nth_field_name (s, 1), ==,
@@ -295,7 +309,8 @@ check_message (GstMessage * msg, GPtrArray * rois, gboolean classified)
     if (!classified) {
       g_assert_null (v);
       g_assert_null (meta_emotion);
-      g_assert_cmpint (gst_structure_n_fields (face), ==, 4);
+      g_assert_cmpint (gst_structure_n_fields (face), ==,
+          gst_structure_has_field (face, FEMO_META_FIELD_TRACK_ID) ? 5 : 4);
       continue;
     }
     g_assert_nonnull (v);
@@ -336,15 +351,19 @@ check_faces (const gchar * stem, guint min_faces, gint par_n, gint par_d)
         gst_video_region_of_interest_meta_get_param (roi,
         FEMO_META_EMOTION_PARAMS_NAME);
 
-    g_assert_cmpuint (g_list_length (roi->params), ==, 2);
-    g_assert_cmpint (roi->id, ==, i);
+    /* detection, the track's object_id, femo/emotion and, the track being
+     * new, femo/emotion-raw, equal to it */
+    g_assert_cmpuint (g_list_length (roi->params), ==, 4);
+    g_assert_cmpint (roi->id, >, 0);
     g_assert_true (gst_buffer_get_video_region_of_interest_meta_id (out,
-            i) == roi);
+            roi->id) == roi);
     g_assert_nonnull (emotion);
     g_test_message ("  [%u,%u,%u,%u] %s", roi->x, roi->y, roi->w, roi->h,
         gst_structure_to_string (emotion));
     reference_probs (&image, roi, margin, par_n, par_d, probs);
     check_emotion (emotion, probs);
+    check_emotion (gst_video_region_of_interest_meta_get_param (roi,
+            FEMO_META_EMOTION_RAW_PARAMS_NAME), probs);
     check_detection (roi, image.width, image.height, 3);
   }
   msg = pop_message (h);

@@ -278,6 +278,7 @@ message_boxes (const GstStructure * s)
   for (i = 0; i < gst_value_list_get_size (faces); i++) {
     const GValue *v = gst_value_list_get_value (faces, i);
     const GstStructure *face;
+    gint n_fields;
     guint c[4];
     Box b;
 
@@ -285,14 +286,23 @@ message_boxes (const GstStructure * s)
     face = gst_value_get_structure (v);
     g_assert_true (gst_structure_has_name (face,
             FEMO_META_FACE_STRUCTURE_NAME));
-    /* facedetect's four fields, then the emotion when classified. */
-    if (gst_structure_n_fields (face) == 5) {
+    /* facedetect's four fields, then the emotion when classified, then
+     * the track id when tracking. */
+    n_fields = gst_structure_n_fields (face);
+    if (gst_structure_has_field (face, FEMO_META_FIELD_TRACK_ID)) {
+      g_assert_cmpstr (gst_structure_nth_field_name (face, n_fields - 1), ==,
+          FEMO_META_FIELD_TRACK_ID);
+      g_assert_true (gst_structure_get_field_type (face,
+              FEMO_META_FIELD_TRACK_ID) == G_TYPE_UINT);
+      n_fields--;
+    }
+    if (n_fields == 5) {
       g_assert_cmpstr (gst_structure_nth_field_name (face, 4), ==,
           FEMO_META_FIELD_EMOTION);
       g_assert_true (gst_structure_get_field_type (face,
               FEMO_META_FIELD_EMOTION) == GST_TYPE_STRUCTURE);
     } else {
-      g_assert_cmpint (gst_structure_n_fields (face), ==, 4);
+      g_assert_cmpint (n_fields, ==, 4);
     }
     for (j = 0; j < 4; j++) {
       g_assert_cmpstr (gst_structure_nth_field_name (face, j), ==, coords[j]);
@@ -314,8 +324,12 @@ static GstMessage *
 pop_detect_message (GstHarness * h)
 {
   GstBus *bus = gst_element_get_bus (h->element);
-  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+  GstMessage *msg;
 
+  /* the per-frame message; tracks' messages are test-femodetect-track's */
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))
+      && !gst_message_has_name (msg, FEMO_META_DETECT_MESSAGE_NAME))
+    gst_message_unref (msg);
   gst_object_unref (bus);
   if (msg)
     g_assert_true (GST_MESSAGE_SRC (msg) == GST_OBJECT (h->element));
@@ -392,7 +406,8 @@ detect_full (GstHarness * h, GstBuffer * buf, GstMessage ** warning)
   GArray *metas, *faces;
 
   while ((msg = gst_bus_pop (bus))) {
-    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT) {
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT
+        && gst_message_has_name (msg, FEMO_META_DETECT_MESSAGE_NAME)) {
       g_assert_null (detect_msg);
       g_assert_true (GST_MESSAGE_SRC (msg) == GST_OBJECT (h->element));
       detect_msg = msg;

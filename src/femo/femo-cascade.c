@@ -1243,7 +1243,7 @@ eval_lbp_stumps (const FemoDetector * d, const guint32 * p)
 
     for (i = 0; i < stage->n_trees; i++, s++) {
       gint v = lbp_calc (&s->f, p);
-      tmp += (s->subset[v >> 5] & (1 << (v & 31))) ? s->left : s->right;
+      tmp += (s->subset[v >> 5] & (1u << (v & 31))) ? s->left : s->right;
     }
     if (tmp < stage->threshold)
       return -si;
@@ -1279,7 +1279,7 @@ eval_trees (const FemoDetector * d, const guint32 * p, const guint32 * pq)
           const gint32 *subset = c->subsets
               + (gsize) (tree->first_node + idx) * c->subset_size;
           gint v = lbp_calc (&d->lbp_opt[node->feature], p);
-          idx = (subset[v >> 5] & (1 << (v & 31))) ? node->left : node->right;
+          idx = (subset[v >> 5] & (1u << (v & 31))) ? node->left : node->right;
         }
       } while (idx > 0);
       sum += c->leaves[tree->first_leaf - idx];

@@ -127,13 +127,9 @@ femo_tracker_params_init (FemoTrackerParams * params)
   *params = init;
 }
 
-FemoTracker *
-femo_tracker_new (const FemoTrackerParams * params, GError ** error)
+static gboolean
+check_params (const FemoTrackerParams * params, GError ** error)
 {
-  FemoTracker *tracker;
-
-  g_return_val_if_fail (params != NULL, NULL);
-
   if (!(params->iou_threshold > 0.0 && params->iou_threshold <= 1.0)
       || !(params->appearance_threshold >= -1.0
           && params->appearance_threshold <= 1.0)
@@ -148,8 +144,20 @@ femo_tracker_new (const FemoTrackerParams * params, GError ** error)
         "tau %g, margin %g, growth %g, classes %u)", params->iou_threshold,
         params->appearance_threshold, params->cut_threshold, params->tau,
         params->label_margin, params->reclassify_growth, params->n_classes);
-    return NULL;
+    return FALSE;
   }
+  return TRUE;
+}
+
+FemoTracker *
+femo_tracker_new (const FemoTrackerParams * params, GError ** error)
+{
+  FemoTracker *tracker;
+
+  g_return_val_if_fail (params != NULL, NULL);
+
+  if (!check_params (params, error))
+    return NULL;
 
   tracker = g_new0 (FemoTracker, 1);
   tracker->params = *params;
@@ -167,6 +175,18 @@ femo_tracker_free (FemoTracker * tracker)
   g_free (tracker->pairs);
   g_free (tracker->boxes);
   g_free (tracker);
+}
+
+gboolean
+femo_tracker_set_params (FemoTracker * tracker,
+    const FemoTrackerParams * params, GError ** error)
+{
+  g_return_val_if_fail (params != NULL, FALSE);
+
+  if (!check_params (params, error))
+    return FALSE;
+  tracker->params = *params;
+  return TRUE;
 }
 
 const FemoTrackerParams *

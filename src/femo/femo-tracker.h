@@ -163,10 +163,16 @@ typedef struct
 } FemoLabelUpdate;
 
 void femo_tracker_params_init (FemoTrackerParams * params);
-/* Returns NULL + FEMO_ERROR_INVALID_ARGUMENT for nonsense parameters. */
+/* Returns NULL + FEMO_ERROR_ARGUMENT for nonsense parameters. */
 FemoTracker *femo_tracker_new (const FemoTrackerParams * params,
     GError ** error);
 void femo_tracker_free (FemoTracker * tracker);
+/* New parameters for the live tracks (a setting changed while a stream
+ * plays); FALSE + FEMO_ERROR_ARGUMENT for nonsense, which changes
+ * nothing. Change n_classes only without tracks (after femo_tracker_finish()
+ * or femo_tracker_reset()): their probabilities have the old count. */
+gboolean femo_tracker_set_params (FemoTracker * tracker,
+    const FemoTrackerParams * params, GError ** error);
 const FemoTrackerParams *femo_tracker_get_params (const FemoTracker * tracker);
 
 /* Forgets every track without reporting it (FLUSH, a new stream). */

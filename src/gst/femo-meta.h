@@ -6,14 +6,17 @@
  * faces through these names only.
  *
  * Buffers: one GstVideoRegionOfInterestMeta per face, with roi_type
- * FEMO_META_ROI_TYPE_FACE and the box in pixels of the frame. The metas
- * femodetect's cascade adds have the ids 0, 1, ... in the order of the
- * faces of the message (gst_buffer_get_video_region_of_interest_meta_id).
+ * FEMO_META_ROI_TYPE_FACE and the box in pixels of the frame, in the order
+ * of the faces of the message. The id of the metas femodetect adds is the
+ * face's track id (see Tracks below), unique within a buffer, or with
+ * tracking=false 0, 1, ... (gst_buffer_get_video_region_of_interest_meta_id
+ * fetches them either way).
  *
  * Bus: with post-messages=true, femodetect posts one element message per
- * frame, even when it found no face. Its structure has exactly the schema of
- * gst-plugins-bad's facedetect message (only the name differs), so code
- * written for facedetect works with a changed name:
+ * frame, even when it found no face. Its structure has the schema of
+ * gst-plugins-bad's facedetect message (only the name differs, and each
+ * face may have two more fields), so code written for facedetect works
+ * with a changed name:
  *
  * |[
  * femodetect,
@@ -23,7 +26,8 @@
  *     duration=(guint64)...,       buffer duration
  *     faces=(GstValueList){ face, x=(uint)..., y=(uint)...,
  *                                 width=(uint)..., height=(uint)...,
- *                                 [emotion=(structure)"femo/emotion\,...";]
+ *                                 [emotion=(structure)"femo/emotion\,...",]
+ *                                 [track-id=(uint)...;]
  *                           ... }
  * ]|
  *
@@ -106,11 +110,17 @@ G_BEGIN_DECLS
  * optionally ..._TRACK_ID (G_TYPE_UINT or G_TYPE_INT, > 0 when tracked).
  * Every G_TYPE_DOUBLE field other than the confidence is a class probability.
  *
- * femodetect writes, in this order: label, label_id (the arg-max, an index
- * into the model's labels), confidence (the largest probability), then the
- * K probabilities (softmax, summing to 1) named after the labels of the
- * model file (its femo.labels metadata; for FER2013: angry, disgust, fear,
- * happy, sad, surprise, neutral). No track_id.
+ * femodetect writes, in this order: label, label_id (an index into the
+ * model's labels), confidence (that label's probability), then the K
+ * probabilities (softmax, summing to 1) named after the labels of the model
+ * file (its femo.labels metadata; for FER2013: angry, disgust, fear, happy,
+ * sad, surprise, neutral), then, when tracking, track_id (G_TYPE_UINT).
+ * Without tracking the label is the arg-max of the frame's probabilities.
+ * With tracking (femodetect's default) the structure holds what is shown:
+ * the track's smoothed probabilities and its label after hysteresis (which
+ * may briefly not be their arg-max), and the frame's own network output is
+ * in a second structure FEMO_META_EMOTION_RAW_PARAMS_NAME of the same
+ * layout, present only on frames where the network ran for that face.
  *
  * |[
  * femo/emotion, label=(string)happy, label_id=(int)3,
@@ -124,5 +134,44 @@ G_BEGIN_DECLS
 #define FEMO_META_EMOTION_FIELD_LABEL_ID "label_id"
 #define FEMO_META_EMOTION_FIELD_CONFIDENCE "confidence"
 #define FEMO_META_EMOTION_FIELD_TRACK_ID "track_id"
+#define FEMO_META_EMOTION_RAW_PARAMS_NAME "femo/emotion-raw"
+
+/* ---- Tracks ----
+ *
+ * With tracking, each face is a track with an id >= 1 (0 = no track), the
+ * same for the same face from frame to frame; a face lost for longer than
+ * femodetect's track-timeout, or a shot cut, starts a new id. The id is in
+ * the ROI meta's id, in a param structure FEMO_META_OBJECT_ID_PARAMS_NAME
+ * (DL Streamer's convention: FEMO_META_OBJECT_ID_FIELD_ID, G_TYPE_INT), in
+ * the emotion's track_id and in the message's face structure as
+ * FEMO_META_FIELD_TRACK_ID (G_TYPE_UINT). Faces carried between detections
+ * (detect-interval, QoS) have the tracker's predicted box and no
+ * FEMO_META_DETECTION_PARAMS_NAME structure.
+ */
+#define FEMO_META_OBJECT_ID_PARAMS_NAME "object_id"
+#define FEMO_META_OBJECT_ID_FIELD_ID "id"
+#define FEMO_META_FIELD_TRACK_ID "track-id"
+
+/* Element message when a track's shown label changes (not at its first
+ * label): track-id (G_TYPE_UINT), old-label, new-label (G_TYPE_STRING),
+ * timestamp, running-time (G_TYPE_UINT64, of the buffer). */
+#define FEMO_META_LABEL_CHANGED_MESSAGE_NAME "femodetect-label-changed"
+#define FEMO_META_FIELD_OLD_LABEL "old-label"
+#define FEMO_META_FIELD_NEW_LABEL "new-label"
+
+/* Element message when a track ends (timeout, shot cut, EOS; not at a
+ * flush): track-id (G_TYPE_UINT), first-timestamp, last-timestamp (buffer
+ * timestamps of its first and last detection), duration (their difference;
+ * all G_TYPE_UINT64), frames (G_TYPE_UINT, frames it was detected in),
+ * label-changes (G_TYPE_UINT), dominant-label (G_TYPE_STRING, the class of
+ * largest summed smoothed probability; absent if never classified) and
+ * reason (G_TYPE_STRING: "timeout", "cut" or "eos"). */
+#define FEMO_META_TRACK_ENDED_MESSAGE_NAME "femodetect-track-ended"
+#define FEMO_META_FIELD_FIRST_TIMESTAMP "first-timestamp"
+#define FEMO_META_FIELD_LAST_TIMESTAMP "last-timestamp"
+#define FEMO_META_FIELD_FRAMES "frames"
+#define FEMO_META_FIELD_LABEL_CHANGES "label-changes"
+#define FEMO_META_FIELD_DOMINANT_LABEL "dominant-label"
+#define FEMO_META_FIELD_REASON "reason"
 
 G_END_DECLS

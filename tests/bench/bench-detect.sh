@@ -143,3 +143,41 @@ done
 echo
 echo "sf1.25/mn3 are facedetect's defaults. Ratio > 1: femodetect is faster."
 echo "femo columns classify every face, except -cls (classify=false)."
+
+# Tracking: the cascade on every frame against every third frame (the
+# others carry the tracked faces), femodetect's defaults otherwise, I420,
+# classifying. Goal: detect-interval=3 at least 2.5x the fps of 1.
+t_d1=""
+t_d3=""
+i=0
+while [ $i -lt "$RUNS" ]; do
+  t_d1="$t_d1 $(seconds "$I420" i420 femodetect cascade-file="$HAAR" \
+    model-file="$MODEL" detect-interval=1 ! fakesink)"
+  t_d3="$t_d3 $(seconds "$I420" i420 femodetect cascade-file="$HAAR" \
+    model-file="$MODEL" detect-interval=3 ! fakesink)"
+  i=$((i + 1))
+done
+d1=$(fps "$t_d1")
+d3=$(fps "$t_d3")
+printf '\n%-24s %10s %10s | %7s\n' tracking detect-1 detect-3 3/1
+printf '%-24s %10s %10s | %7s\n' "femodetect defaults" "$d1" "$d3" \
+  "$(ratio "$d3" "$d1")"
+
+# label-changes SETTINGS...: "changes track-seconds" of the shown labels
+# over the clip, from femodetect's track messages.
+label_changes () {
+  gst-launch-1.0 -m filesrc location="$I420" ! rawvideoparse width=$WIDTH \
+    height=$HEIGHT format=i420 framerate=30/1 ! femodetect \
+    cascade-file="$HAAR" model-file="$MODEL" "$@" ! fakesink 2>&1 \
+    | awk '/femodetect-label-changed/ { n++ }
+        /femodetect-track-ended/ { match ($0, /duration=\(guint64\)[0-9]+/);
+          d += substr ($0, RSTART + 18, RLENGTH - 18) / 1e9 }
+        END { printf "%d %.2f", n, d }'
+}
+raw=$(label_changes smoothing=0 label-hysteresis=0)
+shown=$(label_changes)
+echo "$raw $shown" | awk '{
+  printf "\nlabel changes per track-second over the clip (all tracks, %.1f s):\n", $2
+  printf "  raw (smoothing=0 label-hysteresis=0): %d, %.2f/s\n", $1, ($2 > 0 ? $1 / $2 : 0)
+  printf "  shown (defaults: smoothing=0.5 label-hysteresis=0.15): %d, %.2f/s\n", $3, ($4 > 0 ? $3 / $4 : 0) }'
+echo "(per video: $BUILD/tests/bench/bench-tracker --model $MODEL VIDEO...)"

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+# gst-femo fuzzing: writes the synthetic seed corpora into tests/fuzz/corpus.
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Seeds are small on purpose (libFuzzer mutates them byte by byte):
+#  cascade/      hand-made Haar and LBP cascades, and the first stages of
+#                Debian opencv-data's haarcascade_frontalface_default.xml and
+#                lbpcascade_frontalface_improved.xml with their licence text
+#                and the features those stages use, renumbered;
+#  safetensors/  tests/data/golden-net.safetensors, tiny containers, a
+#                truncated copy and a header with bad offsets;
+#  fer-csv/      a few synthetic FER2013 and FER+ rows (random pixels, never
+#                dataset rows), CRLF, gzip, and malformed variants.
+# Usage: tests/fuzz/make-seeds.py  (from anywhere; overwrites the seeds)
+import gzip
+import json
+import random
+import re
+import struct
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / "corpus"
+OPENCV = Path("/usr/share/opencv4")
+
+
+def write(kind, name, data):
+    d = CORPUS / kind
+    d.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    (d / name).write_bytes(data)
+
+
+# --- cascades -----------------------------------------------------------------
+HAAR = """<?xml version="1.0"?>
+<opencv_storage>
+<cascade type_id="opencv-cascade-classifier"><stageType>BOOST</stageType>
+  <featureType>HAAR</featureType>
+  <height>8</height>
+  <width>8</width>
+  <stageParams><maxWeakCount>2</maxWeakCount></stageParams>
+  <featureParams><maxCatCount>0</maxCatCount></featureParams>
+  <stageNum>2</stageNum>
+  <stages>
+    <_>
+      <maxWeakCount>2</maxWeakCount>
+      <stageThreshold>-1.5e+00</stageThreshold>
+      <weakClassifiers>
+        <_><internalNodes>0 -1 0 1.0e-02</internalNodes>
+          <leafValues>1.0e+00 -1.0e+00</leafValues></_>
+        <_><internalNodes>0 -1 1 -2.0e-02</internalNodes>
+          <leafValues>-5.0e-01 5.0e-01</leafValues></_></weakClassifiers></_>
+    <_>
+      <maxWeakCount>1</maxWeakCount>
+      <stageThreshold>-1.0e+00</stageThreshold>
+      <weakClassifiers>
+        <_><internalNodes>0 -1 2 0.0e+00</internalNodes>
+          <leafValues>1.0e+00 -1.0e+00</leafValues></_></weakClassifiers></_></stages>
+  <features>
+    <_><rects><_>0 0 8 4 -1.</_><_>0 4 8 4 1.</_></rects></_>
+    <_><rects><_>1 1 6 6 -1.</_><_>3 3 2 2 9.</_></rects></_>
+    <_><rects><_>2 0 4 2 -1.</_><_>2 0 2 2 2.</_></rects>
+      <tilted>1</tilted></_></features></cascade>
+</opencv_storage>
+"""
+
+LBP = """<?xml version="1.0"?>
+<opencv_storage>
+<cascade type_id="opencv-cascade-classifier"><stageType>BOOST</stageType>
+  <featureType>LBP</featureType>
+  <height>9</height>
+  <width>9</width>
+  <stageParams><maxWeakCount>1</maxWeakCount></stageParams>
+  <featureParams><maxCatCount>256</maxCatCount><featSize>1</featSize></featureParams>
+  <stageNum>1</stageNum>
+  <stages>
+    <_>
+      <maxWeakCount>1</maxWeakCount>
+      <stageThreshold>-5.0e-01</stageThreshold>
+      <weakClassifiers>
+        <_><internalNodes>0 -1 0 -1 -1 -17409 -1 -1 -1 -1 -1</internalNodes>
+          <leafValues>-9.0e-01 4.0e-01</leafValues></_></weakClassifiers></_></stages>
+  <features>
+    <_><rect>0 0 3 3</rect></_></features></cascade>
+</opencv_storage>
+"""
+
+
+def trim_cascade(path, n_stages):
+    """The first @n_stages stages of an OpenCV cascade, with only the
+    features they use (renumbered) and the file's licence comment."""
+    text = path.read_text()
+    head, rest = text.split("<opencv_storage>", 1)
+    stages_start = rest.index("<stages>")
+    stages_end = rest.index("</stages>")
+    stages = re.findall(r"\n    <_>\n.*?</weakClassifiers></_>",
+                        rest[stages_start:stages_end], re.S)[:n_stages]
+    feats_start = rest.index("<features>") + len("<features>")
+    feats_end = rest.index("</features>")
+    features = re.findall(r"\n    <_>.*?</_>(?=\n    <_>|$)",
+                          rest[feats_start:feats_end], re.S)
+    used = {}
+
+    def renumber(m):
+        nums = m.group(1).split()
+        old = int(nums[2])
+        nums[2] = str(used.setdefault(old, len(used)))
+        return "<internalNodes>\n            " + " ".join(nums) + "</internalNodes>"
+
+    stages = [re.sub(r"<internalNodes>\s*(.*?)</internalNodes>", renumber, s, flags=re.S)
+              for s in stages]
+    kept = [features[old] for old, _ in sorted(used.items(), key=lambda kv: kv[1])]
+    top = re.sub(r"<stageNum>\d+</stageNum>", f"<stageNum>{n_stages}</stageNum>",
+                 rest[:stages_start])
+    return (head + "<opencv_storage>" + top + "<stages>" + "".join(stages)
+            + "</stages>\n  <features>" + "".join(kept) + "</features></cascade>\n"
+            "</opencv_storage>\n")
+
+
+def cascades():
+    write("cascade", "haar-tiny.xml", HAAR)
+    write("cascade", "lbp-tiny.xml", LBP)
+    write("cascade", "haar-truncated.xml", HAAR[:len(HAAR) // 2])
+    write("cascade", "haar-bad-rect.xml", HAAR.replace("3 3 2 2 9.", "7 7 2 2 9."))
+    write("cascade", "haar-bad-feature-index.xml",
+          HAAR.replace("0 -1 2 0.0e+00", "0 -1 7 0.0e+00"))
+    write("cascade", "lbp-bad-rect.xml", LBP.replace("0 0 3 3", "2 2 3 3"))
+    write("cascade", "empty-stages.xml",
+          re.sub(r"<stages>.*</stages>", "<stages></stages>", HAAR, flags=re.S))
+    haar = OPENCV / "haarcascades" / "haarcascade_frontalface_default.xml"
+    lbp = OPENCV / "lbpcascades" / "lbpcascade_frontalface_improved.xml"
+    if haar.exists():
+        write("cascade", "opencv-haar-frontalface-2-stages.xml", trim_cascade(haar, 2))
+    if lbp.exists():
+        write("cascade", "opencv-lbp-frontalface-improved-2-stages.xml",
+              trim_cascade(lbp, 2))
+
+
+# --- safetensors --------------------------------------------------------------
+def container(tensors, metadata=None, pad=b""):
+    header = {}
+    if metadata is not None:
+        header["__metadata__"] = metadata
+    data = b""
+    for name, dtype, shape, raw in tensors:
+        header[name] = {"dtype": dtype, "shape": shape,
+                        "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    h = json.dumps(header, separators=(",", ":")).encode() + pad
+    return struct.pack("<Q", len(h)) + h + data
+
+
+def safetensors():
+    golden = (HERE.parent / "data" / "golden-net.safetensors").read_bytes()
+    write("safetensors", "golden-net.safetensors", golden)
+    (hlen,) = struct.unpack("<Q", golden[:8])
+    write("safetensors", "golden-net-truncated.safetensors", golden[:8 + hlen + 64])
+    write("safetensors", "golden-net-header-only.safetensors", golden[:8 + hlen])
+    f = struct.pack("<4f", 1.0, -2.0, 0.5, 3.0)
+    write("safetensors", "one-f32.safetensors",
+          container([("w", "F32", [2, 2], f)], {"a": "b"}, b"   "))
+    write("safetensors", "two-dtypes.safetensors",
+          container([("a", "F16", [2], b"\0\x3c\0\x40"), ("b", "I64", [1], b"\1" + b"\0" * 7)]))
+    write("safetensors", "scalar-and-empty.safetensors",
+          container([("s", "F32", [], f[:4]), ("e", "F32", [0], b"")]))
+    write("safetensors", "femo-metadata.safetensors",
+          container([("x", "F32", [1], f[:4])],
+                    {"femo.arch": "mini-xception", "femo.format": "1",
+                     "femo.labels": "a,b", "femo.channels": "1,1,1,1,1"}))
+    bad = container([("w", "F32", [2, 2], f)])
+    write("safetensors", "bad-offsets.safetensors",
+          bad.replace(b"[0,16]", b"[0,99]"))
+    write("safetensors", "empty-header.safetensors", struct.pack("<Q", 2) + b"{}")
+
+
+# --- FER2013 / FER+ CSV -------------------------------------------------------
+def fer_row(rng, label, usage, n=48 * 48):
+    return f"{label}," + " ".join(str(rng.randrange(256)) for _ in range(n)) + f",{usage}"
+
+
+def fer_csv():
+    rng = random.Random(1)
+    good = "\n".join(["emotion,pixels,Usage",
+                      fer_row(rng, 3, "Training"), fer_row(rng, 0, "PublicTest"),
+                      fer_row(rng, 6, "PrivateTest")]) + "\n"
+    write("fer-csv", "three-rows.csv", good)
+    write("fer-csv", "three-rows-crlf.csv", good.replace("\n", "\r\n"))
+    write("fer-csv", "three-rows.csv.gz", gzip.compress(good.encode(), mtime=0))
+    lines = good.split("\n")
+    write("fer-csv", "short-row.csv", "\n".join([lines[0], fer_row(rng, 1, "Training", 100)]) + "\n")
+    write("fer-csv", "bad-label.csv", "\n".join([lines[0], fer_row(rng, 9, "Training")]) + "\n")
+    write("fer-csv", "bad-pixel.csv", "\n".join([lines[0], lines[1].replace(" ", " x", 1)]) + "\n")
+    write("fer-csv", "no-usage-column.csv",
+          "emotion,pixels\n" + ",".join(lines[1].split(",")[:2]) + "\n")
+    write("fer-csv", "header-only.csv", "emotion,pixels,Usage\n")
+    write("fer-csv", "ferplus.csv",
+          "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,"
+          "contempt,unknown,NF\n"
+          "Training,fer0000000.png,4,0,0,1,3,2,0,0,0,0\n"
+          "PublicTest,,10,0,0,0,0,0,0,0,0,0\n"
+          "PrivateTest,fer0000002.png,0,0,0,0,0,0,0,0,0,10\n")
+
+
+if __name__ == "__main__":
+    cascades()
+    safetensors()
+    fer_csv()

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# gst-femo fuzzing: builds the libFuzzer targets (build-fuzz, clang with
+# ASan + UBSan + libFuzzer) and runs each for a while.
+#
+#   tests/fuzz/run-fuzz.sh [SECONDS | -runs=N] [TARGET...]
+#
+# SECONDS per target (default 60), or -runs=N inputs per target. TARGETs:
+# cascade, safetensors, fer-csv (default all). Seeds come from
+# tests/fuzz/corpus/TARGET (read-only); new inputs go to
+# build-fuzz/corpus/TARGET, crashes to build-fuzz/crashes/TARGET. Copy a
+# fixed crash input into tests/fuzz/regressions/TARGET so that the suite
+# replays it (test fuzz-replay). Needs clang and libclang-rt-14-dev
+# (Debian 12). Exits non-zero when a target crashed, leaked or hit UB.
+# Environment: JOBS (ninja -j, default nproc), CC (default clang).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+limit=${1:-60}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(cascade safetensors fer-csv)
+if [[ $limit == -runs=* ]]; then
+  budget=("$limit")
+else
+  budget=("-max_total_time=$limit")
+fi
+
+if [ ! -f build-fuzz/build.ninja ]; then
+  CC=${CC:-clang} meson setup build-fuzz -Dfuzzing=true -Dtests=disabled \
+    -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined -fno-omit-frame-pointer'
+fi
+ninja -C build-fuzz -j "${JOBS:-$(nproc)}" \
+  $(printf 'tests/fuzz/fuzz-%s ' "${targets[@]}")
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+status=0
+for t in "${targets[@]}"; do
+  mkdir -p "build-fuzz/corpus/$t" "build-fuzz/crashes/$t"
+  log="build-fuzz/fuzz-$t.log"
+  echo "=== fuzz-$t (${budget[*]})"
+  # -rss_limit_mb: the loaders must refuse what does not fit, not try it.
+  if build-fuzz/tests/fuzz/fuzz-"$t" "${budget[@]}" -rss_limit_mb=2048 \
+      -max_len=65536 -timeout=10 -print_final_stats=1 \
+      -artifact_prefix="build-fuzz/crashes/$t/" \
+      "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
+    result=ok
+  else
+    result=FAILED
+    status=1
+  fi
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)
+  echo "fuzz-$t: $result, ${execs:-?} executions (${speed:-?}/s), ${cov:-cov: ?}," \
+    "corpus $(ls "build-fuzz/corpus/$t" | wc -l) files"
+  if [ $result = FAILED ]; then
+    grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$log" | head -20
+    echo "(full log: $log)"
+  fi
+done
+exit $status
