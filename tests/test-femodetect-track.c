@@ -48,7 +48,7 @@ decode_frames (const gchar * relative, guint first, guint last, gint * width,
 {
   gchar *path = femo_test_shared_path (relative);
   gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! qtdemux "
-      "! h264parse ! avdec_h264 max-threads=1 ! videoconvert "
+      "! h264parse ! avdec_h264 ! videoconvert "
       "! video/x-raw,format=GRAY8 ! appsink name=sink sync=false", path);
   GError *error = NULL;
   GstElement *pipeline = gst_parse_launch (desc, &error);
