@@ -387,8 +387,7 @@ test_odd_stride (void)
 
   g_assert_no_error (error);
   gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, w, h);
-  packed = detect (&info, gst_buffer_new_memdup (rgb, (gsize) w * h * 3),
-      NULL);
+  packed = detect (&info, gst_buffer_new_memdup (rgb, (gsize) w * h * 3), NULL);
   g_assert_cmpuint (packed.n, >=, 1);
 
   padded = gst_buffer_new_allocate (NULL, (gsize) stride * h, NULL);
@@ -462,7 +461,8 @@ test_csv (void)
       const gchar *reason;
     } bad[] = {
       {"emotion,pixels,Usage\n3,1 2 3,Training\n", "bad.csv:2: expected"},
-      {"emotion,pixels,Usage\n9,1 2,Training\n", "bad.csv:2: emotion '9' is not a label"},
+      {"emotion,pixels,Usage\n9,1 2,Training\n",
+            "bad.csv:2: emotion '9' is not a label"},
       {"emotion,pixels,Usage\n3,1 2 x 4,Training\n", "is not a number"},
       {"emotion,pixels,Usage\n3,1 2 300,Training\n", "out of range"},
       {"emotion,pixels\n3,1 2 3\n", "bad.csv:1: header has no 'Usage'"},

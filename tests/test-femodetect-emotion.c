@@ -350,6 +350,7 @@ check_faces (const gchar * stem, guint min_faces, gint par_n, gint par_d)
     const GstStructure *emotion =
         gst_video_region_of_interest_meta_get_param (roi,
         FEMO_META_EMOTION_PARAMS_NAME);
+    gchar *text;
 
     /* detection, the track's object_id, femo/emotion and, the track being
      * new, femo/emotion-raw, equal to it */
@@ -358,8 +359,10 @@ check_faces (const gchar * stem, guint min_faces, gint par_n, gint par_d)
     g_assert_true (gst_buffer_get_video_region_of_interest_meta_id (out,
             roi->id) == roi);
     g_assert_nonnull (emotion);
+    text = gst_structure_to_string (emotion);
     g_test_message ("  [%u,%u,%u,%u] %s", roi->x, roi->y, roi->w, roi->h,
-        gst_structure_to_string (emotion));
+        text);
+    g_free (text);
     reference_probs (&image, roi, margin, par_n, par_d, probs);
     check_emotion (emotion, probs);
     check_emotion (gst_video_region_of_interest_meta_get_param (roi,

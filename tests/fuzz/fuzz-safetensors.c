@@ -11,8 +11,7 @@ static void
 fuzz_container (const guint8 * file, gsize size)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (FemoSafetensors) st = femo_safetensors_parse (file, size,
-      &error);
+  g_autoptr (FemoSafetensors) st = femo_safetensors_parse (file, size, &error);
 
   if (!st) {
     g_assert (error != NULL && error->message != NULL);
