@@ -74,33 +74,6 @@ set_gray_caps (GstHarness * h, const Image * image, gint par_n, gint par_d)
   gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
 }
 
-static GstHarness *
-harness_new (const gchar * first_property, ...)
-{
-  GstElement *element = gst_element_factory_make ("femodetect", NULL);
-  GstBus *bus = gst_bus_new ();
-  GstHarness *h;
-  va_list args;
-
-  g_assert_nonnull (element);
-  va_start (args, first_property);
-  if (first_property)
-    g_object_set_valist (G_OBJECT (element), first_property, args);
-  va_end (args);
-  gst_element_set_bus (element, bus);
-  gst_object_unref (bus);
-  h = gst_harness_new_with_element (element, "sink", "src");
-  gst_object_unref (element);
-  return h;
-}
-
-static void
-harness_teardown (GstHarness * h)
-{
-  gst_element_set_bus (h->element, NULL);
-  gst_harness_teardown (h);
-}
-
 /* The element message of the last frame, or NULL. */
 static GstMessage *
 pop_message (GstHarness * h)
@@ -326,7 +299,7 @@ check_message (GstMessage * msg, GPtrArray * rois, gboolean classified)
 static void
 check_faces (const gchar * stem, guint min_faces, gint par_n, gint par_d)
 {
-  GstHarness *h = harness_new (NULL);
+  GstHarness *h = femo_test_detect_harness_new (NULL);
   guint n_labels = femo_model_get_n_labels (test_model);
   gfloat *probs = g_new (gfloat, n_labels);
   GstBuffer *out;
@@ -376,7 +349,7 @@ check_faces (const gchar * stem, guint min_faces, gint par_n, gint par_d)
   gst_message_unref (msg);
   g_ptr_array_unref (rois);
   gst_buffer_unref (out);
-  harness_teardown (h);
+  femo_test_detect_harness_teardown (h);
   g_free (image.gray);
   g_free (probs);
 }
@@ -454,7 +427,7 @@ test_crop_geometry (void)
 static void
 test_classify_off (void)
 {
-  GstHarness *h = harness_new ("classify", FALSE, "model-file",
+  GstHarness *h = femo_test_detect_harness_new ("classify", FALSE, "model-file",
       "/nonexistent/femo-missing-model.safetensors", NULL);
   GstBuffer *out;
   GstMessage *msg;
@@ -487,7 +460,7 @@ test_classify_off (void)
   gst_message_unref (msg);
   g_ptr_array_unref (rois);
   gst_buffer_unref (out);
-  harness_teardown (h);
+  femo_test_detect_harness_teardown (h);
   g_free (image.gray);
 }
 
@@ -562,7 +535,7 @@ test_bad_model (void)
 static void
 test_detect_off (void)
 {
-  GstHarness *h = harness_new ("detect", FALSE, NULL);
+  GstHarness *h = femo_test_detect_harness_new ("detect", FALSE, NULL);
   guint n_labels = femo_model_get_n_labels (test_model);
   gfloat *probs = g_new (gfloat, n_labels);
   GstVideoRegionOfInterestMeta *face, *car;
@@ -622,7 +595,7 @@ test_detect_off (void)
   g_assert_null (pop_message (h));
   gst_buffer_unref (out);
 
-  harness_teardown (h);
+  femo_test_detect_harness_teardown (h);
   g_free (image.gray);
   g_free (probs);
 }

@@ -105,7 +105,6 @@ static GstHarness *
 track_harness_new (const gchar * first_property, ...)
 {
   GstElement *element = gst_element_factory_make ("femodetect", NULL);
-  GstBus *bus = gst_bus_new ();
   GstHarness *h;
   va_list args;
 
@@ -113,23 +112,12 @@ track_harness_new (const gchar * first_property, ...)
   g_object_set (element, "min-size", MIN_SIZE, "min-neighbors", MIN_NEIGHBORS,
       NULL);
   va_start (args, first_property);
-  if (first_property)
-    g_object_set_valist (G_OBJECT (element), first_property, args);
+  h = femo_test_detect_harness_new_valist (element, first_property, args);
   va_end (args);
-  gst_element_set_bus (element, bus);
-  gst_object_unref (bus);
-  h = gst_harness_new_with_element (element, "sink", "src");
   gst_object_unref (element);
   gst_harness_set_src_caps_str (h, "video/x-raw, format=GRAY8, width=640, "
       "height=480, framerate=30000/1001");
   return h;
-}
-
-static void
-track_harness_teardown (GstHarness * h)
-{
-  gst_element_set_bus (h->element, NULL);
-  gst_harness_teardown (h);
 }
 
 static guint64
@@ -446,10 +434,10 @@ test_ids_labels_and_ends (void)
   guint raw, shown, raw_off, shown_off;
 
   check_ids_labels_and_ends (h, &raw, &shown);
-  track_harness_teardown (h);
+  femo_test_detect_harness_teardown (h);
   h = track_harness_new ("smoothing", 0.0, "label-hysteresis", 0.0, NULL);
   check_ids_labels_and_ends (h, &raw_off, &shown_off);
-  track_harness_teardown (h);
+  femo_test_detect_harness_teardown (h);
 
   g_test_message ("label changes in 101 frames: raw %u, shown %u (defaults); "
       "raw %u, shown %u (smoothing and hysteresis off)", raw, shown, raw_off,
@@ -493,7 +481,7 @@ test_detect_interval (void)
   /* the first detection after the cut (frame 115 is carried) sees it */
   g_assert_cmpuint (r[117 - first].track_id, >, r[114 - first].track_id);
   free_results (r, n_frames);
-  track_harness_teardown (h);
+  femo_test_detect_harness_teardown (h);
 }
 
 /* classify-interval 3: the network runs on a third of the detections;
@@ -521,7 +509,7 @@ test_classify_interval (void)
   g_assert_cmpuint (with_raw, <=, n_frames / 3 + 4);
   g_assert_cmpuint (get_counter (h, "faces-classified"), <, faces / 2);
   free_results (r, n_frames);
-  track_harness_teardown (h);
+  femo_test_detect_harness_teardown (h);
 }
 
 /* A flush forgets the tracks: the same face gets a new id after it. */
@@ -550,7 +538,7 @@ test_flush_resets (void)
     g_assert_cmpuint (after[n].ended->len, ==, 0);
   free_results (before, 5);
   free_results (after, 5);
-  track_harness_teardown (h);
+  femo_test_detect_harness_teardown (h);
 }
 
 /* A QoS event saying the frames are late: the next frame is not scanned
@@ -582,7 +570,7 @@ test_qos_carries (void)
   frame_result_clear (&a);
   frame_result_clear (&b);
   frame_result_clear (&c);
-  track_harness_teardown (h);
+  femo_test_detect_harness_teardown (h);
 }
 
 /* Settings changed from other threads while frames flow. */
@@ -639,7 +627,7 @@ test_properties_while_playing (void)
   }
   for (t = 0; t < i; t++)
     g_assert_cmpuint (gst_harness_stress_thread_stop (threads[t]), >, 0);
-  track_harness_teardown (h);
+  femo_test_detect_harness_teardown (h);
 }
 
 static gdouble
@@ -688,8 +676,8 @@ test_process_width (void)
     frame_result_clear (&b);
   }
   frames = saved;
-  track_harness_teardown (full);
-  track_harness_teardown (half);
+  femo_test_detect_harness_teardown (full);
+  femo_test_detect_harness_teardown (half);
   g_ptr_array_unref (hd);
   g_free (caps);
 }

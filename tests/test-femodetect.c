@@ -194,34 +194,6 @@ make_frame (GstVideoFormat format, gint width, gint height,
   return buf;
 }
 
-static GstHarness *
-detect_harness_new (const gchar * first_property, ...)
-{
-  GstElement *element = gst_element_factory_make ("femodetect", NULL);
-  GstBus *bus = gst_bus_new ();
-  GstHarness *h;
-  va_list args;
-
-  g_assert_nonnull (element);
-  va_start (args, first_property);
-  if (first_property)
-    g_object_set_valist (G_OBJECT (element), first_property, args);
-  va_end (args);
-  gst_element_set_bus (element, bus);
-  gst_object_unref (bus);
-  h = gst_harness_new_with_element (element, "sink", "src");
-  gst_object_unref (element);
-  return h;
-}
-
-static void
-detect_harness_teardown (GstHarness * h)
-{
-  /* Queued messages hold the element: drop them with the bus. */
-  gst_element_set_bus (h->element, NULL);
-  gst_harness_teardown (h);
-}
-
 /* Pushes @buf (transfer full) and returns what came out. */
 static GstBuffer *
 push_pull (GstHarness * h, GstBuffer * buf)
@@ -470,7 +442,7 @@ test_formats_untouched (void)
   for (f = 0; f < formats->len; f++) {
     GstVideoFormat format =
         gst_video_format_from_string (g_ptr_array_index (formats, f));
-    GstHarness *h = detect_harness_new (NULL);
+    GstHarness *h = femo_test_detect_harness_new (NULL);
 
     g_test_message ("format %s", gst_video_format_to_string (format));
     for (s = 0; s < G_N_ELEMENTS (sizes); s++) {
@@ -505,7 +477,7 @@ test_formats_untouched (void)
         gst_buffer_unref (in);
       }
     }
-    detect_harness_teardown (h);
+    femo_test_detect_harness_teardown (h);
   }
   g_free (noise);
   g_rand_free (rand);
@@ -522,7 +494,7 @@ check_reference_image (const gchar * stem, const gchar * image)
     GST_VIDEO_FORMAT_UYVY, GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_BGRx,
   };
   GArray *expected = load_reference (image, REFERENCE_KEY);
-  GstHarness *h = detect_harness_new (NULL);
+  GstHarness *h = femo_test_detect_harness_new (NULL);
   gint width, height;
   guint8 *gray = load_gray (stem, &width, &height);
   guint f;
@@ -540,7 +512,7 @@ check_reference_image (const gchar * stem, const gchar * image)
     g_array_unref (got);
     g_free (what);
   }
-  detect_harness_teardown (h);
+  femo_test_detect_harness_teardown (h);
   g_free (gray);
   g_array_unref (expected);
 }
@@ -577,7 +549,7 @@ test_reference_rgb_layouts (void)
   };
   GArray *expected = load_reference ("skimage_astronaut.png", REFERENCE_KEY);
   gchar *path = femo_test_shared_path ("media/skimage_astronaut.png");
-  GstHarness *h = detect_harness_new (NULL);
+  GstHarness *h = femo_test_detect_harness_new (NULL);
   GError *error = NULL;
   gint width, height;
   guint8 *rgb = femo_test_load_image (path, GST_VIDEO_FORMAT_RGB, &width,
@@ -597,7 +569,7 @@ test_reference_rgb_layouts (void)
         gst_video_format_to_string (formats[f]));
     g_array_unref (got);
   }
-  detect_harness_teardown (h);
+  femo_test_detect_harness_teardown (h);
   g_free (unused_gray);
   g_free (rgb);
   g_free (path);
@@ -607,7 +579,7 @@ test_reference_rgb_layouts (void)
 static void
 test_message_schema (void)
 {
-  GstHarness *h = detect_harness_new (NULL);
+  GstHarness *h = femo_test_detect_harness_new (NULL);
   gint width, height;
   guint8 *gray = load_gray ("skimage_astronaut", &width, &height);
   GstSegment segment;
@@ -675,7 +647,7 @@ test_message_schema (void)
   g_assert_null (pop_detect_message (h));
   gst_buffer_unref (out);
 
-  detect_harness_teardown (h);
+  femo_test_detect_harness_teardown (h);
   g_free (gray);
 }
 
@@ -740,7 +712,7 @@ static void
 test_cascade_change_while_playing (void)
 {
   GArray *expected = load_reference ("skimage_astronaut.png", REFERENCE_KEY);
-  GstHarness *h = detect_harness_new (NULL);
+  GstHarness *h = femo_test_detect_harness_new (NULL);
   gint width, height;
   guint8 *gray = load_gray ("skimage_astronaut", &width, &height);
   gchar *lbp = g_build_filename (FEMO_CASCADE_DIR, "lbpcascades",
@@ -781,7 +753,7 @@ test_cascade_change_while_playing (void)
           &g_array_index (expected, Box, 0)), <, 30);
   g_array_unref (got);
 
-  detect_harness_teardown (h);
+  femo_test_detect_harness_teardown (h);
   g_free (lbp);
   g_free (gray);
   g_array_unref (expected);
@@ -955,7 +927,7 @@ static void
 test_caps_change (void)
 {
   GArray *expected = load_reference ("skimage_astronaut.png", REFERENCE_KEY);
-  GstHarness *h = detect_harness_new (NULL);
+  GstHarness *h = femo_test_detect_harness_new (NULL);
   gint width, height;
   guint8 *gray = load_gray ("skimage_astronaut", &width, &height);
   guint8 *flat = g_malloc ((gsize) width * height);
@@ -989,7 +961,7 @@ test_caps_change (void)
       g_assert_cmpuint (got->len, ==, 0);
     g_array_unref (got);
   }
-  detect_harness_teardown (h);
+  femo_test_detect_harness_teardown (h);
   g_free (flat);
   g_free (gray);
   g_array_unref (expected);
@@ -1008,7 +980,7 @@ static void
 test_max_faces_and_sizes (void)
 {
   GArray *all = load_reference ("dlib_2008_002079.jpg", REFERENCE_KEY);
-  GstHarness *h = detect_harness_new ("max-faces", 2, NULL);
+  GstHarness *h = femo_test_detect_harness_new ("max-faces", 2, NULL);
   gint width, height;
   guint8 *gray = load_gray ("dlib_2008_002079", &width, &height);
   GArray *got, *largest;
@@ -1052,7 +1024,7 @@ test_max_faces_and_sizes (void)
     g_assert_cmpint (g_array_index (got, Box, i).width, >=, 55);
   g_array_unref (got);
 
-  detect_harness_teardown (h);
+  femo_test_detect_harness_teardown (h);
   g_free (gray);
   g_array_unref (largest);
   g_array_unref (all);
@@ -1063,7 +1035,7 @@ test_max_faces_and_sizes (void)
 static void
 test_many_boxes (void)
 {
-  GstHarness *h = detect_harness_new ("min-neighbors", 0, NULL);
+  GstHarness *h = femo_test_detect_harness_new ("min-neighbors", 0, NULL);
   gint width, height;
   guint8 *gray = load_gray ("dlib_2008_002079", &width, &height);
   GArray *all, *again, *some;
@@ -1086,7 +1058,7 @@ test_many_boxes (void)
   g_array_unref (some);
   g_array_unref (again);
   g_array_unref (all);
-  detect_harness_teardown (h);
+  femo_test_detect_harness_teardown (h);
   g_free (gray);
 }
 
@@ -1095,7 +1067,7 @@ static void
 test_threads (void)
 {
   GArray *expected = load_reference ("dlib_2008_002079.jpg", REFERENCE_KEY);
-  GstHarness *h = detect_harness_new ("n-threads", 1u, NULL);
+  GstHarness *h = femo_test_detect_harness_new ("n-threads", 1u, NULL);
   gint width, height;
   guint8 *gray = load_gray ("dlib_2008_002079", &width, &height);
   guint threads[] = { 1, 2, 3, 0 };
@@ -1111,7 +1083,7 @@ test_threads (void)
     assert_boxes (got, expected, BOX_TOLERANCE, "n-threads");
     g_array_unref (got);
   }
-  detect_harness_teardown (h);
+  femo_test_detect_harness_teardown (h);
   g_free (gray);
   g_array_unref (expected);
 }

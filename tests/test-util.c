@@ -91,3 +91,44 @@ femo_test_load_image (const gchar * path, GstVideoFormat format,
   gst_object_unref (pipeline);
   return pixels;
 }
+
+GstHarness *
+femo_test_detect_harness_new_valist (GstElement * element,
+    const gchar * first_property, va_list args)
+{
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
+
+  if (element == NULL)
+    element = gst_element_factory_make ("femodetect", NULL);
+  else
+    gst_object_ref (element);
+  g_assert_nonnull (element);
+  if (first_property)
+    g_object_set_valist (G_OBJECT (element), first_property, args);
+  gst_element_set_bus (element, bus);
+  gst_object_unref (bus);
+  h = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+  return h;
+}
+
+GstHarness *
+femo_test_detect_harness_new (const gchar * first_property, ...)
+{
+  GstHarness *h;
+  va_list args;
+
+  va_start (args, first_property);
+  h = femo_test_detect_harness_new_valist (NULL, first_property, args);
+  va_end (args);
+  return h;
+}
+
+void
+femo_test_detect_harness_teardown (GstHarness * h)
+{
+  /* Queued messages hold the element: drop them with the bus. */
+  gst_element_set_bus (h->element, NULL);
+  gst_harness_teardown (h);
+}

@@ -5,6 +5,8 @@
 
 #include <gst/gst.h>
 #include <gst/video/video.h>
+#include <gst/check/gstharness.h>
+#include <stdarg.h>
 
 G_BEGIN_DECLS
 
@@ -21,5 +23,13 @@ guint8 *femo_test_load_image (const gchar * path, GstVideoFormat format,
 
 /* Reads a whole file; aborts the test with a message when it can't. */
 gchar *femo_test_read_file (const gchar * path, gsize * length);
+
+/* A GstHarness around @element (or a new femodetect when NULL) with the
+ * properties given set, and a bus of its own so that its element messages
+ * can be popped. Tear it down with femo_test_detect_harness_teardown(). */
+GstHarness *femo_test_detect_harness_new (const gchar * first_property, ...);
+GstHarness *femo_test_detect_harness_new_valist (GstElement * element,
+    const gchar * first_property, va_list args);
+void femo_test_detect_harness_teardown (GstHarness * h);
 
 G_END_DECLS
