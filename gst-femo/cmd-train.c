@@ -37,6 +37,8 @@
 #define PLATEAU_MIN_DELTA 1e-4
 /* The cosine schedule ends at this fraction of the peak rate. */
 #define COSINE_FLOOR 0.01
+/* Images per forward pass when recomputing BN statistics (--bn-images). */
+#define BN_BATCH 256
 
 /* ---- options ---- */
 
@@ -68,6 +70,8 @@ typedef struct
   gchar *channels;
   gboolean skip_bad;
   gboolean no_augment;
+  gint64 bn_images;
+  gint64 swa_start;
   gint64 stop_after;
 } Options;
 
@@ -99,6 +103,8 @@ static const OptSpec opt_specs[] = {
   OPT ("threads", OPT_INT, threads, NULL, TRUE),
   OPT ("skip-bad", OPT_FLAG, skip_bad, "false", FALSE),
   OPT ("no-augment", OPT_FLAG, no_augment, "false", FALSE),
+  OPT ("bn-images", OPT_INT, bn_images, "8192", FALSE),
+  OPT ("swa-start", OPT_INT, swa_start, "0", FALSE),
 };
 
 #define UNSET_INT G_MININT64
@@ -273,6 +279,15 @@ options_check (Options * o, guint channels[FEMO_NET_N_WIDTHS], GError ** error)
     REJECT ("--threads must be 1..1024, not %" G_GINT64_FORMAT, o->threads);
   if (o->patience < 0)
     REJECT ("--patience must be 0 (never stop early) or more");
+  if (o->bn_images != 0 && (o->bn_images < 2 || o->bn_images > 1000000))
+    REJECT ("--bn-images must be 0 (keep the running averages) or 2..1000000, "
+        "not %" G_GINT64_FORMAT, o->bn_images);
+  if (o->swa_start < 0 || o->swa_start > o->epochs)
+    REJECT ("--swa-start must be 0 (no weight averaging) or 1..epochs, not %"
+        G_GINT64_FORMAT, o->swa_start);
+  if (o->swa_start > 0 && o->bn_images == 0)
+    REJECT ("--swa-start needs --bn-images: averaged weights have no batch "
+        "statistics of their own");
   if (o->stop_after < 0)
     REJECT ("--stop-after must be 0 (run to the end) or more");
   if (g_strv_length (parts) != FEMO_NET_N_WIDTHS)
@@ -321,6 +336,9 @@ typedef struct
 
   FemoNet *net;
   FemoAdam *adam;
+  gfloat *swa;                  /* mean of the weights after each epoch from
+                                 * --swa-start on (n_params floats) */
+  guint swa_count;
 
   /* Progress, all saved in the checkpoint. */
   guint epoch;                  /* epochs done */
@@ -346,6 +364,7 @@ trainer_free (Trainer * t)
   g_free (t->ferplus_sha256);
   g_free (t->init_name);
   g_free (t->init_sha256);
+  g_free (t->swa);
   if (t->net)
     femo_net_free (t->net);
   femo_adam_free (t->adam);
@@ -437,12 +456,15 @@ history_line (const FemoEpochMetrics * m)
       c[G_ASCII_DTOSTR_BUF_SIZE], d[G_ASCII_DTOSTR_BUF_SIZE],
       e[G_ASCII_DTOSTR_BUF_SIZE];
 
-  return g_strdup_printf ("%s;%s;%s;%s;%s",
+  gchar f[G_ASCII_DTOSTR_BUF_SIZE];
+
+  return g_strdup_printf ("%s;%s;%s;%s;%s;%s",
       g_ascii_dtostr (a, sizeof (a), m->lr),
       g_ascii_dtostr (b, sizeof (b), m->train_loss),
       g_ascii_dtostr (c, sizeof (c), m->train_accuracy),
       g_ascii_dtostr (d, sizeof (d), m->val_loss),
-      g_ascii_dtostr (e, sizeof (e), m->val_accuracy));
+      g_ascii_dtostr (e, sizeof (e), m->val_accuracy),
+      g_ascii_dtostr (f, sizeof (f), m->swa_accuracy));
 }
 
 static GBytes *
@@ -489,6 +511,7 @@ checkpoint_serialize (Trainer * t)
   g_key_file_set_double (kf, "state", "plateau-best-loss",
       t->plateau_best_loss);
   g_key_file_set_uint64 (kf, "state", "plateau-wait", t->plateau_wait);
+  g_key_file_set_uint64 (kf, "state", "swa-count", t->swa_count);
   for (i = 0; i < t->history->len; i++) {
     const FemoEpochMetrics *m = &g_array_index (t->history,
         FemoEpochMetrics, i);
@@ -510,6 +533,12 @@ checkpoint_serialize (Trainer * t)
     g_byte_array_append (out, (const guint8 *) &le, 8);
     append_floats (out, t->adam->m, t->adam->n);
     append_floats (out, t->adam->v, t->adam->n);
+  }
+  if (t->swa_count > 0) {
+    guint64 le = GUINT64_TO_LE ((guint64) t->adam->n * 4);
+
+    g_byte_array_append (out, (const guint8 *) &le, 8);
+    append_floats (out, t->swa, t->adam->n);
   }
   g_checksum_update (sum, out->data, out->len);
   g_checksum_get_digest (sum, digest, &digest_len);
@@ -543,6 +572,8 @@ typedef struct
   FemoNet *net;
   const guint8 *moments;
   gsize moments_len;
+  const guint8 *swa;            /* NULL when the run has no average yet */
+  gsize swa_len;
   GBytes *bytes;
 } Checkpoint;
 
@@ -618,8 +649,11 @@ checkpoint_read (const gchar * path, Checkpoint * c, GError ** error)
     g_error_free (sub);
     return FALSE;
   }
-  if (!next_section (data, size, &pos, &c->moments, &c->moments_len)
-      || pos != size)
+  if (!next_section (data, size, &pos, &c->moments, &c->moments_len))
+    goto invalid;
+  if (pos < size && !next_section (data, size, &pos, &c->swa, &c->swa_len))
+    goto invalid;
+  if (pos != size)
     goto invalid;
   return TRUE;
 
@@ -650,7 +684,7 @@ write_metrics (Trainer * t, GError ** error)
 {
   const FemoEpochMetrics *h = (const FemoEpochMetrics *) t->history->data;
   GString *csv = g_string_new ("epoch,lr,train_loss,train_accuracy,"
-      "val_loss,val_accuracy\n");
+      "val_loss,val_accuracy,swa_val_accuracy\n");
   g_autofree gchar *csv_path = g_strconcat (t->stem, ".metrics.csv", NULL);
   g_autofree gchar *svg_path = g_strconcat (t->stem, ".curves.svg", NULL);
   g_autofree gchar *base = g_path_get_basename (t->stem);
@@ -661,14 +695,17 @@ write_metrics (Trainer * t, GError ** error)
   guint i;
 
   for (i = 0; i < t->history->len; i++) {
-    gchar v[5][G_ASCII_DTOSTR_BUF_SIZE];
+    gchar v[6][G_ASCII_DTOSTR_BUF_SIZE];
 
-    g_string_append_printf (csv, "%u,%s,%s,%s,%s,%s\n", h[i].epoch,
+    /* swa_val_accuracy is empty for epochs without a weight average */
+    g_string_append_printf (csv, "%u,%s,%s,%s,%s,%s,%s\n", h[i].epoch,
         g_ascii_formatd (v[0], sizeof (v[0]), "%.6g", h[i].lr),
         g_ascii_formatd (v[1], sizeof (v[1]), "%.6f", h[i].train_loss),
         g_ascii_formatd (v[2], sizeof (v[2]), "%.6f", h[i].train_accuracy),
         g_ascii_formatd (v[3], sizeof (v[3]), "%.6f", h[i].val_loss),
-        g_ascii_formatd (v[4], sizeof (v[4]), "%.6f", h[i].val_accuracy));
+        g_ascii_formatd (v[4], sizeof (v[4]), "%.6f", h[i].val_accuracy),
+        h[i].swa_accuracy < 0 ? "" :
+        g_ascii_formatd (v[5], sizeof (v[5]), "%.6f", h[i].swa_accuracy));
   }
   ok = write_file (csv_path, csv->str, csv->len, error);
   g_string_free (csv, TRUE);
@@ -679,10 +716,10 @@ write_metrics (Trainer * t, GError ** error)
 }
 
 static gboolean
-set_metadata (Trainer * t, const gchar * key, const gchar * value,
+set_metadata (FemoNet * net, const gchar * key, const gchar * value,
     GError ** error)
 {
-  if (!femo_net_set_metadata (t->net, key, value)) {
+  if (!femo_net_set_metadata (net, key, value)) {
     g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
         "cannot set metadata %s", key);
     return FALSE;
@@ -699,26 +736,26 @@ set_provenance (Trainer * t, GError ** error)
   g_autofree gchar *rows = g_strdup_printf ("%u", t->train->n);
   g_autofree gchar *val_rows = g_strdup_printf ("%u", t->val->n);
 
-  if (!set_metadata (t, "femo.train.tool", "gst-femo " VERSION, error)
-      || !set_metadata (t, "femo.train.data", data_name, error)
-      || !set_metadata (t, "femo.train.data_sha256", t->data->sha256, error)
-      || !set_metadata (t, "femo.train.options", t->summary, error)
-      || !set_metadata (t, "femo.train.seed", seed, error)
-      || !set_metadata (t, "femo.train.train_usage", "Training", error)
-      || !set_metadata (t, "femo.train.train_rows", rows, error)
-      || !set_metadata (t, "femo.train.val_usage", "PublicTest", error)
-      || !set_metadata (t, "femo.train.val_rows", val_rows, error))
+  if (!set_metadata (t->net, "femo.train.tool", "gst-femo " VERSION, error)
+      || !set_metadata (t->net, "femo.train.data", data_name, error)
+      || !set_metadata (t->net, "femo.train.data_sha256", t->data->sha256, error)
+      || !set_metadata (t->net, "femo.train.options", t->summary, error)
+      || !set_metadata (t->net, "femo.train.seed", seed, error)
+      || !set_metadata (t->net, "femo.train.train_usage", "Training", error)
+      || !set_metadata (t->net, "femo.train.train_rows", rows, error)
+      || !set_metadata (t->net, "femo.train.val_usage", "PublicTest", error)
+      || !set_metadata (t->net, "femo.train.val_rows", val_rows, error))
     return FALSE;
   if (t->init_name
-      && (!set_metadata (t, "femo.train.init", t->init_name, error)
-          || !set_metadata (t, "femo.train.init_sha256", t->init_sha256,
+      && (!set_metadata (t->net, "femo.train.init", t->init_name, error)
+          || !set_metadata (t->net, "femo.train.init_sha256", t->init_sha256,
               error)))
     return FALSE;
   if (t->opt.ferplus) {
     g_autofree gchar *name = g_path_get_basename (t->opt.ferplus);
 
-    if (!set_metadata (t, "femo.train.ferplus", name, error)
-        || !set_metadata (t, "femo.train.ferplus_sha256", t->ferplus_sha256,
+    if (!set_metadata (t->net, "femo.train.ferplus", name, error)
+        || !set_metadata (t->net, "femo.train.ferplus_sha256", t->ferplus_sha256,
             error))
       return FALSE;
   }
@@ -766,26 +803,35 @@ load_init (Trainer * t, GError ** error)
   return TRUE;
 }
 
-/* Saves the net as this epoch's snapshot and as --out. */
+/* Saves @net (the epoch's weights, or their average when @swa) as this
+ * epoch's snapshot and as --out. */
 static gboolean
-save_best (Trainer * t, const FemoEpochMetrics * m, gchar ** snapshot_name,
-    GError ** error)
+save_best (Trainer * t, FemoNet * net, guint epoch, gdouble accuracy,
+    gboolean swa, gchar ** snapshot_name, GError ** error)
 {
   gchar acc[G_ASCII_DTOSTR_BUF_SIZE];
-  g_autofree gchar *epochs = g_strdup_printf ("%u", m->epoch);
+  g_autofree gchar *epochs = g_strdup_printf ("%u", epoch);
   g_autofree gchar *snapshot = NULL;
   g_autoptr (GBytes) bytes = NULL;
   gsize size;
   const gchar *data;
 
-  g_ascii_formatd (acc, sizeof (acc), "%.6f", m->val_accuracy);
-  if (!set_metadata (t, "femo.train.epochs", epochs, error)
-      || !set_metadata (t, "femo.train.val_accuracy", acc, error))
+  g_ascii_formatd (acc, sizeof (acc), "%.6f", accuracy);
+  if (!set_metadata (net, "femo.train.epochs", epochs, error)
+      || !set_metadata (net, "femo.train.val_accuracy", acc, error))
     return FALSE;
-  bytes = femo_net_serialize (t->net);
+  if (swa) {
+    g_autofree gchar *range = g_strdup_printf ("%" G_GINT64_FORMAT "-%u",
+        t->opt.swa_start, epoch);
+
+    if (!set_metadata (net, "femo.train.swa_epochs", range, error))
+      return FALSE;
+  }
+  bytes = femo_net_serialize (net);
   data = g_bytes_get_data (bytes, &size);
-  snapshot = g_strdup_printf ("%s.e%03u-%s.safetensors", t->stem, m->epoch,
-      g_ascii_formatd (acc, sizeof (acc), "%.4f", m->val_accuracy));
+  snapshot = g_strdup_printf ("%s.e%03u%s-%s.safetensors", t->stem, epoch,
+      swa ? "-swa" : "",
+      g_ascii_formatd (acc, sizeof (acc), "%.4f", accuracy));
   if (!write_file (snapshot, data, size, error)
       || !write_file (t->opt.out, data, size, error))
     return FALSE;
@@ -897,6 +943,28 @@ fill_batch (Trainer * t, const guint32 * order, guint first, guint n,
   }
 }
 
+/* Accuracy (and mean loss) of @net on PublicTest. With --bn-images the
+ * net's BN statistics are first replaced by their mean over that many
+ * Training images ("precise BN"): what @net is saved with. */
+static gboolean
+validate (Trainer * t, FemoNet * net, gdouble * loss, gdouble * accuracy,
+    GError ** error)
+{
+  g_autoptr (FemoConfusion) confusion = femo_confusion_new (FEMO_FER_N_CLASSES);
+  g_autoptr (FemoModel) model = NULL;
+  gdouble l;
+
+  if (t->opt.bn_images > 0 && !femo_evaluate_recalibrate_bn (net, t->train,
+          t->opt.bn_images, BN_BATCH, error))
+    return FALSE;
+  model = femo_model_new_from_net (net);
+  l = femo_evaluate_split (model, t->val, NULL, t->opt.threads, confusion);
+  if (loss)
+    *loss = l;
+  *accuracy = femo_confusion_accuracy (confusion);
+  return TRUE;
+}
+
 /* One epoch: trains, validates, saves. */
 static gboolean
 run_epoch (Trainer * t, gchar ** saved, gdouble * seconds, GError ** error)
@@ -908,8 +976,8 @@ run_epoch (Trainer * t, gchar ** saved, gdouble * seconds, GError ** error)
   g_autofree guint *labels = g_new (guint, batch);
   g_autofree gfloat *targets = t->train->soft ?
       g_new (gfloat, (gsize) batch * FEMO_FER_N_CLASSES) : NULL;
-  g_autoptr (FemoConfusion) confusion = femo_confusion_new (FEMO_FER_N_CLASSES);
-  g_autoptr (FemoModel) model = NULL;
+  g_autoptr (FemoNet) eval_net = NULL;
+  g_autoptr (FemoNet) swa_net = NULL;
   g_autoptr (GTimer) timer = g_timer_new ();
   gsize n_params, n_grads;
   gfloat *params = femo_net_get_params (t->net, &n_params);
@@ -951,14 +1019,28 @@ run_epoch (Trainer * t, gchar ** saved, gdouble * seconds, GError ** error)
     }
   }
 
-  model = femo_model_new_from_net (t->net);
   m.epoch = t->epoch + 1;
   m.lr = lr;
   m.train_loss = loss_sum / MAX (seen, 1);
   m.train_accuracy = (gdouble) correct / MAX (seen, 1);
-  m.val_loss = femo_evaluate_split (model, t->val, NULL, t->opt.threads,
-      confusion);
-  m.val_accuracy = femo_confusion_accuracy (confusion);
+  m.swa_accuracy = -1.0;
+  /* Validation on a copy: the training net keeps its running averages. */
+  eval_net = femo_net_copy (t->net);
+  if (!validate (t, eval_net, &m.val_loss, &m.val_accuracy, error))
+    return FALSE;
+  if (t->opt.swa_start > 0 && m.epoch >= t->opt.swa_start) {
+    t->swa_count++;
+    if (!t->swa)
+      t->swa = g_new0 (gfloat, n_params);
+    /* running mean: after k epochs, the plain mean of their weights */
+    for (gsize j = 0; j < n_params; j++)
+      t->swa[j] += (params[j] - t->swa[j]) / (gfloat) t->swa_count;
+    swa_net = femo_net_copy (t->net);
+    memcpy (femo_net_get_params (swa_net, NULL), t->swa,
+        n_params * sizeof (gfloat));
+    if (!validate (t, swa_net, NULL, &m.swa_accuracy, error))
+      return FALSE;
+  }
   t->epoch++;
   g_array_append_val (t->history, m);
 
@@ -976,7 +1058,15 @@ run_epoch (Trainer * t, gchar ** saved, gdouble * seconds, GError ** error)
   if (m.val_accuracy > t->best_accuracy) {
     t->best_accuracy = m.val_accuracy;
     t->best_epoch = m.epoch;
-    if (!save_best (t, &m, saved, error))
+    if (!save_best (t, eval_net, m.epoch, m.val_accuracy, FALSE, saved, error))
+      return FALSE;
+  }
+  if (swa_net && m.swa_accuracy > t->best_accuracy) {
+    g_free (*saved);
+    *saved = NULL;
+    t->best_accuracy = m.swa_accuracy;
+    t->best_epoch = m.epoch;
+    if (!save_best (t, swa_net, m.epoch, m.swa_accuracy, TRUE, saved, error))
       return FALSE;
   }
   if (t->opt.patience > 0 && t->epoch - t->best_epoch >= t->opt.patience)
@@ -1149,6 +1239,9 @@ restore_checkpoint (Trainer * t, Checkpoint * c, GError ** error)
   t->plateau_lr = state_double (c->state, "plateau-lr", &sub);
   t->plateau_best_loss = state_double (c->state, "plateau-best-loss", &sub);
   t->plateau_wait = state_uint (c->state, "plateau-wait", &sub);
+  /* absent from checkpoints made before --swa-start existed */
+  if (!sub && g_key_file_has_key (c->state, "state", "swa-count", NULL))
+    t->swa_count = state_uint (c->state, "swa-count", &sub);
   if (sub) {
     g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID, "%s: %s",
         t->opt.resume, sub->message);
@@ -1161,7 +1254,8 @@ restore_checkpoint (Trainer * t, Checkpoint * c, GError ** error)
     g_auto (GStrv) f = g_strsplit (line ? line : "", ";", -1);
     FemoEpochMetrics m = { 0, };
 
-    if (g_strv_length (f) != 5) {
+    /* the sixth field (SWA accuracy) came with --swa-start */
+    if (g_strv_length (f) != 5 && g_strv_length (f) != 6) {
       g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
           "%s: bad history entry %s", t->opt.resume, keys[i]);
       return FALSE;
@@ -1172,7 +1266,19 @@ restore_checkpoint (Trainer * t, Checkpoint * c, GError ** error)
     m.train_accuracy = g_ascii_strtod (f[2], NULL);
     m.val_loss = g_ascii_strtod (f[3], NULL);
     m.val_accuracy = g_ascii_strtod (f[4], NULL);
+    m.swa_accuracy = f[5] ? g_ascii_strtod (f[5], NULL) : -1.0;
     g_array_append_val (t->history, m);
+  }
+  if ((t->swa_count > 0) != (c->swa != NULL)
+      || (c->swa && c->swa_len != n_params * 4)) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "%s: the weight average does not match its count or the net",
+        t->opt.resume);
+    return FALSE;
+  }
+  if (c->swa) {
+    t->swa = g_new (gfloat, n_params);
+    read_floats (c->swa, t->swa, n_params);
   }
   if (t->history->len != t->epoch) {
     g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
@@ -1296,16 +1402,20 @@ train (Trainer * t, GError ** error)
     g_autofree gchar *saved = NULL;
     gdouble seconds = 0.0;
     const FemoEpochMetrics *m;
+    gchar swa[32] = "";
 
     if (!run_epoch (t, &saved, &seconds, error))
       return FALSE;
     m = &g_array_index (t->history, FemoEpochMetrics, t->history->len - 1);
     if (t->tty)
       fprintf (stderr, "\r%*s\r", 100, "");
+    if (m->swa_accuracy >= 0)
+      g_snprintf (swa, sizeof (swa), "  swa acc %.4f", m->swa_accuracy);
     g_print ("epoch %u/%" G_GINT64_FORMAT ": lr %.3g  train loss %.4f acc "
-        "%.4f  val loss %.4f acc %.4f  %.1f s%s%s\n", m->epoch,
+        "%.4f  val loss %.4f acc %.4f%s  %.1f s%s%s\n", m->epoch,
         t->opt.epochs, m->lr, m->train_loss, m->train_accuracy, m->val_loss,
-        m->val_accuracy, seconds, saved ? "  saved " : "", saved ? saved : "");
+        m->val_accuracy, swa, seconds, saved ? "  saved " : "",
+        saved ? saved : "");
     if (++session == t->opt.stop_after && !t->finished) {
       g_print ("stopping after %u epochs as asked; continue with --resume "
           "%s\n", session, t->checkpoint_path);
@@ -1373,6 +1483,14 @@ femo_cmd_train (int argc, char **argv)
         "Train on the images as they are", NULL},
     {"skip-bad", 0, 0, G_OPTION_ARG_NONE, &o->skip_bad,
         "Skip malformed CSV rows (and count them) instead of failing", NULL},
+    {"bn-images", 0, 0, G_OPTION_ARG_INT64, &o->bn_images,
+          "Before each validation, recompute the batch-norm statistics as "
+          "the mean over N Training images (unaugmented); 0 keeps the "
+          "running averages of training (default 8192)", "N"},
+    {"swa-start", 0, 0, G_OPTION_ARG_INT64, &o->swa_start,
+          "From epoch N on, also validate the mean of the weights after "
+          "each epoch (stochastic weight averaging); it becomes --out when "
+          "better. 0: off (default)", "N"},
     {"resume", 0, 0, G_OPTION_ARG_FILENAME, &o->resume,
         "Continue from a checkpoint (NAME.ckpt), with its options, exactly "
           "as if never interrupted", "CHECKPOINT"},
@@ -1401,6 +1519,8 @@ femo_cmd_train (int argc, char **argv)
       "  DIR/NAME.safetensors              the best model so far\n"
       "  DIR/NAME.eEEE-0.AAAA.safetensors  each improvement: epoch EEE, "
       "PublicTest accuracy\n"
+      "  DIR/NAME.eEEE-swa-0.AAAA.safetensors  the same for the weight "
+      "average (--swa-start)\n"
       "  DIR/NAME.ckpt                     checkpoint after each epoch "
       "(for --resume)\n"
       "  DIR/NAME.metrics.csv              loss and accuracy per epoch\n"

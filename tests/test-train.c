@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "../gst-femo/commands.h"
+#include "femo-evaluate.h"
 #include "femo-fer.h"
 #include "femo-json.h"
 #include "femo-net.h"
@@ -168,7 +169,8 @@ test_train_resume (void)
   lines = g_strsplit (csv, "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, 4);
   g_assert_cmpstr (lines[0], ==,
-      "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy");
+      "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,"
+      "swa_val_accuracy");
   g_assert_true (g_str_has_prefix (lines[2], "2,"));
 
   /* The model loads and says where it came from. */
@@ -363,6 +365,112 @@ test_bad_data (void)
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
+/* Weight averaging: the CSV shows the average's accuracy from --swa-start
+ * on, and a run stopped and resumed in the averaging phase (the average is
+ * in the checkpoint) gives the bytes of an uninterrupted one. */
+static void
+test_swa (void)
+{
+  g_autofree gchar *x = path_in ("x", "m.safetensors");
+  g_autofree gchar *csv_path = path_in ("s1", "m.metrics.csv");
+  g_autofree gchar *csv = NULL;
+  g_auto (GStrv) lines = NULL;
+  static const gchar *const same[] = { "m.safetensors", "m.ckpt",
+    "m.metrics.csv"
+  };
+
+  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (x), "--epochs", "3",
+          "--swa-start", "2", NULL), ==, 0);
+  move_dir ("x", "s1");
+  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (x), "--epochs", "3",
+          "--swa-start", "2", "--stop-after", "2", NULL), ==, 0);
+  {
+    g_autofree gchar *ckpt = path_in ("x", "m.ckpt");
+
+    g_assert_cmpint (run (femo_cmd_train, "--resume", ckpt, NULL), ==, 0);
+  }
+  move_dir ("x", "s2");
+  for (guint i = 0; i < G_N_ELEMENTS (same); i++) {
+    g_autofree gchar *p1 = path_in ("s1", same[i]);
+    g_autofree gchar *p2 = path_in ("s2", same[i]);
+
+    assert_same_file (p1, p2);
+  }
+  csv = read_all (csv_path, NULL);
+  lines = g_strsplit (csv, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 5);
+  g_assert_true (g_str_has_suffix (lines[1], ","));     /* epoch 1: none */
+  g_assert_false (g_str_has_suffix (lines[2], ","));
+  g_assert_false (g_str_has_suffix (lines[3], ","));
+
+  /* An average needs recomputed BN statistics, and must start in the run. */
+  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (x), "--swa-start", "1",
+          "--bn-images", "0", NULL), ==, 1);
+  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (x), "--swa-start", "3",
+          NULL), ==, 1);
+  g_assert_false (g_file_test (x, G_FILE_TEST_EXISTS));
+}
+
+/* Precise BN: the running mean of the first BN becomes the mean of the
+ * first convolution's outputs over the images, whatever it was before. */
+static void
+test_precise_bn (void)
+{
+  g_autoptr (FemoNet) net = NULL;
+  g_autoptr (GError) error = NULL;
+  FemoFerSplit split = { 0, };
+  const FemoNetTensor *tensors;
+  guint n_tensors, i, c;
+  gsize n_stats;
+  gfloat *stats;
+  const gfloat *w = NULL, *mean = NULL;
+  guint32 state = 99;
+  guint8 lab[64] = { 0, };
+
+  net = femo_net_new (NULL, femo_net_default_labels, 7,
+      FEMO_NET_DEFAULT_BN_EPS, 3, &error);
+  g_assert_no_error (error);
+  femo_net_set_n_threads (net, 2);
+  split.n = 64;
+  split.labels = lab;
+  split.pixels = g_malloc (64 * FEMO_FER_PIXELS);
+  for (i = 0; i < 64 * FEMO_FER_PIXELS; i++) {
+    state = state * 1664525u + 1013904223u;
+    split.pixels[i] = state >> 24;
+  }
+  stats = femo_net_get_running_stats (net, &n_stats);
+  for (i = 0; i < n_stats; i++)
+    stats[i] = 5.0f;            /* whatever was there */
+  g_assert_true (femo_evaluate_recalibrate_bn (net, &split, 64, 16, &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (femo_net_get_bn_momentum (net), ==, 0.1);
+
+  tensors = femo_net_get_tensors (net, &n_tensors);
+  for (i = 0; i < n_tensors; i++) {
+    if (strcmp (tensors[i].name, "stem.conv1.weight") == 0)
+      w = femo_net_get_params (net, NULL) + tensors[i].offset;
+    if (strcmp (tensors[i].name, "stem.bn1.running_mean") == 0)
+      mean = stats + tensors[i].offset;
+  }
+  g_assert_nonnull (w);
+  g_assert_nonnull (mean);
+  for (c = 0; c < 8; c++) {
+    gdouble sum = 0.0;
+
+    for (guint n = 0; n < 64; n++)
+      for (guint y = 0; y < 46; y++)
+        for (guint x = 0; x < 46; x++)
+          for (guint k = 0; k < 9; k++) {
+            guint8 px = split.pixels[(gsize) n * FEMO_FER_PIXELS +
+                (y + k / 3) * 48 + x + k % 3];
+
+            sum += w[c * 9 + k] * (px / 127.5 - 1.0);
+          }
+    g_assert_cmpfloat_with_epsilon (mean[c], sum / (64 * 46 * 46), 1e-4);
+  }
+  g_free (split.pixels);
+}
+
 static void
 remove_tree (const gchar * path)
 {
@@ -407,6 +515,8 @@ main (int argc, char **argv)
   g_test_add_func ("/train/eval", test_eval);
   g_test_add_func ("/train/ferplus", test_ferplus);
   g_test_add_func ("/train/init", test_init);
+  g_test_add_func ("/train/swa-resume-is-exact", test_swa);
+  g_test_add_func ("/train/precise-bn", test_precise_bn);
   g_test_add_func ("/train/bad-data", test_bad_data);
   ret = g_test_run ();
 

@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "femo-evaluate.h"
+#include "femo-augment.h"
 #include "femo-error.h"
 
 #include <math.h>
@@ -140,4 +141,42 @@ femo_evaluate_split (FemoModel * model, const FemoFerSplit * split,
   g_free (slices);
   g_free (threads);
   return total / split->n;
+}
+
+gboolean
+femo_evaluate_recalibrate_bn (FemoNet * net, const FemoFerSplit * split,
+    guint n_images, guint batch, GError ** error)
+{
+  const gdouble momentum = femo_net_get_bn_momentum (net);
+  g_autofree gfloat *inputs = NULL;
+  guint n_batches, b, i;
+
+  n_images = MIN (n_images, split->n);
+  batch = MIN (batch, n_images);
+  if (batch < 2) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_ARGUMENT,
+        "BN statistics need at least 2 images, the split has %u", split->n);
+    return FALSE;
+  }
+  n_batches = n_images / batch;
+  inputs = g_new (gfloat, (gsize) batch * FEMO_FER_PIXELS);
+  for (b = 0; b < n_batches; b++) {
+    for (i = 0; i < batch; i++) {
+      /* evenly spread over the split, in file order */
+      const guint64 j = (guint64) (b * batch + i) * split->n /
+          (n_batches * batch);
+
+      femo_augment_normalize (split->pixels + j * FEMO_FER_PIXELS,
+          FEMO_FER_PIXELS, inputs + (gsize) i * FEMO_FER_PIXELS);
+    }
+    /* momentum 1/(b+1): the running statistics become the plain mean of
+     * the batches' statistics */
+    femo_net_set_bn_momentum (net, 1.0 / (b + 1));
+    if (!femo_net_update_bn_stats (net, inputs, batch, error)) {
+      femo_net_set_bn_momentum (net, momentum);
+      return FALSE;
+    }
+  }
+  femo_net_set_bn_momentum (net, momentum);
+  return TRUE;
 }

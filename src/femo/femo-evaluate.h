@@ -24,4 +24,13 @@ gboolean femo_evaluate_map_labels (const FemoModel * model,
 gdouble femo_evaluate_split (FemoModel * model, const FemoFerSplit * split,
     const guint * output_of_class, guint n_threads, FemoConfusion * confusion);
 
+/* "Precise BN": replaces the batch-norm running statistics of @net by their
+ * mean over @n_images images of @split (evenly spread, unaugmented, as
+ * inference sees them) in batches of @batch, the weights unchanged. The
+ * running averages of training follow the last few hundred images only,
+ * and a weight average (SWA) has no statistics of its own. Deterministic
+ * for the same net, split and thread count. */
+gboolean femo_evaluate_recalibrate_bn (FemoNet * net,
+    const FemoFerSplit * split, guint n_images, guint batch, GError ** error);
+
 G_END_DECLS

@@ -57,6 +57,8 @@ gchar *femo_confusion_to_svg (const FemoConfusion * confusion,
  * FemoEpochMetrics:
  * @epoch: 1-based
  * @lr: the learning rate at the end of the epoch
+ * @swa_accuracy: validation accuracy of the weight average (SWA) after this
+ *   epoch, negative when there is none
  *
  * What one training epoch measured; losses are mean cross-entropies.
  */
@@ -68,6 +70,7 @@ typedef struct
   gdouble train_accuracy;
   gdouble val_loss;
   gdouble val_accuracy;
+  gdouble swa_accuracy;
 } FemoEpochMetrics;
 
 /* Training curves: loss and accuracy per epoch, training and validation,

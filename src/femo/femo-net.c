@@ -227,6 +227,7 @@ struct _FemoNet
   Layout L;
   gchar **labels;
   gfloat bn_eps;
+  gdouble bn_momentum;          /* weight of the batch in the running stats */
   gfloat *params, *grads, *stats;
   GHashTable *meta;             /* all keys, owned strings */
 
@@ -242,6 +243,7 @@ struct _FemoNet
   const gfloat *job_targets;
   guint job_n;
   gfloat smoothing;
+  gboolean job_stats_only;      /* forward to the last BN, no loss/grads */
 };
 
 /* ------------------------------------------------------------------ */
@@ -341,6 +343,7 @@ net_alloc (const guint * ch, const gchar * const *labels, guint k,
   for (guint i = 0; i < k; i++)
     net->labels[i] = g_strdup (labels[i]);
   net->bn_eps = eps;
+  net->bn_momentum = 0.1;
   net->params = g_new0 (gfloat, net->L.n_params);
   net->grads = g_new0 (gfloat, net->L.n_params);
   net->stats = g_new0 (gfloat, net->L.n_stats);
@@ -465,6 +468,19 @@ gfloat
 femo_net_get_bn_eps (FemoNet * net)
 {
   return net->bn_eps;
+}
+
+void
+femo_net_set_bn_momentum (FemoNet * net, gdouble momentum)
+{
+  g_return_if_fail (momentum > 0.0 && momentum <= 1.0);
+  net->bn_momentum = momentum;
+}
+
+gdouble
+femo_net_get_bn_momentum (FemoNet * net)
+{
+  return net->bn_momentum;
 }
 
 gboolean
@@ -812,6 +828,7 @@ femo_net_copy (FemoNet * net)
 
   g_assert (copy);
   femo_net_set_n_threads (copy, net->n_threads);
+  copy->bn_momentum = net->bn_momentum;
   return copy;
 }
 
@@ -944,10 +961,13 @@ bn_train_forward (Worker * wk, const BnIdx * bn, const gfloat * x, guint hw,
     const gdouble var = wk->tot[i] / total;
     invstd[i] = (gfloat) (1.0 / sqrt (var + net->bn_eps));
     if (wk->index == 0) {
-      /* PyTorch: momentum 0.1, unbiased variance in the running average */
+      /* PyTorch: momentum 0.1 by default, unbiased variance in the
+       * running average */
+      const gdouble m = net->bn_momentum;
+      const gfloat mf = (gfloat) m;
       gfloat *rm = net->stats + bn->mean, *rv = net->stats + bn->var;
-      rm[i] = 0.9f * rm[i] + 0.1f * mean[i];
-      rv[i] = 0.9f * rv[i] + (gfloat) (0.1 * var * total / (total - 1.0));
+      rm[i] = (1.0f - mf) * rm[i] + mf * mean[i];
+      rv[i] = (1.0f - mf) * rv[i] + (gfloat) (m * var * total / (total - 1.0));
     }
   }
   femo_bn_forward (net->kern, x, c, count, mean, invstd, net->params + bn->gamma,
@@ -1032,6 +1052,8 @@ worker_step (Worker * wk)
         wk->args[b]);
     xin = wk->out[b];
   }
+  if (net->job_stats_only)
+    return;
   femo_conv3x3_forward (k, xin, ch[5], n, 3, 3, 1, P + L->head_w,
       P + L->head_b, K, 0, wk->hout, S);
   femo_gap_forward (wk->hout, K, n, 9, wk->logits);
@@ -1173,13 +1195,53 @@ femo_net_get_n_threads (FemoNet * net)
   return net->n_threads;
 }
 
+/* Runs one batch over the workers: thread t takes a contiguous part. */
+static void
+run_job (FemoNet * net, const gfloat * inputs, const guint * labels,
+    const gfloat * targets, guint n, gfloat label_smoothing,
+    gboolean stats_only)
+{
+  const guint T = net->n_threads;
+  guint start = 0;
+
+  if (!net->workers)
+    workers_start (net);
+  net->inputs = inputs;
+  net->job_labels = labels;
+  net->job_targets = targets;
+  net->job_n = n;
+  net->smoothing = label_smoothing;
+  net->job_stats_only = stats_only;
+  for (guint t = 0; t < T; t++) {
+    Worker *wk = &net->workers[t];
+    wk->start = start;
+    wk->n = n / T + (t < n % T);
+    start += wk->n;
+  }
+  barrier_wait (&net->start);
+  worker_step (&net->workers[0]);
+  barrier_wait (&net->sync);
+}
+
+gboolean
+femo_net_update_bn_stats (FemoNet * net, const gfloat * inputs, guint n,
+    GError ** error)
+{
+  if (n < 2 || !inputs) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_ARGUMENT,
+        "BN statistics: need a batch of 2 or more images");
+    return FALSE;
+  }
+  run_job (net, inputs, NULL, NULL, n, 0.0f, TRUE);
+  return TRUE;
+}
+
 gboolean
 femo_net_train_step (FemoNet * net, const gfloat * inputs,
     const guint * labels, const gfloat * targets, guint n,
     gfloat label_smoothing, FemoNetStepResult * result, GError ** error)
 {
   const guint T = net->n_threads, K = net->L.k;
-  guint start = 0;
   gdouble loss = 0.0;
   guint correct = 0;
 
@@ -1198,22 +1260,7 @@ femo_net_train_step (FemoNet * net, const gfloat * inputs,
       return FALSE;
     }
 
-  if (!net->workers)
-    workers_start (net);
-  net->inputs = inputs;
-  net->job_labels = labels;
-  net->job_targets = targets;
-  net->job_n = n;
-  net->smoothing = label_smoothing;
-  for (guint t = 0; t < T; t++) {
-    Worker *wk = &net->workers[t];
-    wk->start = start;
-    wk->n = n / T + (t < n % T);
-    start += wk->n;
-  }
-  barrier_wait (&net->start);
-  worker_step (&net->workers[0]);
-  barrier_wait (&net->sync);
+  run_job (net, inputs, labels, targets, n, label_smoothing, FALSE);
 
   /* fixed order: thread 0, 1, ... */
   if (T == 1) {

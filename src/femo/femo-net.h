@@ -24,7 +24,8 @@
  * Semantics are PyTorch's: NCHW, OIHW, float32. Batch norm in train mode
  * normalises with the statistics of the whole batch (biased variance, as
  * PyTorch) even when the batch is split over threads, and updates the
- * running averages as PyTorch's default momentum 0.1:
+ * running averages as PyTorch does (momentum 0.1 unless
+ * femo_net_set_bn_momentum says otherwise):
  *   running = 0.9 * running + 0.1 * batch   (running_var takes the unbiased
  *   batch variance, n/(n-1), as PyTorch does).
  * Epsilon is stored in metadata `femo.bn_eps` (default 1e-5, PyTorch).
@@ -94,6 +95,11 @@ const guint *femo_net_get_channels (FemoNet * net);        /* FEMO_NET_N_WIDTHS 
 guint femo_net_get_n_labels (FemoNet * net);
 const gchar *const *femo_net_get_labels (FemoNet * net);
 gfloat femo_net_get_bn_eps (FemoNet * net);
+/* Weight of each training batch in the BN running statistics (0 < m <= 1,
+ * default 0.1 as PyTorch): running = (1 - m) * running + m * batch. Not
+ * saved in weights files. */
+void femo_net_set_bn_momentum (FemoNet * net, gdouble momentum);
+gdouble femo_net_get_bn_momentum (FemoNet * net);
 
 /* Metadata (string -> string), saved as safetensors __metadata__. The
  * femo.arch, femo.format, femo.labels, femo.input, femo.normalize,
@@ -195,6 +201,21 @@ typedef struct
 gboolean femo_net_train_step (FemoNet * net, const gfloat * inputs,
     const guint * labels, const gfloat * targets, guint n,
     gfloat label_smoothing, FemoNetStepResult * result, GError ** error);
+
+/**
+ * femo_net_update_bn_stats:
+ * @inputs: [n][1][48][48] normalised floats
+ * @n: batch size, >= 2
+ *
+ * The train-mode forward pass up to the last batch norm, for its side
+ * effect only: every BN running average takes this batch's statistics
+ * with the current momentum. Parameters and gradients are untouched.
+ * With momentum 1/(i+1) for the i-th call (from 0) the running statistics
+ * become the mean over all batches: the "precise BN" recalibration done
+ * after weight averaging.
+ */
+gboolean femo_net_update_bn_stats (FemoNet * net, const gfloat * inputs,
+    guint n, GError ** error);
 
 /* ------------------------------------------------------------------ */
 /* Inference form                                                       */
