@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#define READ_CHUNK (256 * 1024)
+#define READ_CHUNK (64 * 1024)
 /* A FER2013 row is about 9 KB; anything far longer is not this format. */
 #define MAX_LINE (1024 * 1024)
 #define MAX_COLUMNS 64

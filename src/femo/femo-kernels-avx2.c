@@ -3,7 +3,9 @@
  */
 #include "femo-kernels.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
+/* GCC vector extensions (__builtin_shuffle, #pragma GCC target): clang
+ * builds (the fuzz build) run the reference kernels. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 
 #pragma GCC push_options
 #pragma GCC target ("avx2,fma")
