@@ -72,6 +72,7 @@ typedef struct
   gboolean no_augment;
   gint64 bn_images;
   gint64 swa_start;
+  gdouble swa_lr;
   gint64 stop_after;
 } Options;
 
@@ -84,10 +85,15 @@ typedef struct
   gsize offset;
   const gchar *fallback;        /* NULL: computed (threads) */
   gboolean resume_may_change;
+  /* the value that gives the behaviour of checkpoints made before the
+   * option existed; NULL: every checkpoint has it */
+  const gchar *before;
 } OptSpec;
 
 #define OPT(name, kind, field, fallback, change) \
-  { name, kind, G_STRUCT_OFFSET (Options, field), fallback, change }
+  { name, kind, G_STRUCT_OFFSET (Options, field), fallback, change, NULL }
+#define OPT_ADDED(name, kind, field, fallback, before) \
+  { name, kind, G_STRUCT_OFFSET (Options, field), fallback, FALSE, before }
 
 static const OptSpec opt_specs[] = {
   OPT ("epochs", OPT_INT, epochs, "60", FALSE),
@@ -103,8 +109,9 @@ static const OptSpec opt_specs[] = {
   OPT ("threads", OPT_INT, threads, NULL, TRUE),
   OPT ("skip-bad", OPT_FLAG, skip_bad, "false", FALSE),
   OPT ("no-augment", OPT_FLAG, no_augment, "false", FALSE),
-  OPT ("bn-images", OPT_INT, bn_images, "8192", FALSE),
-  OPT ("swa-start", OPT_INT, swa_start, "0", FALSE),
+  OPT_ADDED ("bn-images", OPT_INT, bn_images, "8192", "0"),
+  OPT_ADDED ("swa-start", OPT_INT, swa_start, "0", "0"),
+  OPT_ADDED ("swa-lr", OPT_DOUBLE, swa_lr, "0", "0"),
 };
 
 #define UNSET_INT G_MININT64
@@ -285,6 +292,11 @@ options_check (Options * o, guint channels[FEMO_NET_N_WIDTHS], GError ** error)
   if (o->swa_start < 0 || o->swa_start > o->epochs)
     REJECT ("--swa-start must be 0 (no weight averaging) or 1..epochs, not %"
         G_GINT64_FORMAT, o->swa_start);
+  if (!(o->swa_lr >= 0.0 && o->swa_lr < 10.0))
+    REJECT ("--swa-lr must be 0 (follow the schedule) or a rate below 10");
+  if (o->swa_lr > 0.0 && (o->swa_start < 2 || o->warmup >= o->swa_start))
+    REJECT ("--swa-lr needs --swa-start after the warm-up (the schedule "
+        "runs before it)");
   if (o->swa_start > 0 && o->bn_images == 0)
     REJECT ("--swa-start needs --bn-images: averaged weights have no batch "
         "statistics of their own");
@@ -395,6 +407,12 @@ learning_rate (Trainer * t, guint64 step)
   guint64 warm = per * t->opt.warmup, total = per * t->opt.epochs;
   gdouble progress;
 
+  /* --swa-lr: constant from --swa-start on, the schedule fits before */
+  if (t->opt.swa_lr > 0.0) {
+    total = per * (t->opt.swa_start - 1);
+    if (step >= total)
+      return t->opt.swa_lr;
+  }
   if (g_strcmp0 (t->opt.schedule, "plateau") == 0)
     return t->plateau_lr;
   if (step < warm)
@@ -1142,6 +1160,8 @@ apply_checkpoint_options (Trainer * t, Checkpoint * c, GError ** error)
         spec->name, NULL);
     g_autofree gchar *given = NULL;
 
+    if (!stored && spec->before)
+      stored = g_strdup (spec->before);
     if (!stored) {
       g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
           "%s: checkpoint lacks option %s", t->opt.resume, spec->name);
@@ -1491,6 +1511,10 @@ femo_cmd_train (int argc, char **argv)
           "From epoch N on, also validate the mean of the weights after "
           "each epoch (stochastic weight averaging); it becomes --out when "
           "better. 0: off (default)", "N"},
+    {"swa-lr", 0, 0, G_OPTION_ARG_DOUBLE, &o->swa_lr,
+          "With --swa-start: a constant learning rate from that epoch on "
+          "(the schedule is fitted into the epochs before it); 0 follows "
+          "the schedule (default)", "RATE"},
     {"resume", 0, 0, G_OPTION_ARG_FILENAME, &o->resume,
         "Continue from a checkpoint (NAME.ckpt), with its options, exactly "
           "as if never interrupted", "CHECKPOINT"},

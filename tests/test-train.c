@@ -403,6 +403,22 @@ test_swa (void)
   g_assert_false (g_str_has_suffix (lines[2], ","));
   g_assert_false (g_str_has_suffix (lines[3], ","));
 
+  /* --swa-lr holds the rate from --swa-start on. */
+  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (x), "--epochs", "3",
+          "--swa-start", "2", "--swa-lr", "0.002", NULL), ==, 0);
+  move_dir ("x", "s3");
+  {
+    g_autofree gchar *p = path_in ("s3", "m.metrics.csv");
+    g_autofree gchar *text = read_all (p, NULL);
+    g_auto (GStrv) rows = g_strsplit (text, "\n", -1);
+
+    g_assert_true (g_str_has_prefix (rows[1], "1,0.01,"));
+    g_assert_true (g_str_has_prefix (rows[2], "2,0.002,"));
+    g_assert_true (g_str_has_prefix (rows[3], "3,0.002,"));
+  }
+  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (x), "--swa-lr", "0.002",
+          NULL), ==, 1);
+
   /* An average needs recomputed BN statistics, and must start in the run. */
   g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (x), "--swa-start", "1",
           "--bn-images", "0", NULL), ==, 1);
