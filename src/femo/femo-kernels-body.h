@@ -33,11 +33,14 @@ st (gfloat * p, vf v)
   *(vfu *) p = v;
 }
 
+/* s - 0, not 0 + s: the subtraction is an identity the compiler drops
+ * (an addition of +0 turns -0 into +0, so it stays a real instruction and
+ * kept the broadcast out of the FMA's memory operand). */
 ALWAYS_INLINE vf
 splat (gfloat s)
 {
-  vf v = { 0 };
-  return v + s;
+  const vf zero = { 0 };
+  return s - zero;
 }
 
 ALWAYS_INLINE gdouble
