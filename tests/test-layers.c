@@ -410,6 +410,41 @@ test_maxpool_padding (void)
   g_assert_cmpuint (arg[3], ==, 4);
 }
 
+/* The fused head (3x3 conv, padding 1, bias, global average pool) against
+ * the two layers it replaces, run with the reference kernels. */
+static void
+test_conv3x3_gap (void)
+{
+  const FemoKernels *ref = femo_kernels_reference ();
+  const guint ci = 9, co = 7, n = 3;
+  const guint hs[] = { 3, 4, 1, 6 }, ws[] = { 3, 5, 2, 1 };
+
+  for (guint sz = 0; sz < G_N_ELEMENTS (hs); sz++) {
+    const guint h = hs[sz], w = ws[sz];
+    g_autofree gfloat *x = rand_buf ((gsize) ci * n * h * w);
+    g_autofree gfloat *wt = rand_buf ((gsize) co * ci * 9);
+    g_autofree gfloat *bias = rand_buf (co);
+    g_autofree gfloat *y = rand_buf ((gsize) co * n * h * w);
+    g_autofree gfloat *want = g_new (gfloat, n * co);
+    g_autofree gfloat *got = g_new (gfloat, n * co);
+    g_autofree gfloat *scratch = g_new0 (gfloat,
+        MAX (femo_conv3x3_scratch_size (ci, co, n, h, w),
+            femo_conv3x3_gap_scratch_size (ci)));
+    gdouble worst = 0.0;
+
+    femo_conv3x3_forward (ref, x, ci, n, h, w, 1, wt, bias, co, 0, y,
+        scratch);
+    femo_gap_forward (y, co, n, h * w, want);
+    femo_conv3x3_gap_forward (femo_kernels_get (), x, ci, n, h, w, wt, bias,
+        co, got, scratch);
+    for (guint i = 0; i < n * co; i++)
+      worst = MAX (worst, fabs (got[i] - want[i]) / (1.0 + fabs (want[i])));
+    if (worst >= 1e-6)
+      g_printerr ("%ux%u: largest relative difference %.3g\n", h, w, worst);
+    g_assert_cmpfloat (worst, <, 1e-6);
+  }
+}
+
 static gdouble
 max_rel_diff (const gfloat * a, const gfloat * b, gsize n)
 {
@@ -535,5 +570,6 @@ main (int argc, char **argv)
   g_test_add_func ("/layers/softmax-xent", test_xent);
   g_test_add_func ("/layers/maxpool-padding", test_maxpool_padding);
   g_test_add_func ("/layers/kernels", test_kernels);
+  g_test_add_func ("/layers/conv3x3-gap", test_conv3x3_gap);
   return g_test_run ();
 }

@@ -171,6 +171,40 @@ femo_conv3x3_backward (const FemoKernels * k, const gfloat * x, guint ci,
 }
 
 gsize
+femo_conv3x3_gap_scratch_size (guint ci)
+{
+  return (gsize) 9 * ci;
+}
+
+void
+femo_conv3x3_gap_forward (const FemoKernels * k, const gfloat * x, guint ci,
+    guint n, guint h, guint w, const gfloat * wt, const gfloat * bias,
+    guint co, gfloat * out, gfloat * scratch)
+{
+  const gsize plane = (gsize) h * w;
+  /* tap row (or column) t sees input rows first[t] .. last[t] */
+  const gint first[3] = { 0, 0, 1 }, last[3] = { h - 2, h - 1, h - 1 };
+  const gint cfirst[3] = { 0, 0, 1 }, clast[3] = { w - 2, w - 1, w - 1 };
+
+  for (guint img = 0; img < n; img++) {
+    for (guint i = 0; i < ci; i++) {
+      const gfloat *xi = x + ((gsize) i * n + img) * plane;
+      for (guint ky = 0; ky < 3; ky++)
+        for (guint kx = 0; kx < 3; kx++) {
+          gfloat s = 0.0f;
+          for (gint r = first[ky]; r <= last[ky]; r++)
+            for (gint c = cfirst[kx]; c <= clast[kx]; c++)
+              s += xi[r * w + c];
+          scratch[i * 9 + ky * 3 + kx] = s;
+        }
+    }
+    for (guint o = 0; o < co; o++)
+      out[(gsize) img * co + o] = bias[o] + (gfloat) (k->dot (wt +
+              (gsize) o * ci * 9, scratch, (gsize) ci * 9) / plane);
+  }
+}
+
+gsize
 femo_depthwise_scratch_size (guint c, guint n, guint h, guint w)
 {
   return (gsize) 3 * (h + 2) * (w + 2) + (gsize) 9 * c + 4 * SLACK;
