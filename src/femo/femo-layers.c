@@ -182,21 +182,35 @@ femo_conv3x3_gap_forward (const FemoKernels * k, const gfloat * x, guint ci,
     guint co, gfloat * out, gfloat * scratch)
 {
   const gsize plane = (gsize) h * w;
-  /* tap row (or column) t sees input rows first[t] .. last[t] */
-  const gint first[3] = { 0, 0, 1 }, last[3] = { h - 2, h - 1, h - 1 };
-  const gint cfirst[3] = { 0, 0, 1 }, clast[3] = { w - 2, w - 1, w - 1 };
 
+  /* Tap (ky, kx) sees every input row but the last (ky = 0), all of them
+   * (ky = 1) or all but the first (ky = 2), and likewise for columns. */
   for (guint img = 0; img < n; img++) {
     for (guint i = 0; i < ci; i++) {
       const gfloat *xi = x + ((gsize) i * n + img) * plane;
-      for (guint ky = 0; ky < 3; ky++)
+      gfloat all[3] = { 0 }, first[3] = { 0 }, last[3] = { 0 };
+      for (guint r = 0; r < h; r++) {
+        const gfloat *row = xi + r * w;
+        gfloat s = 0.0f, cols[3];
+        for (guint c = 0; c < w; c++)
+          s += row[c];
+        /* this row's sum over the columns each kx sees */
+        cols[0] = s - row[w - 1];
+        cols[1] = s;
+        cols[2] = s - row[0];
         for (guint kx = 0; kx < 3; kx++) {
-          gfloat s = 0.0f;
-          for (gint r = first[ky]; r <= last[ky]; r++)
-            for (gint c = cfirst[kx]; c <= clast[kx]; c++)
-              s += xi[r * w + c];
-          scratch[i * 9 + ky * 3 + kx] = s;
+          all[kx] += cols[kx];
+          if (r == 0)
+            first[kx] = cols[kx];
+          if (r == h - 1)
+            last[kx] = cols[kx];
         }
+      }
+      for (guint kx = 0; kx < 3; kx++) {
+        scratch[i * 9 + kx] = all[kx] - last[kx];
+        scratch[i * 9 + 3 + kx] = all[kx];
+        scratch[i * 9 + 6 + kx] = all[kx] - first[kx];
+      }
     }
     for (guint o = 0; o < co; o++)
       out[(gsize) img * co + o] = bias[o] + (gfloat) (k->dot (wt +
