@@ -452,17 +452,21 @@ body_depthwise3x3 (const gfloat * w, guint c, const gfloat * x, gsize xs,
       for (guint v = 0; v < nv; v++) {
         const gssize q = q0 + v * BODY_VW;
         const gsize nvalid = MIN (nq - q, (gsize) BODY_VW);
+        /* where the plane position sits in x: only the first sw + 1
+         * floats of x need guarded loads (the ones before it are masked
+         * but must not be read); earlier planes lie before the others */
+        const gssize at = (gssize) (ch * xs) + q;
         vf a[9], acc;
         /* loads first, one arithmetic for both cases, so a position gives
          * the same bits wherever it sits in the batch */
-        if (G_LIKELY (q > sw)) {
+        if (G_LIKELY (at > sw)) {
 #pragma GCC unroll 4
           for (int t = 0; t < 4; t++)
             a[t] = ld (xc + q + (t / 3 - 1) * sw + t % 3 - 1);
         } else {
 #pragma GCC unroll 4
           for (int t = 0; t < 4; t++)
-            a[t] = ld_guarded (xc, q + (t / 3 - 1) * sw + t % 3 - 1);
+            a[t] = ld_guarded (x, at + (t / 3 - 1) * sw + t % 3 - 1);
         }
 #pragma GCC unroll 5
         for (int t = 4; t < 9; t++)
