@@ -410,6 +410,41 @@ test_maxpool_padding (void)
   g_assert_cmpuint (arg[3], ==, 4);
 }
 
+/* The fused head (3x3 conv, padding 1, bias, global average pool) against
+ * the two layers it replaces, run with the reference kernels. */
+static void
+test_conv3x3_gap (void)
+{
+  const FemoKernels *ref = femo_kernels_reference ();
+  const guint ci = 9, co = 7, n = 3;
+  const guint hs[] = { 3, 4, 1, 6 }, ws[] = { 3, 5, 2, 1 };
+
+  for (guint sz = 0; sz < G_N_ELEMENTS (hs); sz++) {
+    const guint h = hs[sz], w = ws[sz];
+    g_autofree gfloat *x = rand_buf ((gsize) ci * n * h * w);
+    g_autofree gfloat *wt = rand_buf ((gsize) co * ci * 9);
+    g_autofree gfloat *bias = rand_buf (co);
+    g_autofree gfloat *y = rand_buf ((gsize) co * n * h * w);
+    g_autofree gfloat *want = g_new (gfloat, n * co);
+    g_autofree gfloat *got = g_new (gfloat, n * co);
+    g_autofree gfloat *scratch = g_new0 (gfloat,
+        MAX (femo_conv3x3_scratch_size (ci, co, n, h, w),
+            femo_conv3x3_gap_scratch_size (ci)));
+    gdouble worst = 0.0;
+
+    femo_conv3x3_forward (ref, x, ci, n, h, w, 1, wt, bias, co, 0, y,
+        scratch);
+    femo_gap_forward (y, co, n, h * w, want);
+    femo_conv3x3_gap_forward (femo_kernels_get (), x, ci, n, h, w, wt, bias,
+        co, got, scratch);
+    for (guint i = 0; i < n * co; i++)
+      worst = MAX (worst, fabs (got[i] - want[i]) / (1.0 + fabs (want[i])));
+    if (worst >= 1e-6)
+      g_printerr ("%ux%u: largest relative difference %.3g\n", h, w, worst);
+    g_assert_cmpfloat (worst, <, 1e-6);
+  }
+}
+
 static gdouble
 max_rel_diff (const gfloat * a, const gfloat * b, gsize n)
 {
@@ -448,14 +483,19 @@ test_kernels (void)
     tested++;
     for (guint taps = 1; taps <= 9; taps += 8) {
       const gint *offs = taps == 1 ? offs1 : offs9;
-      for (guint flags = 0; flags < 4; flags++) {
-        ref->conv_forward (w, flags & 1 ? bias : NULL, co, ci, taps, offs, x,
-            stride, y0, stride, nq, flags);
-        k->conv_forward (w, flags & 1 ? bias : NULL, co, ci, taps, offs, x,
-            stride, y1, stride, nq, flags);
-        /* outputs past nq must be untouched */
-        d = max_rel_diff (y1, y0, co * stride);
-        worst = MAX (worst, d);
+      /* lengths whose last tile is 1, 2 or 3 vectors wide (AVX-512: 48
+       * per tile, AVX2 and NEON: 24 or 12), and one shorter than a tile */
+      for (guint len = 0; len < 4; len++) {
+        const gsize nqs[] = { nq, 212, 206, 9 };
+        for (guint flags = 0; flags < 4; flags++) {
+          ref->conv_forward (w, flags & 1 ? bias : NULL, co, ci, taps, offs,
+              x, stride, y0, stride, nqs[len], flags);
+          k->conv_forward (w, flags & 1 ? bias : NULL, co, ci, taps, offs,
+              x, stride, y1, stride, nqs[len], flags);
+          /* outputs past nq must be untouched */
+          d = max_rel_diff (y1, y0, co * stride);
+          worst = MAX (worst, d);
+        }
       }
       memset (g0, 0, co * ci * 9 * sizeof (gfloat));
       memset (g1, 0, co * ci * 9 * sizeof (gfloat));
@@ -535,5 +575,6 @@ main (int argc, char **argv)
   g_test_add_func ("/layers/softmax-xent", test_xent);
   g_test_add_func ("/layers/maxpool-padding", test_maxpool_padding);
   g_test_add_func ("/layers/kernels", test_kernels);
+  g_test_add_func ("/layers/conv3x3-gap", test_conv3x3_gap);
   return g_test_run ();
 }

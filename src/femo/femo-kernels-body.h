@@ -33,11 +33,14 @@ st (gfloat * p, vf v)
   *(vfu *) p = v;
 }
 
+/* s - 0, not 0 + s: the subtraction is an identity the compiler drops
+ * (an addition of +0 turns -0 into +0, so it stays a real instruction and
+ * kept the broadcast out of the FMA's memory operand). */
 ALWAYS_INLINE vf
 splat (gfloat s)
 {
-  vf v = { 0 };
-  return v + s;
+  const vf zero = { 0 };
+  return s - zero;
 }
 
 ALWAYS_INLINE gdouble
@@ -49,12 +52,15 @@ hsum (vf v)
   return s;
 }
 
-/* One output tile: @no (constant after inlining) channels x BODY_QB
- * vectors; @nvalid outputs of the tile are stored. */
+/* One output tile: @no x @qb (constants after inlining) channels x
+ * vectors, @ntaps taps (a constant for pointwise convs, so their loop over
+ * input channels has no inner tap loop); @nvalid outputs of the tile are
+ * stored. Every output sums its products in the same order whatever the
+ * tile shape. */
 ALWAYS_INLINE void
-conv_tile (const int no, const gfloat * w, const gfloat * bias, guint ci,
-    guint ntaps, const gint * offs, const gfloat * x, gsize xs, gfloat * y,
-    gsize ys, gsize nvalid, guint flags)
+conv_tile (const int no, const int qb, const guint ntaps, const gfloat * w,
+    const gfloat * bias, guint ci, const gint * offs, const gfloat * x,
+    gsize xs, gfloat * y, gsize ys, gsize nvalid, guint flags)
 {
   vf acc[BODY_NO][BODY_QB];
   const gsize wstride = (gsize) ci * ntaps;
@@ -62,13 +68,13 @@ conv_tile (const int no, const gfloat * w, const gfloat * bias, guint ci,
 #pragma GCC unroll 16
   for (int o = 0; o < no; o++) {
 #pragma GCC unroll 4
-    for (int b = 0; b < BODY_QB; b++)
+    for (int b = 0; b < qb; b++)
       acc[o][b] = splat (bias ? bias[o] : 0.0f);
     if (flags & FEMO_CONV_ACCUMULATE) {
       gfloat tmp[BODY_QB * BODY_VW];
       memcpy (tmp, y + o * ys, nvalid * sizeof (gfloat));
 #pragma GCC unroll 4
-      for (int b = 0; b < BODY_QB; b++)
+      for (int b = 0; b < qb; b++)
         acc[o][b] += ld (tmp + b * BODY_VW);
     }
   }
@@ -80,13 +86,13 @@ conv_tile (const int no, const gfloat * w, const gfloat * bias, guint ci,
       const gfloat *xp = xi + offs[t];
       vf v[BODY_QB];
 #pragma GCC unroll 4
-      for (int b = 0; b < BODY_QB; b++)
+      for (int b = 0; b < qb; b++)
         v[b] = ld (xp + b * BODY_VW);
 #pragma GCC unroll 16
       for (int o = 0; o < no; o++) {
         const vf s = splat (wi[o * wstride + t]);
 #pragma GCC unroll 4
-        for (int b = 0; b < BODY_QB; b++)
+        for (int b = 0; b < qb; b++)
           acc[o][b] += s * v[b];
       }
     }
@@ -97,20 +103,73 @@ conv_tile (const int no, const gfloat * w, const gfloat * bias, guint ci,
     if (flags & FEMO_CONV_RELU) {
       const vf zero = { 0 };
 #pragma GCC unroll 4
-      for (int b = 0; b < BODY_QB; b++)
+      for (int b = 0; b < qb; b++)
         acc[o][b] = (vf) ((vi) acc[o][b] & (acc[o][b] > zero));
     }
-    if (nvalid == BODY_QB * BODY_VW) {
+    if (nvalid == (gsize) qb * BODY_VW) {
 #pragma GCC unroll 4
-      for (int b = 0; b < BODY_QB; b++)
+      for (int b = 0; b < qb; b++)
         st (y + o * ys + b * BODY_VW, acc[o][b]);
     } else {
       gfloat tmp[BODY_QB * BODY_VW];
 #pragma GCC unroll 4
-      for (int b = 0; b < BODY_QB; b++)
+      for (int b = 0; b < qb; b++)
         st (tmp + b * BODY_VW, acc[o][b]);
       memcpy (y + o * ys, tmp, nvalid * sizeof (gfloat));
     }
+  }
+}
+
+/* All output channels over one tile of @qb vectors. */
+ALWAYS_INLINE void
+conv_channels (const int qb, const guint ntaps, const gfloat * w,
+    const gfloat * bias, guint co, guint ci, const gint * offs,
+    const gfloat * x, gsize xs, gfloat * y, gsize ys, gsize nvalid,
+    guint flags)
+{
+  const gsize wstride = (gsize) ci * ntaps;
+  guint o = 0;
+
+  for (; o + BODY_NO <= co; o += BODY_NO)
+    conv_tile (BODY_NO, qb, ntaps, w + o * wstride, bias ? bias + o : NULL,
+        ci, offs, x, xs, y + o * ys, ys, nvalid, flags);
+  switch (co - o) {
+#define REST(n) case n: conv_tile (n, qb, ntaps, w + o * wstride, \
+        bias ? bias + o : NULL, ci, offs, x, xs, y + o * ys, ys, nvalid, \
+        flags); break;
+#if BODY_NO > 7
+      REST (7) REST (6) REST (5) REST (4)
+#endif
+#if BODY_NO > 3
+      REST (3) REST (2)
+#endif
+      REST (1)
+#undef REST
+    default:
+      break;
+  }
+}
+
+ALWAYS_INLINE void
+conv_forward_taps (const guint ntaps, const gfloat * w, const gfloat * bias,
+    guint co, guint ci, const gint * offs, const gfloat * x, gsize xs,
+    gfloat * y, gsize ys, gsize nq, guint flags)
+{
+  /* q outermost: the input tile (ci planes x BODY_QB vectors) stays in L1
+   * while every output channel block walks over it; a short last tile
+   * runs only the vectors it needs (small maps at batch 1) */
+  for (gsize q = 0; q < nq; q += BODY_QB * BODY_VW) {
+    const gsize nvalid = MIN (nq - q, (gsize) BODY_QB * BODY_VW);
+    const gsize nvec = (nvalid + BODY_VW - 1) / BODY_VW;
+    if (nvec == 1)
+      conv_channels (1, ntaps, w, bias, co, ci, offs, x + q, xs, y + q, ys,
+          nvalid, flags);
+    else if (nvec == 2 && BODY_QB > 2)
+      conv_channels (2, ntaps, w, bias, co, ci, offs, x + q, xs, y + q, ys,
+          nvalid, flags);
+    else
+      conv_channels (BODY_QB, ntaps, w, bias, co, ci, offs, x + q, xs, y + q,
+          ys, nvalid, flags);
   }
 }
 
@@ -119,31 +178,10 @@ body_conv_forward (const gfloat * w, const gfloat * bias, guint co, guint ci,
     guint ntaps, const gint * offs, const gfloat * x, gsize xs, gfloat * y,
     gsize ys, gsize nq, guint flags)
 {
-  const gsize wstride = (gsize) ci * ntaps;
-
-  /* q outermost: the input tile (ci planes x BODY_QB vectors) stays in L1
-   * while every output channel block walks over it. */
-  for (gsize q = 0; q < nq; q += BODY_QB * BODY_VW) {
-    const gsize nvalid = MIN (nq - q, (gsize) BODY_QB * BODY_VW);
-    guint o = 0;
-    for (; o + BODY_NO <= co; o += BODY_NO)
-      conv_tile (BODY_NO, w + o * wstride, bias ? bias + o : NULL, ci, ntaps,
-          offs, x + q, xs, y + o * ys + q, ys, nvalid, flags);
-    switch (co - o) {
-#define REST(n) case n: conv_tile (n, w + o * wstride, bias ? bias + o : NULL, \
-          ci, ntaps, offs, x + q, xs, y + o * ys + q, ys, nvalid, flags); break;
-#if BODY_NO > 7
-        REST (7) REST (6) REST (5) REST (4)
-#endif
-#if BODY_NO > 3
-        REST (3) REST (2)
-#endif
-        REST (1)
-#undef REST
-      default:
-        break;
-    }
-  }
+  if (ntaps == 1)
+    conv_forward_taps (1, w, bias, co, ci, offs, x, xs, y, ys, nq, flags);
+  else
+    conv_forward_taps (ntaps, w, bias, co, ci, offs, x, xs, y, ys, nq, flags);
 }
 
 /* Weight gradient of a pointwise conv: a tile of @no x @ni weights, all
@@ -414,17 +452,21 @@ body_depthwise3x3 (const gfloat * w, guint c, const gfloat * x, gsize xs,
       for (guint v = 0; v < nv; v++) {
         const gssize q = q0 + v * BODY_VW;
         const gsize nvalid = MIN (nq - q, (gsize) BODY_VW);
+        /* where the plane position sits in x: only the first sw + 1
+         * floats of x need guarded loads (the ones before it are masked
+         * but must not be read); earlier planes lie before the others */
+        const gssize at = (gssize) (ch * xs) + q;
         vf a[9], acc;
         /* loads first, one arithmetic for both cases, so a position gives
          * the same bits wherever it sits in the batch */
-        if (G_LIKELY (q > sw)) {
+        if (G_LIKELY (at > sw)) {
 #pragma GCC unroll 4
           for (int t = 0; t < 4; t++)
             a[t] = ld (xc + q + (t / 3 - 1) * sw + t % 3 - 1);
         } else {
 #pragma GCC unroll 4
           for (int t = 0; t < 4; t++)
-            a[t] = ld_guarded (xc, q + (t / 3 - 1) * sw + t % 3 - 1);
+            a[t] = ld_guarded (x, at + (t / 3 - 1) * sw + t % 3 - 1);
         }
 #pragma GCC unroll 5
         for (int t = 4; t < 9; t++)

@@ -171,6 +171,54 @@ femo_conv3x3_backward (const FemoKernels * k, const gfloat * x, guint ci,
 }
 
 gsize
+femo_conv3x3_gap_scratch_size (guint ci)
+{
+  return (gsize) 9 * ci;
+}
+
+void
+femo_conv3x3_gap_forward (const FemoKernels * k, const gfloat * x, guint ci,
+    guint n, guint h, guint w, const gfloat * wt, const gfloat * bias,
+    guint co, gfloat * out, gfloat * scratch)
+{
+  const gsize plane = (gsize) h * w;
+
+  /* Tap (ky, kx) sees every input row but the last (ky = 0), all of them
+   * (ky = 1) or all but the first (ky = 2), and likewise for columns. */
+  for (guint img = 0; img < n; img++) {
+    for (guint i = 0; i < ci; i++) {
+      const gfloat *xi = x + ((gsize) i * n + img) * plane;
+      gfloat all[3] = { 0 }, first[3] = { 0 }, last[3] = { 0 };
+      for (guint r = 0; r < h; r++) {
+        const gfloat *row = xi + r * w;
+        gfloat s = 0.0f, cols[3];
+        for (guint c = 0; c < w; c++)
+          s += row[c];
+        /* this row's sum over the columns each kx sees */
+        cols[0] = s - row[w - 1];
+        cols[1] = s;
+        cols[2] = s - row[0];
+        for (guint kx = 0; kx < 3; kx++) {
+          all[kx] += cols[kx];
+          if (r == 0)
+            first[kx] = cols[kx];
+          if (r == h - 1)
+            last[kx] = cols[kx];
+        }
+      }
+      for (guint kx = 0; kx < 3; kx++) {
+        scratch[i * 9 + kx] = all[kx] - last[kx];
+        scratch[i * 9 + 3 + kx] = all[kx];
+        scratch[i * 9 + 6 + kx] = all[kx] - first[kx];
+      }
+    }
+    for (guint o = 0; o < co; o++)
+      out[(gsize) img * co + o] = bias[o] + (gfloat) (k->dot (wt +
+              (gsize) o * ci * 9, scratch, (gsize) ci * 9) / plane);
+  }
+}
+
+gsize
 femo_depthwise_scratch_size (guint c, guint n, guint h, guint w)
 {
   return (gsize) 3 * (h + 2) * (w + 2) + (gsize) 9 * c + 4 * SLACK;

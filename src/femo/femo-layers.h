@@ -30,6 +30,16 @@ void femo_conv3x3_backward (const FemoKernels * k, const gfloat * x,
     guint co, const gfloat * dy, gfloat * dx, gfloat * dwt, gfloat * dbias,
     gfloat * scratch);
 
+/* Inference: 3x3 convolution, padding 1, with bias, then the global
+ * average pool, as one linear map: x [ci][n][h][w] -> out [n][co]. Both
+ * are linear, so each tap contributes its weight times the mean of the
+ * inputs it sees over all positions: 9 * ci * co multiply-adds per image
+ * instead of h * w times that. */
+gsize femo_conv3x3_gap_scratch_size (guint ci);
+void femo_conv3x3_gap_forward (const FemoKernels * k, const gfloat * x,
+    guint ci, guint n, guint h, guint w, const gfloat * wt,
+    const gfloat * bias, guint co, gfloat * out, gfloat * scratch);
+
 /* Depthwise 3x3, stride 1, padding 1, no bias:
  * x [c][n][h][w] -> y [c][n][h][w]; wt [c][1][3][3]. */
 gsize femo_depthwise_scratch_size (guint c, guint n, guint h, guint w);

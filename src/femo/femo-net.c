@@ -1314,7 +1314,7 @@ struct _FemoInfer
   const FemoKernels *kern;
   guint cap;
   gfloat *slab;
-  gfloat *x0, *p, *q, *t1, *t2, *hout, *logits, *scratch;
+  gfloat *x0, *p, *q, *t1, *t2, *logits, *scratch;
 };
 
 /* Copies conv weights [co][rest] scaled per output channel by the BN
@@ -1500,13 +1500,12 @@ infer_plan (FemoInfer * inf, guint n, gfloat * base)
     scratch = MAX (scratch, femo_depthwise_scratch_size (MAX (c, cin), n, h,
             h));
   }
-  scratch = MAX (scratch, femo_conv3x3_scratch_size (ch[5], m->k, n, 3, 3));
+  scratch = MAX (scratch, femo_conv3x3_gap_scratch_size (ch[5]));
   PLACE (inf->x0, (gsize) n * FEMO_NET_INPUT_PIXELS);
   PLACE (inf->p, act * n);
   PLACE (inf->q, act * n);
   PLACE (inf->t1, act * n);
   PLACE (inf->t2, act * n);
-  PLACE (inf->hout, (gsize) m->k * n * 9);
   PLACE (inf->logits, (gsize) m->k * n);
   PLACE (inf->scratch, scratch);
 #undef PLACE
@@ -1560,9 +1559,8 @@ infer_chunk (FemoInfer * inf, guint n, gfloat * logits)
     o = swap;
     cin = c;
   }
-  femo_conv3x3_forward (k, x, ch[5], n, 3, 3, 1, W + m->head_w,
-      W + m->head_b, m->k, 0, inf->hout, S);
-  femo_gap_forward (inf->hout, m->k, n, 9, logits);
+  femo_conv3x3_gap_forward (k, x, ch[5], n, 3, 3, W + m->head_w,
+      W + m->head_b, m->k, logits, S);
 }
 
 static void
