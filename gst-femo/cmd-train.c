@@ -56,6 +56,7 @@ typedef struct
   gchar *out;
   gchar *resume;
   gchar *ferplus;
+  gchar *teacher;
   gchar *init;
   gint64 epochs;
   gint64 batch;
@@ -73,6 +74,7 @@ typedef struct
   gint64 bn_images;
   gint64 swa_start;
   gdouble swa_lr;
+  gdouble distill;
   gint64 stop_after;
 } Options;
 
@@ -112,6 +114,7 @@ static const OptSpec opt_specs[] = {
   OPT_ADDED ("bn-images", OPT_INT, bn_images, "8192", "0"),
   OPT_ADDED ("swa-start", OPT_INT, swa_start, "0", "0"),
   OPT_ADDED ("swa-lr", OPT_DOUBLE, swa_lr, "0", "0"),
+  OPT_ADDED ("distill", OPT_DOUBLE, distill, "0.5", "0.5"),
 };
 
 #define UNSET_INT G_MININT64
@@ -250,6 +253,7 @@ options_clear (Options * o)
   g_free (o->out);
   g_free (o->resume);
   g_free (o->ferplus);
+  g_free (o->teacher);
   g_free (o->init);
 }
 
@@ -297,6 +301,8 @@ options_check (Options * o, guint channels[FEMO_NET_N_WIDTHS], GError ** error)
   if (o->swa_lr > 0.0 && (o->swa_start < 2 || o->warmup >= o->swa_start))
     REJECT ("--swa-lr needs --swa-start after the warm-up (the schedule "
         "runs before it)");
+  if (!(o->distill >= 0.0 && o->distill <= 1.0))
+    REJECT ("--distill must be in [0, 1]");
   if (o->swa_start > 0 && o->bn_images == 0)
     REJECT ("--swa-start needs --bn-images: averaged weights have no batch "
         "statistics of their own");
@@ -343,6 +349,7 @@ typedef struct
   FemoFerSplit *train;
   FemoFerSplit *val;
   gchar *ferplus_sha256;
+  gchar *teacher_sha256;
   gchar *init_name;             /* --init: file name and sha256, provenance */
   gchar *init_sha256;
 
@@ -374,6 +381,7 @@ trainer_free (Trainer * t)
   g_free (t->summary);
   femo_fer_data_free (t->data);
   g_free (t->ferplus_sha256);
+  g_free (t->teacher_sha256);
   g_free (t->init_name);
   g_free (t->init_sha256);
   g_free (t->swa);
@@ -519,6 +527,10 @@ checkpoint_serialize (Trainer * t)
   if (t->opt.ferplus) {
     g_key_file_set_string (kf, "files", "ferplus", t->opt.ferplus);
     g_key_file_set_string (kf, "files", "ferplus-sha256", t->ferplus_sha256);
+  }
+  if (t->opt.teacher) {
+    g_key_file_set_string (kf, "files", "teacher", t->opt.teacher);
+    g_key_file_set_string (kf, "files", "teacher-sha256", t->teacher_sha256);
   }
   g_key_file_set_uint64 (kf, "state", "epoch", t->epoch);
   g_key_file_set_uint64 (kf, "state", "finished", t->finished ? 1 : 0);
@@ -775,6 +787,14 @@ set_provenance (Trainer * t, GError ** error)
     if (!set_metadata (t->net, "femo.train.ferplus", name, error)
         || !set_metadata (t->net, "femo.train.ferplus_sha256", t->ferplus_sha256,
             error))
+      return FALSE;
+  }
+  if (t->opt.teacher) {
+    g_autofree gchar *name = g_path_get_basename (t->opt.teacher);
+
+    if (!set_metadata (t->net, "femo.train.teacher", name, error)
+        || !set_metadata (t->net, "femo.train.teacher_sha256",
+            t->teacher_sha256, error))
       return FALSE;
   }
   return TRUE;
@@ -1099,6 +1119,55 @@ run_epoch (Trainer * t, gchar ** saved, gdouble * seconds, GError ** error)
 
 /* ---- setup ---- */
 
+/* --teacher: each Training image's target becomes (1 - d) x its target
+ * (the label, or FER+) + d x the teacher's probabilities for the image as
+ * it is (--distill d), computed once. */
+static gboolean
+apply_teacher (Trainer * t, GError ** error)
+{
+  const gdouble d = t->opt.distill;
+  FemoFerSplit *train = t->train;
+  g_autoptr (FemoModel) teacher = NULL;
+  g_autoptr (GMappedFile) file = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree gfloat *probs = NULL;
+  guint output_of_class[FEMO_FER_N_CLASSES];
+  GError *sub = NULL;
+  guint i, c;
+
+  file = g_mapped_file_new (t->opt.teacher, FALSE, &sub);
+  if (!file) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_IO, "--teacher: %s",
+        sub->message);
+    g_error_free (sub);
+    return FALSE;
+  }
+  bytes = g_mapped_file_get_bytes (file);
+  teacher = femo_model_load_from_data (g_bytes_get_data (bytes, NULL),
+      g_bytes_get_size (bytes), error);
+  if (!teacher || !femo_evaluate_map_labels (teacher, output_of_class, error)) {
+    g_prefix_error (error, "--teacher %s: ", t->opt.teacher);
+    return FALSE;
+  }
+  t->teacher_sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
+  probs = g_new (gfloat, (gsize) train->n * FEMO_FER_N_CLASSES);
+  femo_evaluate_probabilities (teacher, train, t->opt.threads, probs);
+  if (!train->soft) {
+    train->soft = g_new0 (gfloat, (gsize) train->n * FEMO_FER_N_CLASSES);
+    for (i = 0; i < train->n; i++)
+      train->soft[(gsize) i * FEMO_FER_N_CLASSES + train->labels[i]] = 1.0f;
+  }
+  for (i = 0; i < train->n; i++) {
+    gfloat *row = train->soft + (gsize) i * FEMO_FER_N_CLASSES;
+    const gfloat *p = probs + (gsize) i * FEMO_FER_N_CLASSES;
+
+    for (c = 0; c < FEMO_FER_N_CLASSES; c++)
+      row[c] = (gfloat) ((1.0 - d) * row[c] + d * p[output_of_class[c]]);
+  }
+  g_print ("distilling from %s (weight %g)\n", t->opt.teacher, d);
+  return TRUE;
+}
+
 static gboolean
 load_data (Trainer * t, GError ** error)
 {
@@ -1145,6 +1214,8 @@ load_data (Trainer * t, GError ** error)
     g_print ("FER+ soft targets from %s; %u Training rows without FER+ "
         "votes left out\n", t->opt.ferplus, dropped);
   }
+  if (t->opt.teacher && !apply_teacher (t, error))
+    return FALSE;
   return TRUE;
 }
 
@@ -1200,6 +1271,8 @@ apply_checkpoint_options (Trainer * t, Checkpoint * c, GError ** error)
   }
   if (!t->opt.ferplus)
     t->opt.ferplus = g_key_file_get_string (c->state, "files", "ferplus", NULL);
+  if (!t->opt.teacher)
+    t->opt.teacher = g_key_file_get_string (c->state, "files", "teacher", NULL);
   t->init_name = g_key_file_get_string (c->state, "files", "init-name", NULL);
   t->init_sha256 = g_key_file_get_string (c->state, "files", "init-sha256",
       NULL);
@@ -1227,6 +1300,8 @@ restore_checkpoint (Trainer * t, Checkpoint * c, GError ** error)
       "data-sha256", NULL);
   g_autofree gchar *plus_sha = g_key_file_get_string (c->state, "files",
       "ferplus-sha256", NULL);
+  g_autofree gchar *teacher_sha = g_key_file_get_string (c->state, "files",
+      "teacher-sha256", NULL);
   g_auto (GStrv) keys = g_key_file_get_keys (c->state, "history", NULL, NULL);
   GError *sub = NULL;
   gsize n_params;
@@ -1241,6 +1316,12 @@ restore_checkpoint (Trainer * t, Checkpoint * c, GError ** error)
   if (g_strcmp0 (plus_sha, t->ferplus_sha256) != 0) {
     g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
         "the FER+ file differs from the one the checkpoint was trained on");
+    return FALSE;
+  }
+  if (g_strcmp0 (teacher_sha, t->teacher_sha256) != 0) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
+        "the teacher model differs from the one the checkpoint was trained "
+        "with");
     return FALSE;
   }
   t->net = g_steal_pointer (&c->net);
@@ -1485,6 +1566,13 @@ femo_cmd_train (int argc, char **argv)
     {"ferplus", 0, 0, G_OPTION_ARG_FILENAME, &o->ferplus,
         "Train on FER+ soft targets (fer2013new.csv) instead of the "
           "FER2013 labels; validation keeps the FER2013 labels", "FILE"},
+    {"teacher", 0, 0, G_OPTION_ARG_FILENAME, &o->teacher,
+          "Distil from this model (FER2013 labels, any widths): each "
+          "Training image's target mixes in the teacher's probabilities for "
+          "it", "MODEL"},
+    {"distill", 0, 0, G_OPTION_ARG_DOUBLE, &o->distill,
+          "Weight of the teacher's probabilities in the targets, 0..1 "
+          "(default 0.5)", "W"},
     {"init", 0, 0, G_OPTION_ARG_FILENAME, &o->init,
           "Start from the weights of this model (same --channels, FER2013 "
           "labels) instead of a fresh net: a new schedule over a trained "

@@ -487,6 +487,73 @@ test_precise_bn (void)
   g_free (split.pixels);
 }
 
+/* --teacher: the provenance names the teacher, a resumed run needs the same
+ * one, and the teacher's probabilities are one plain forward pass (their
+ * arg-max gives femo_evaluate_split's accuracy). */
+static void
+test_teacher (void)
+{
+  g_autofree gchar *teacher = path_in ("t1", "m.safetensors");
+  g_autofree gchar *student = path_in ("t2", "m.safetensors");
+  g_autofree gchar *ckpt = path_in ("t2", "m.ckpt");
+  g_autofree gchar *other = path_in ("t3", "m.safetensors");
+  g_autoptr (FemoModel) model = NULL;
+  g_autoptr (FemoFerData) data = NULL;
+  g_autoptr (FemoConfusion) confusion = femo_confusion_new (7);
+  g_autoptr (GError) error = NULL;
+  g_autofree gfloat *probs = NULL;
+  FemoFerSplit *split;
+  guint i, c, hits = 0;
+
+  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (teacher), NULL), ==, 0);
+  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (other), "--seed", "8",
+          NULL), ==, 0);
+  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (student), "--teacher",
+          teacher, "--distill", "0.7", "--stop-after", "1", NULL), ==, 0);
+  /* the teacher changed under the checkpoint */
+  {
+    g_autofree gchar *bytes = NULL;
+    gsize len;
+    GError *e = NULL;
+
+    bytes = read_all (other, &len);
+    g_file_set_contents (teacher, bytes, len, &e);
+    g_assert_no_error (e);
+  }
+  g_assert_cmpint (run (femo_cmd_train, "--resume", ckpt, NULL), ==, 1);
+  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (other), "--teacher",
+          teacher, "--distill", "1.5", NULL), ==, 1);
+
+  model = femo_model_load (student, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (femo_model_get_metadata (model, "femo.train.teacher"), ==,
+      "m.safetensors");
+  g_assert_nonnull (strstr (femo_model_get_metadata (model,
+              "femo.train.options"), "--distill 0.7"));
+
+  data = femo_fer_load (data_path, FEMO_FER_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  split = &data->splits[FEMO_FER_PUBLIC_TEST];
+  probs = g_new (gfloat, (gsize) split->n * 7);
+  femo_evaluate_probabilities (model, split, 2, probs);
+  femo_evaluate_split (model, split, NULL, 2, confusion);
+  for (i = 0; i < split->n; i++) {
+    const gfloat *p = probs + (gsize) i * 7;
+    gdouble sum = 0.0;
+    guint best = 0;
+
+    for (c = 0; c < 7; c++) {
+      sum += p[c];
+      if (p[c] > p[best])
+        best = c;
+    }
+    g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-5);
+    hits += best == split->labels[i];
+  }
+  g_assert_cmpfloat (femo_confusion_accuracy (confusion), ==,
+      (gdouble) hits / split->n);
+}
+
 static void
 remove_tree (const gchar * path)
 {
@@ -533,6 +600,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/init", test_init);
   g_test_add_func ("/train/swa-resume-is-exact", test_swa);
   g_test_add_func ("/train/precise-bn", test_precise_bn);
+  g_test_add_func ("/train/teacher", test_teacher);
   g_test_add_func ("/train/bad-data", test_bad_data);
   ret = g_test_run ();
 

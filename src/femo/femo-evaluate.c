@@ -48,6 +48,7 @@ typedef struct
   gfloat *logits;               /* [end - start][K], the worker's scratch */
   guint8 *predicted;            /* per image of the split */
   gdouble *losses;              /* per image of the split */
+  gfloat *probs;                /* [split->n][K] softmax, or NULL */
   const guint *output_of_class;
 } Slice;
 
@@ -78,6 +79,8 @@ run_slice (gpointer data)
       for (c = 0; c < k; c++)
         sum += exp ((gdouble) z[c] - max);
       s->losses[i + j] = log (sum) + max - z[truth];
+      for (c = 0; s->probs && c < k; c++)
+        s->probs[(gsize) (i + j) * k + c] = exp ((gdouble) z[c] - max) / sum;
       s->predicted[i + j] = best;
     }
   }
@@ -85,9 +88,10 @@ run_slice (gpointer data)
   return NULL;
 }
 
-gdouble
-femo_evaluate_split (FemoModel * model, const FemoFerSplit * split,
-    const guint * output_of_class, guint n_threads, FemoConfusion * confusion)
+static gdouble
+evaluate (FemoModel * model, const FemoFerSplit * split,
+    const guint * output_of_class, guint n_threads, FemoConfusion * confusion,
+    gfloat * probs)
 {
   guint k = femo_model_get_n_labels (model);
   guint i, t, per;
@@ -96,7 +100,7 @@ femo_evaluate_split (FemoModel * model, const FemoFerSplit * split,
   gdouble *losses, total = 0.0;
   guint8 *predicted;
 
-  g_return_val_if_fail (confusion->n_classes == k, NAN);
+  g_return_val_if_fail (!confusion || confusion->n_classes == k, NAN);
   if (split->n == 0)
     return 0.0;
 
@@ -117,6 +121,7 @@ femo_evaluate_split (FemoModel * model, const FemoFerSplit * split,
     s->logits = g_new (gfloat, (gsize) CHUNK * k);
     s->predicted = predicted;
     s->losses = losses;
+    s->probs = probs;
     s->output_of_class = output_of_class;
     /* The calling thread takes the first slice itself. */
     if (t > 0)
@@ -132,8 +137,9 @@ femo_evaluate_split (FemoModel * model, const FemoFerSplit * split,
   for (i = 0; i < split->n; i++) {
     guint truth = split->labels[i];
 
-    femo_confusion_add (confusion,
-        output_of_class ? output_of_class[truth] : truth, predicted[i]);
+    if (confusion)
+      femo_confusion_add (confusion,
+          output_of_class ? output_of_class[truth] : truth, predicted[i]);
     total += losses[i];
   }
   g_free (losses);
@@ -141,6 +147,20 @@ femo_evaluate_split (FemoModel * model, const FemoFerSplit * split,
   g_free (slices);
   g_free (threads);
   return total / split->n;
+}
+
+gdouble
+femo_evaluate_split (FemoModel * model, const FemoFerSplit * split,
+    const guint * output_of_class, guint n_threads, FemoConfusion * confusion)
+{
+  return evaluate (model, split, output_of_class, n_threads, confusion, NULL);
+}
+
+void
+femo_evaluate_probabilities (FemoModel * model, const FemoFerSplit * split,
+    guint n_threads, gfloat * probs)
+{
+  evaluate (model, split, NULL, n_threads, NULL, probs);
 }
 
 gboolean

@@ -24,6 +24,12 @@ gboolean femo_evaluate_map_labels (const FemoModel * model,
 gdouble femo_evaluate_split (FemoModel * model, const FemoFerSplit * split,
     const guint * output_of_class, guint n_threads, FemoConfusion * confusion);
 
+/* The softmax probabilities of @model for every image of @split:
+ * @probs is [split->n][K], K the model's labels in its output order; the
+ * same forward pass as femo_evaluate_split. */
+void femo_evaluate_probabilities (FemoModel * model,
+    const FemoFerSplit * split, guint n_threads, gfloat * probs);
+
 /* "Precise BN": replaces the batch-norm running statistics of @net by their
  * mean over @n_images images of @split (evenly spread, unaugmented, as
  * inference sees them) in batches of @batch, the weights unchanged. The
