@@ -215,6 +215,14 @@ options_summary (Options * o)
     const OptSpec *spec = &opt_specs[i];
     gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
 
+    /* An option added later, at the value that behaves as before it
+     * existed, is left out: older runs keep their provenance bytes. */
+    if (spec->before) {
+      g_autofree gchar *v = opt_to_string (o, spec);
+
+      if (strcmp (v, spec->before) == 0)
+        continue;
+    }
     switch (spec->kind) {
       case OPT_INT:
         g_ptr_array_add (parts, g_strdup_printf ("--%s %" G_GINT64_FORMAT,
