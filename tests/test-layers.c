@@ -155,7 +155,7 @@ static void
 pool_fwd (gpointer p)
 {
   Case *c = p;
-  femo_maxpool_forward (c->x, c->c, c->n, c->h, c->wd, FALSE, c->y,
+  femo_maxpool_forward (K, c->x, c->c, c->n, c->h, c->wd, FALSE, c->y,
       (guint16 *) c->scratch);
 }
 
@@ -397,17 +397,24 @@ test_xent (void)
 static void
 test_maxpool_padding (void)
 {
-  gfloat x[9], y[4];
-  guint16 arg[4];
+  const gchar *names[] = { "reference", "avx512", "avx2", "neon" };
 
-  for (guint i = 0; i < 9; i++)
-    x[i] = -1.0f - i;
-  femo_maxpool_forward (x, 1, 1, 3, 3, FALSE, y, arg);
-  g_assert_cmpfloat (y[0], ==, -1.0f);
-  g_assert_cmpfloat (y[1], ==, -2.0f);
-  g_assert_cmpfloat (y[2], ==, -4.0f);
-  g_assert_cmpfloat (y[3], ==, -5.0f);
-  g_assert_cmpuint (arg[3], ==, 4);
+  for (guint n = 0; n < G_N_ELEMENTS (names); n++) {
+    const FemoKernels *k = femo_kernels_get_by_name (names[n]);
+    gfloat x[9 + SLACK] = { 0 }, y[4];
+    guint16 arg[4];
+
+    if (!k)
+      continue;
+    for (guint i = 0; i < 9; i++)
+      x[i] = -1.0f - i;
+    femo_maxpool_forward (k, x, 1, 1, 3, 3, FALSE, y, arg);
+    g_assert_cmpfloat (y[0], ==, -1.0f);
+    g_assert_cmpfloat (y[1], ==, -2.0f);
+    g_assert_cmpfloat (y[2], ==, -4.0f);
+    g_assert_cmpfloat (y[3], ==, -5.0f);
+    g_assert_cmpuint (arg[3], ==, 4);
+  }
 }
 
 /* The fused head (3x3 conv, padding 1, bias, global average pool) against
@@ -557,6 +564,24 @@ test_kernels (void)
       k->maxpool_add (xs, co * ni, h, wd, z1);
       /* exact: a max and one addition */
       g_assert_cmpfloat (max_rel_diff (z1, z0, co * po + SLACK), ==, 0.0);
+      /* the training form, bitwise, winners too; values rounded to
+       * eighths so that ties happen, in rows, columns and across both */
+      for (gsize i = 0; i < co * pl; i++)
+        xs[i] = roundf (xs[i] * 8.0f) / 8.0f;
+      for (guint add = 0; add < 2; add++) {
+        const gsize bytes = (co * pl + SLACK) * sizeof (gfloat);
+        g_autofree guint16 *a0 = g_new (guint16, co * po);
+        g_autofree guint16 *a1 = g_new (guint16, co * po);
+        memcpy (z1, z0, bytes);
+        ref->maxpool_arg (xs, co * ni, h, wd, add, z0, a0);
+        k->maxpool_arg (xs, co * ni, h, wd, add, z1, a1);
+        g_assert_cmpmem (z1, bytes, z0, bytes);
+        g_assert_cmpmem (a1, co * po * sizeof (guint16), a0,
+            co * po * sizeof (guint16));
+        ref->maxpool_arg (xs, co * ni, h, wd, add, z0, NULL);
+        k->maxpool_arg (xs, co * ni, h, wd, add, z1, NULL);
+        g_assert_cmpmem (z1, bytes, z0, bytes);
+      }
     }
     g_printerr ("%s vs reference: largest relative difference %.3g\n",
         names[n], worst);

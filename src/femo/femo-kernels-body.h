@@ -559,6 +559,114 @@ body_maxpool_add (const gfloat * x, gsize nimg, guint h, guint w, gfloat * y)
   }
 }
 
+/* Widest image body_maxpool_arg takes (wider ones go to the reference). */
+#define POOL_ARG_MAX_W 128
+
+ALWAYS_INLINE vi
+vsel_i (vi m, vi a, vi b)
+{
+  return (m & a) | (~m & b);
+}
+
+/* The training max pool, with the reference's comparisons in the same
+ * order (strict >, so the same winners and ties): first the max of each
+ * column over the window's rows (whole vectors, reading past the row into
+ * the next one or the slack; those lanes are never used), then each window
+ * over the odd column before it, its even column and the odd one after it
+ * (the first window has no column before it). */
+static void
+body_maxpool_arg (const gfloat * x, gsize nimg, guint h, guint w,
+    gboolean add, gfloat * y, guint16 * arg)
+{
+  const guint ho = (h + 1) / 2, wo = (w + 1) / 2;
+  const guint ngroups = (wo + BODY_VW - 1) / BODY_VW;
+  const vf ninf = splat (-G_MAXFLOAT);
+  const vi zero_i = { 0 };
+  gfloat cm[POOL_ARG_MAX_W + 2 * BODY_VW];
+  gint32 cr[POOL_ARG_MAX_W + 2 * BODY_VW] __attribute__((aligned (64)));
+  vi even, odd, prev, first, col_even;
+
+  if (w > POOL_ARG_MAX_W) {
+    femo_kernels_reference ()->maxpool_arg (x, nimg, h, w, add, y, arg);
+    return;
+  }
+  for (int l = 0; l < BODY_VW; l++) {
+    even[l] = 2 * l;
+    odd[l] = 2 * l + 1;
+    prev[l] = BODY_VW - 1 + l;
+    first[l] = l == 0 ? -1 : 0;
+    col_even[l] = 2 * l;
+  }
+  for (gsize im = 0; im < nimg; im++) {
+    const gfloat *xi = x + im * h * w;
+    for (guint oy = 0; oy < ho; oy++) {
+      const guint r0 = oy ? 2 * oy - 1 : 0, r1 = MIN (2 * oy + 1, h - 1);
+      const gsize out = (im * ho + oy) * wo;
+      vf last_o = ninf;
+      vi last_or = zero_i;
+
+      for (guint v = 0; v < 2 * ngroups; v++) {
+        vf m = ld (xi + r0 * w + v * BODY_VW);
+        vi r = zero_i + (gint32) r0;
+        for (guint rr = r0 + 1; rr <= r1; rr++) {
+          const vf val = ld (xi + rr * w + v * BODY_VW);
+          const vi gt = val > m;
+          r = vsel_i (gt, zero_i + (gint32) rr, r);
+          m = vsel (gt, val, m);
+        }
+        st (cm + v * BODY_VW, m);
+        *(vi *) (cr + v * BODY_VW) = r;
+      }
+      for (guint g = 0; g < ngroups; g++) {
+        const vf c0 = ld (cm + 2 * g * BODY_VW);
+        const vf c1 = ld (cm + (2 * g + 1) * BODY_VW);
+        const vi r0v = *(const vi *) (cr + 2 * g * BODY_VW);
+        const vi r1v = *(const vi *) (cr + (2 * g + 1) * BODY_VW);
+        const vf e = __builtin_shuffle (c0, c1, even);
+        const vf o = __builtin_shuffle (c0, c1, odd);
+        const vi er = __builtin_shuffle (r0v, r1v, even);
+        const vi orow = __builtin_shuffle (r0v, r1v, odd);
+        const vi ce = col_even + (gint32) (2 * g * BODY_VW);
+        const vi co = ce + 1;
+        const gsize ox = (gsize) g * BODY_VW;
+        const guint nvalid = MIN (wo - g * BODY_VW, (guint) BODY_VW);
+        vf m = __builtin_shuffle (last_o, o, prev);
+        vi br = __builtin_shuffle (last_or, orow, prev);
+        vi bc = ce - 1;
+        vi gt, a;
+
+        if (g == 0) {
+          m = vsel (first, e, m);
+          br = vsel_i (first, er, br);
+          bc = vsel_i (first, ce, bc);
+        }
+        gt = e > m;
+        m = vsel (gt, e, m);
+        br = vsel_i (gt, er, br);
+        bc = vsel_i (gt, ce, bc);
+        gt = (o > m) & (co < (gint32) w);
+        m = vsel (gt, o, m);
+        br = vsel_i (gt, orow, br);
+        bc = vsel_i (gt, co, bc);
+        last_o = o;
+        last_or = orow;
+        a = br * (gint32) w + bc;
+        if (nvalid == BODY_VW) {
+          st (y + out + ox, add ? ld (y + out + ox) + m : m);
+        } else {
+          gfloat tmp[BODY_VW];
+          st (tmp, m);
+          for (guint l = 0; l < nvalid; l++)
+            y[out + ox + l] = add ? y[out + ox + l] + tmp[l] : tmp[l];
+        }
+        if (arg)
+          for (guint l = 0; l < nvalid; l++)
+            arg[out + ox + l] = (guint16) a[l];
+      }
+    }
+  }
+}
+
 static gdouble
 body_sum (const gfloat * x, gsize n)
 {
@@ -690,6 +798,7 @@ static const FemoKernels BODY_TABLE = {
   body_depthwise_weight_grad,
   body_depthwise3x3,
   body_maxpool_add,
+  body_maxpool_arg,
   body_sum,
   body_sum_sq_dev,
   body_dot,

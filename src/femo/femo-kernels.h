@@ -22,6 +22,9 @@ G_BEGIN_DECLS
 
 #define FEMO_KERNEL_SLACK 256
 
+/* Widest image maxpool_arg takes (its row buffers live on the stack). */
+#define FEMO_MAXPOOL_MAX_W 1024
+
 #define FEMO_CONV_RELU 1u
 #define FEMO_CONV_ACCUMULATE 2u
 
@@ -66,6 +69,13 @@ typedef struct
    * y: @nimg images h x w back to back -> ceil(h/2) x ceil(w/2) each. */
   void (*maxpool_add) (const gfloat * x, gsize nimg, guint h, guint w,
       gfloat * y);
+
+  /* Training form of the max pool (same windows): y = max, or y += max
+   * with @add, and the winner's index inside its image (row * w + column)
+   * in @arg (nullable); exact ties go to the topmost row of a column, then
+   * the leftmost column. @w is at most FEMO_MAXPOOL_MAX_W. */
+  void (*maxpool_arg) (const gfloat * x, gsize nimg, guint h, guint w,
+      gboolean add, gfloat * y, guint16 * arg);
 
   /* Reductions for batch norm (float lanes, summed in double at the end). */
   gdouble (*sum) (const gfloat * x, gsize n);

@@ -110,8 +110,8 @@ void femo_relu_backward (const FemoKernels * k, const gfloat * y, gsize count, g
  * x [c][n][h][w] -> y [c][n][ceil(h/2)][ceil(w/2)]. @arg (nullable)
  * records each winner's index inside its image for backward. With @add,
  * y += max (the residual sum of a block). */
-void femo_maxpool_forward (const gfloat * x, guint c, guint n, guint h,
-    guint w, gboolean add, gfloat * y, guint16 * arg);
+void femo_maxpool_forward (const FemoKernels * k, const gfloat * x, guint c,
+    guint n, guint h, guint w, gboolean add, gfloat * y, guint16 * arg);
 /* Inference form: y += max pool of x, no winners recorded. */
 void femo_maxpool_add_infer (const FemoKernels * k, const gfloat * x,
     guint c, guint n, guint h, guint w, gfloat * y);

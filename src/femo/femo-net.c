@@ -1048,7 +1048,7 @@ worker_step (Worker * wk)
     femo_pointwise_forward (k, wk->d2[b], B->c, (gsize) n * h * h,
         P + B->pw2, NULL, B->c, 0, wk->e2[b]);
     bn_train_forward (wk, &B->bn2, wk->e2[b], h * h, FALSE, wk->g[0]);
-    femo_maxpool_forward (wk->g[0], B->c, n, h, h, TRUE, wk->out[b],
+    femo_maxpool_forward (k, wk->g[0], B->c, n, h, h, TRUE, wk->out[b],
         wk->args[b]);
     xin = wk->out[b];
   }
