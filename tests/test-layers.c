@@ -194,7 +194,7 @@ bn_bwd (gpointer p)
   gdouble sdy[64], sdx[64];
   gfloat mdy[64], mdx[64];
   g_autofree gfloat *dx = g_new0 (gfloat, c->nx);
-  femo_bn_backward_partial (K, c->g, c->x, c->c, c->count, c->scratch,
+  femo_bn_backward_partial (K, c->g, NULL, c->x, c->c, c->count, c->scratch,
       c->scratch + 64, sdy, sdx);
   for (guint i = 0; i < c->c; i++) {
     mdy[i] = sdy[i] / c->count;
@@ -461,6 +461,28 @@ max_rel_diff (const gfloat * a, const gfloat * b, gsize n)
   return worst;
 }
 
+/* @k's fused sum_dot gives the bits of its sum and dot (after its
+ * relu_mask when asked), on lengths around its unrolled loop. */
+static void
+sum_dot_matches (const FemoKernels * k, const gfloat * x, const gfloat * dy)
+{
+  for (gsize n = 0; n < 200; n += 7) {
+    for (guint relu = 0; relu < 2; relu++) {
+      g_autofree gfloat *a = g_memdup2 (dy, n * sizeof (gfloat) + 1);
+      g_autofree gfloat *b = g_memdup2 (dy, n * sizeof (gfloat) + 1);
+      gdouble s, d, s0, d0;
+      if (relu)
+        k->relu_mask (x + 3, n, b);
+      s0 = k->sum (b, n);
+      d0 = k->dot (b, x, n);
+      k->sum_dot (a, relu ? x + 3 : NULL, x, n, &s, &d);
+      g_assert_cmpmem (&s, sizeof (s), &s0, sizeof (s0));
+      g_assert_cmpmem (&d, sizeof (d), &d0, sizeof (d0));
+      g_assert_cmpmem (a, n * sizeof (gfloat), b, n * sizeof (gfloat));
+    }
+  }
+}
+
 /* Every kernel of every ISA this CPU runs against the reference, on odd
  * sizes that exercise every remainder path. */
 static void
@@ -524,6 +546,8 @@ test_kernels (void)
             ref->sum_sq_dev (x, 1001, 0.1f)) / 100);
     worst = MAX (worst, fabs (k->dot (x, dy, 1001) - ref->dot (x, dy,
                 1001)) / 100);
+    sum_dot_matches (ref, x, dy);
+    sum_dot_matches (k, x, dy);
     /* element-wise kernels, on an odd length */
     for (guint relu = 0; relu < 2; relu++) {
       ref->affine (x, nq, 0.7f, -0.2f, relu, y0);

@@ -731,6 +731,41 @@ body_dot (const gfloat * a, const gfloat * b, gsize n)
   return s;
 }
 
+/* body_sum and body_dot in one pass: the same accumulators, lanes and
+ * order, so the same bits as the two calls. */
+static void
+body_sum_dot (gfloat * a, const gfloat * relu_y, const gfloat * b, gsize n,
+    gdouble * sum, gdouble * dot)
+{
+  const vf zero = splat (0.0f);
+  vf s[4] = { zero, zero, zero, zero }, d[4] = { zero, zero, zero, zero };
+  gsize i = 0;
+  gdouble ss, dd;
+
+  for (; i + 4 * BODY_VW <= n; i += 4 * BODY_VW) {
+#pragma GCC unroll 4
+    for (int u = 0; u < 4; u++) {
+      vf v = ld (a + i + u * BODY_VW);
+      if (relu_y) {
+        v = (vf) ((vi) v & (ld (relu_y + i + u * BODY_VW) > zero));
+        st (a + i + u * BODY_VW, v);
+      }
+      s[u] += v;
+      d[u] += v * ld (b + i + u * BODY_VW);
+    }
+  }
+  ss = hsum (s[0]) + hsum (s[1]) + hsum (s[2]) + hsum (s[3]);
+  dd = hsum (d[0]) + hsum (d[1]) + hsum (d[2]) + hsum (d[3]);
+  for (; i < n; i++) {
+    if (relu_y && !(relu_y[i] > 0.0f))
+      a[i] = 0.0f;
+    ss += a[i];
+    dd += (gdouble) a[i] * b[i];
+  }
+  *sum = ss;
+  *dot = dd;
+}
+
 static void
 body_affine (const gfloat * x, gsize n, gfloat a, gfloat b, gboolean relu,
     gfloat * y)
@@ -802,6 +837,7 @@ static const FemoKernels BODY_TABLE = {
   body_sum,
   body_sum_sq_dev,
   body_dot,
+  body_sum_dot,
   body_affine,
   body_relu_mask,
   body_bn_backward,

@@ -177,6 +177,21 @@ ref_dot (const gfloat * a, const gfloat * b, gsize n)
 }
 
 static void
+ref_sum_dot (gfloat * a, const gfloat * relu_y, const gfloat * b, gsize n,
+    gdouble * sum, gdouble * dot)
+{
+  gdouble s = 0.0, d = 0.0;
+  for (gsize i = 0; i < n; i++) {
+    if (relu_y && !(relu_y[i] > 0.0f))
+      a[i] = 0.0f;
+    s += a[i];
+    d += (gdouble) a[i] * b[i];
+  }
+  *sum = s;
+  *dot = d;
+}
+
+static void
 ref_affine (const gfloat * x, gsize n, gfloat a, gfloat b, gboolean relu,
     gfloat * y)
 {
@@ -221,6 +236,7 @@ static const FemoKernels reference_kernels = {
   ref_sum,
   ref_sum_sq_dev,
   ref_dot,
+  ref_sum_dot,
   ref_affine,
   ref_relu_mask,
   ref_bn_backward,

@@ -81,6 +81,11 @@ typedef struct
   gdouble (*sum) (const gfloat * x, gsize n);
   gdouble (*sum_sq_dev) (const gfloat * x, gsize n, gfloat mean);
   gdouble (*dot) (const gfloat * a, const gfloat * b, gsize n);
+  /* sum and dot of one pass, with sum's and dot's arithmetic: *sum = sum
+   * a, *dot = sum a*b; with @relu_y, a is first masked in place as
+   * relu_mask (relu_y, n, a) does (batch norm backward after a ReLU). */
+  void (*sum_dot) (gfloat * a, const gfloat * relu_y, const gfloat * b,
+      gsize n, gdouble * sum, gdouble * dot);
 
   /* Element-wise passes of batch norm and ReLU (branch-free).
    * y = x * a + b, then max (0, .) when @relu; y may be x. */

@@ -399,13 +399,15 @@ femo_bn_forward (const FemoKernels * k, const gfloat * x, guint c,
 }
 
 void
-femo_bn_backward_partial (const FemoKernels * k, const gfloat * dy,
-    const gfloat * x, guint c, gsize count, const gfloat * mean,
-    const gfloat * invstd, gdouble * sum_dy, gdouble * sum_dy_xhat)
+femo_bn_backward_partial (const FemoKernels * k, gfloat * dy,
+    const gfloat * relu_y, const gfloat * x, guint c, gsize count,
+    const gfloat * mean, const gfloat * invstd, gdouble * sum_dy,
+    gdouble * sum_dy_xhat)
 {
   for (guint ch = 0; ch < c; ch++) {
-    const gdouble s = k->sum (dy + ch * count, count);
-    const gdouble sx = k->dot (dy + ch * count, x + ch * count, count);
+    gdouble s, sx;
+    k->sum_dot (dy + ch * count, relu_y ? relu_y + ch * count : NULL,
+        x + ch * count, count, &s, &sx);
     sum_dy[ch] = s;
     /* sum dy * (x - mean) * invstd, without a pass that forms xhat */
     sum_dy_xhat[ch] = (sx - mean[ch] * s) * invstd[ch];

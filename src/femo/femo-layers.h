@@ -84,9 +84,12 @@ void femo_bn_partial_sq (const FemoKernels * k, const gfloat * x, guint c,
 void femo_bn_forward (const FemoKernels * k, const gfloat * x, guint c, gsize count,
     const gfloat * mean, const gfloat * invstd, const gfloat * gamma,
     const gfloat * beta, gboolean relu, gfloat * y);
-/* Partials of the backward pass: sum_dy[c] and sum_dy_xhat[c]. */
-void femo_bn_backward_partial (const FemoKernels * k, const gfloat * dy,
-    const gfloat * x, guint c, gsize count, const gfloat * mean,
+/* Partials of the backward pass: sum_dy[c] and sum_dy_xhat[c]. With
+ * @relu_y (the output of a ReLU after this BN), dy is first masked in
+ * place as femo_relu_backward does, in the same pass. */
+void femo_bn_backward_partial (const FemoKernels * k, gfloat * dy,
+    const gfloat * relu_y, const gfloat * x, guint c, gsize count,
+    const gfloat * mean,
     const gfloat * invstd, gdouble * sum_dy, gdouble * sum_dy_xhat);
 /* dx = gamma * invstd * (dy - mean_dy - xhat * mean_dy_xhat) where the
  * means are over the whole batch; dx may be dy (then overwritten, not
