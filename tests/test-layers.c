@@ -132,7 +132,7 @@ pw_bwd (gpointer p)
 {
   Case *c = p;
   femo_pointwise_backward (K, c->x, c->ci, c->count, c->w, c->co, c->g, c->dx,
-      c->dw, c->scratch);
+      FEMO_CONV_ACCUMULATE, c->dw, c->scratch);
 }
 
 static void
@@ -461,6 +461,30 @@ max_rel_diff (const gfloat * a, const gfloat * b, gsize n)
   return worst;
 }
 
+/* A pointwise backward that writes dx gives the bits of one that adds into
+ * zeros (what lets the net drop the zeroing passes). */
+static void
+write_is_add_to_zero (const FemoKernels * k, const gfloat * w,
+    const gfloat * x, const gfloat * dy, gsize stride, guint co, guint ci)
+{
+  const gsize count = stride - 3;
+  g_autofree gfloat *d0 = g_new0 (gfloat, ci * count + SLACK);
+  g_autofree gfloat *d1 = g_new0 (gfloat, ci * count + SLACK);
+  g_autofree gfloat *g0 = g_new0 (gfloat, co * ci);
+  g_autofree gfloat *g1 = g_new0 (gfloat, co * ci);
+  g_autofree gfloat *scratch = g_new (gfloat, co * ci);
+
+  femo_pointwise_backward (k, x, ci, count, w, co, dy, d0,
+      FEMO_CONV_ACCUMULATE, g0, scratch);
+  for (gsize i = 0; i < ci * count; i++)
+    d1[i] = i % 3 ? NAN : 1.0f;
+  femo_pointwise_backward (k, x, ci, count, w, co, dy, d1, 0, g1, scratch);
+  g_assert_cmpmem (d1, ci * count * sizeof (gfloat), d0,
+      ci * count * sizeof (gfloat));
+  g_assert_cmpmem (g1, co * ci * sizeof (gfloat), g0,
+      co * ci * sizeof (gfloat));
+}
+
 /* @k's fused sum_dot gives the bits of its sum and dot (after its
  * relu_mask when asked), on lengths around its unrolled loop. */
 static void
@@ -548,6 +572,8 @@ test_kernels (void)
                 1001)) / 100);
     sum_dot_matches (ref, x, dy);
     sum_dot_matches (k, x, dy);
+    write_is_add_to_zero (ref, w, x, dy, stride, co, ci);
+    write_is_add_to_zero (k, w, x, dy, stride, co, ci);
     /* element-wise kernels, on an odd length */
     for (guint relu = 0; relu < 2; relu++) {
       ref->affine (x, nq, 0.7f, -0.2f, relu, y0);

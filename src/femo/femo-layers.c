@@ -300,7 +300,7 @@ femo_pointwise_forward (const FemoKernels * k, const gfloat * x, guint ci,
 void
 femo_pointwise_backward (const FemoKernels * k, const gfloat * x, guint ci,
     gsize count, const gfloat * wt, guint co, const gfloat * dy, gfloat * dx,
-    gfloat * dwt, gfloat * scratch)
+    guint dx_flags, gfloat * dwt, gfloat * scratch)
 {
   k->conv_weight_grad (dy, count, co, x, count, ci, 1, offs_zero, count, dwt);
   if (dx) {
@@ -308,7 +308,7 @@ femo_pointwise_backward (const FemoKernels * k, const gfloat * x, guint ci,
       for (guint i = 0; i < ci; i++)
         scratch[(gsize) i * co + o] = wt[(gsize) o * ci + i];
     k->conv_forward (scratch, NULL, ci, co, 1, offs_zero, dy, count, dx,
-        count, count, FEMO_CONV_ACCUMULATE);
+        count, count, dx_flags & FEMO_CONV_ACCUMULATE);
   }
 }
 
@@ -359,11 +359,10 @@ femo_shortcut_backward (const FemoKernels * k, const gfloat * x, guint ci,
 
   planes_subsample (x, ci, n, h, w, xs);
   if (!dx) {
-    femo_pointwise_backward (k, xs, ci, count, wt, co, dy, NULL, dwt, wtt);
+    femo_pointwise_backward (k, xs, ci, count, wt, co, dy, NULL, 0, dwt, wtt);
     return;
   }
-  memset (dxs, 0, (ci * count + SLACK) * sizeof (gfloat));
-  femo_pointwise_backward (k, xs, ci, count, wt, co, dy, dxs, dwt, wtt);
+  femo_pointwise_backward (k, xs, ci, count, wt, co, dy, dxs, 0, dwt, wtt);
   for (gsize im = 0; im < (gsize) ci * n; im++)
     for (guint oy = 0; oy < ho; oy++)
       for (guint ox = 0; ox < wo; ox++)

@@ -51,14 +51,17 @@ void femo_depthwise_backward (const FemoKernels * k, const gfloat * x,
     gfloat * dx, gfloat * dwt, gfloat * scratch);
 
 /* Pointwise 1x1 over @count positions: x [ci][count] -> y [co][count];
- * wt [co][ci][1][1]; bias nullable. */
+ * wt [co][ci][1][1]; bias nullable. Backward: @dx (nullable) is added to
+ * with @dx_flags FEMO_CONV_ACCUMULATE, written with 0 (the bits of adding
+ * into zeros: each sum starts from 0 instead of 0 + 0, without a pass
+ * that zeroes dx). */
 gsize femo_pointwise_scratch_size (guint ci, guint co);
 void femo_pointwise_forward (const FemoKernels * k, const gfloat * x,
     guint ci, gsize count, const gfloat * wt, const gfloat * bias, guint co,
     guint flags, gfloat * y);
 void femo_pointwise_backward (const FemoKernels * k, const gfloat * x,
     guint ci, gsize count, const gfloat * wt, guint co, const gfloat * dy,
-    gfloat * dx, gfloat * dwt, gfloat * scratch);
+    gfloat * dx, guint dx_flags, gfloat * dwt, gfloat * scratch);
 
 /* 1x1 convolution with stride 2, no padding:
  * x [ci][n][h][w] -> y [co][n][ceil(h/2)][ceil(w/2)]; wt [co][ci][1][1]. */

@@ -1089,16 +1089,14 @@ worker_step (Worker * wk)
     zero (gb, B->c * cnt);
     femo_maxpool_backward (dout, B->c, n, h, h, wk->args[b], gb);
     bn_train_backward (wk, &B->bn2, gb, NULL, wk->e2[b], h * h, gb);
-    zero (gc, B->c * cnt);
     femo_pointwise_backward (k, wk->d2[b], B->c, cnt, P + B->pw2, B->c, gb, gc,
-        G + B->pw2, S);
+        0, G + B->pw2, S);
     zero (gb, B->c * cnt);
     femo_depthwise_backward (k, wk->f1[b], B->c, n, h, h, P + B->dw2, gc, gb,
         G + B->dw2, S);
     bn_train_backward (wk, &B->bn1, gb, wk->f1[b], wk->e1[b], h * h, gb);
-    zero (gc, B->cin * cnt);
     femo_pointwise_backward (k, wk->d1[b], B->cin, cnt, P + B->pw1, B->c, gb,
-        gc, G + B->pw1, S);
+        gc, 0, G + B->pw1, S);
     femo_depthwise_backward (k, xb, B->cin, n, h, h, P + B->dw1, gc, din,
         G + B->dw1, S);
     dout = din;
