@@ -52,6 +52,22 @@ hsum (vf v)
   return s;
 }
 
+/* s[j] = hsum (acc[j]) for @m accumulators, taken lane by lane across all
+ * of them: each sum has the same additions in the same order, but the @m
+ * chains of dependent additions run side by side instead of one after
+ * another (small weight-gradient tiles spent most of their time here). */
+ALWAYS_INLINE void
+hsum_many (const int m, const vf * acc, gdouble * s)
+{
+#pragma GCC unroll 18
+  for (int j = 0; j < m; j++)
+    s[j] = 0.0;
+  for (int l = 0; l < BODY_VW; l++)
+#pragma GCC unroll 18
+    for (int j = 0; j < m; j++)
+      s[j] += acc[j][l];
+}
+
 /* One output tile: @no x @qb (constants after inlining) channels x
  * vectors, @ntaps taps (a constant for pointwise convs, so their loop over
  * input channels has no inner tap loop); @nvalid outputs of the tile are
@@ -212,15 +228,28 @@ wgrad_pw_tile (const int no, const int ni, const gfloat * dy, gsize dys,
       for (int i = 0; i < ni; i++)
         acc[o][i] += d[o] * v[i];
   }
+  {
+    vf a[16];
+    gdouble s[16];
 #pragma GCC unroll 4
-  for (int o = 0; o < no; o++)
+    for (int o = 0; o < no; o++)
 #pragma GCC unroll 4
-    for (int i = 0; i < ni; i++) {
-      gdouble s = hsum (acc[o][i]);
-      for (gsize r = q; r < nq; r++)
-        s += (gdouble) dy[o * dys + r] * x[i * xs + r];
-      dw[o * dw_stride + i] += (gfloat) s;
-    }
+      for (int i = 0; i < ni; i++)
+        a[o * ni + i] = acc[o][i];
+    hsum_many (no * ni, a, s);
+    /* the rest of q, still one chain per weight, interleaved */
+    for (gsize r = q; r < nq; r++)
+#pragma GCC unroll 4
+      for (int o = 0; o < no; o++)
+#pragma GCC unroll 4
+        for (int i = 0; i < ni; i++)
+          s[o * ni + i] += (gdouble) dy[o * dys + r] * x[i * xs + r];
+#pragma GCC unroll 4
+    for (int o = 0; o < no; o++)
+#pragma GCC unroll 4
+      for (int i = 0; i < ni; i++)
+        dw[o * dw_stride + i] += (gfloat) s[o * ni + i];
+  }
 }
 
 /* Weight gradient of a 3x3 conv: @no output channels x 9 taps of one
@@ -251,15 +280,22 @@ wgrad_taps9_tile (const int no, const gfloat * dy, gsize dys,
         acc[o][t] += d[o] * v;
     }
   }
+  {
+    gdouble s[18];
+    hsum_many (no * 9, &acc[0][0], s);
+    /* the rest of q, still one chain per weight, interleaved */
+    for (gsize r = q; r < nq; r++)
 #pragma GCC unroll 2
-  for (int o = 0; o < no; o++)
+      for (int o = 0; o < no; o++)
 #pragma GCC unroll 9
-    for (int t = 0; t < 9; t++) {
-      gdouble s = hsum (acc[o][t]);
-      for (gsize r = q; r < nq; r++)
-        s += (gdouble) dy[o * dys + r] * x[r + offs[t]];
-      dw[o * dw_stride + t] += (gfloat) s;
-    }
+        for (int t = 0; t < 9; t++)
+          s[o * 9 + t] += (gdouble) dy[o * dys + r] * x[r + offs[t]];
+#pragma GCC unroll 2
+    for (int o = 0; o < no; o++)
+#pragma GCC unroll 9
+      for (int t = 0; t < 9; t++)
+        dw[o * dw_stride + t] += (gfloat) s[o * 9 + t];
+  }
 }
 
 /* Floats of q handled per pass so that the planes touched by one pass
