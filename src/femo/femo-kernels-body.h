@@ -298,6 +298,53 @@ wgrad_taps9_tile (const int no, const gfloat * dy, gsize dys,
   }
 }
 
+typedef gdouble vd __attribute__((vector_size (BODY_VW * 4)));
+#define BODY_VD (BODY_VW / 2)
+/* Positions of x wgrad_taps9_short takes (its copy lives on the stack). */
+#define SHORT_MAX_POS 64
+
+/* Weight gradient of a 3x3 conv over fewer than BODY_VW positions (the
+ * head: 3x3 images, one at a time). wgrad_taps9_tile would only run its
+ * scalar rest there: for each weight, +0 (the sum of all-zero lanes) plus
+ * the products in q order, in double. Here those chains run side by side
+ * over input channels, in vectors of doubles from a transposed copy of x:
+ * the same additions in the same order (the products are exact in double,
+ * fused or not). FALSE when the shape does not fit. */
+static gboolean
+wgrad_taps9_short (const gfloat * dy, gsize dys, guint co, const gfloat * x,
+    gsize xs, guint ci, const gint * offs, gsize nq, gfloat * dw)
+{
+  vd xt[SHORT_MAX_POS];
+  gint maxoff = 0;
+  gsize npos;
+
+  for (int t = 0; t < 9; t++) {
+    if (offs[t] < 0)
+      return FALSE;
+    maxoff = MAX (maxoff, offs[t]);
+  }
+  npos = nq + maxoff;
+  if (nq >= BODY_VW || npos > SHORT_MAX_POS)
+    return FALSE;
+  for (guint i0 = 0; i0 < ci; i0 += BODY_VD) {
+    const guint ni = MIN ((guint) BODY_VD, ci - i0);
+    for (gsize p = 0; p < npos; p++)
+      for (guint l = 0; l < BODY_VD; l++)
+        xt[p][l] = l < ni ? x[(i0 + l) * xs + p] : 0.0;
+    for (guint o = 0; o < co; o++)
+#pragma GCC unroll 9
+      for (int t = 0; t < 9; t++) {
+        const vd zero = { 0 };
+        vd s = zero;
+        for (gsize r = 0; r < nq; r++)
+          s += ((gdouble) dy[o * dys + r] - zero) * xt[r + offs[t]];
+        for (guint l = 0; l < ni; l++)
+          dw[((gsize) o * ci + i0 + l) * 9 + t] += (gfloat) s[l];
+      }
+  }
+  return TRUE;
+}
+
 /* Floats of q handled per pass so that the planes touched by one pass
  * stay in L2 (the weight tiles re-read them once per tile). */
 static gsize
@@ -341,6 +388,8 @@ body_conv_weight_grad (const gfloat * dy, gsize dys, guint co,
         }
       }
     } else if (ntaps == 9) {
+      if (wgrad_taps9_short (dyq, dys, co, xq, xs, ci, offs, len, dw))
+        continue;
       for (guint o = 0; o < co; o += 2) {
         const guint no = MIN (2u, co - o);
         for (guint i = 0; i < ci; i++) {
