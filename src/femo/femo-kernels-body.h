@@ -33,6 +33,20 @@ st (gfloat * p, vf v)
   *(vfu *) p = v;
 }
 
+/* ld into a register the compiler must keep: used once per vector by
+ * several multiply-adds, it is otherwise folded into each of them as a
+ * memory operand, and unaligned loads that straddle cache lines cost
+ * twice. */
+ALWAYS_INLINE vf
+ld_once (const gfloat * p)
+{
+  vf v = ld (p);
+#if defined(__x86_64__)
+  __asm__ ("" : "+v" (v));
+#endif
+  return v;
+}
+
 /* s - 0, not 0 + s: the subtraction is an identity the compiler drops
  * (an addition of +0 turns -0 into +0, so it stays a real instruction and
  * kept the broadcast out of the FMA's memory operand). */
@@ -274,7 +288,7 @@ wgrad_taps9_tile (const int no, const gfloat * dy, gsize dys,
       d[o] = ld (dy + o * dys + q);
 #pragma GCC unroll 9
     for (int t = 0; t < 9; t++) {
-      const vf v = ld (x + q + offs[t]);
+      const vf v = ld_once (x + q + offs[t]);
 #pragma GCC unroll 2
       for (int o = 0; o < no; o++)
         acc[o][t] += d[o] * v;
