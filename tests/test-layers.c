@@ -132,7 +132,7 @@ pw_bwd (gpointer p)
 {
   Case *c = p;
   femo_pointwise_backward (K, c->x, c->ci, c->count, c->w, c->co, c->g, c->dx,
-      c->dw, c->scratch);
+      FEMO_CONV_ACCUMULATE, c->dw, c->scratch);
 }
 
 static void
@@ -155,7 +155,7 @@ static void
 pool_fwd (gpointer p)
 {
   Case *c = p;
-  femo_maxpool_forward (c->x, c->c, c->n, c->h, c->wd, FALSE, c->y,
+  femo_maxpool_forward (K, c->x, c->c, c->n, c->h, c->wd, FALSE, c->y,
       (guint16 *) c->scratch);
 }
 
@@ -194,7 +194,7 @@ bn_bwd (gpointer p)
   gdouble sdy[64], sdx[64];
   gfloat mdy[64], mdx[64];
   g_autofree gfloat *dx = g_new0 (gfloat, c->nx);
-  femo_bn_backward_partial (K, c->g, c->x, c->c, c->count, c->scratch,
+  femo_bn_backward_partial (K, c->g, NULL, c->x, c->c, c->count, c->scratch,
       c->scratch + 64, sdy, sdx);
   for (guint i = 0; i < c->c; i++) {
     mdy[i] = sdy[i] / c->count;
@@ -397,17 +397,24 @@ test_xent (void)
 static void
 test_maxpool_padding (void)
 {
-  gfloat x[9], y[4];
-  guint16 arg[4];
+  const gchar *names[] = { "reference", "avx512", "avx2", "neon" };
 
-  for (guint i = 0; i < 9; i++)
-    x[i] = -1.0f - i;
-  femo_maxpool_forward (x, 1, 1, 3, 3, FALSE, y, arg);
-  g_assert_cmpfloat (y[0], ==, -1.0f);
-  g_assert_cmpfloat (y[1], ==, -2.0f);
-  g_assert_cmpfloat (y[2], ==, -4.0f);
-  g_assert_cmpfloat (y[3], ==, -5.0f);
-  g_assert_cmpuint (arg[3], ==, 4);
+  for (guint n = 0; n < G_N_ELEMENTS (names); n++) {
+    const FemoKernels *k = femo_kernels_get_by_name (names[n]);
+    gfloat x[9 + SLACK] = { 0 }, y[4];
+    guint16 arg[4];
+
+    if (!k)
+      continue;
+    for (guint i = 0; i < 9; i++)
+      x[i] = -1.0f - i;
+    femo_maxpool_forward (k, x, 1, 1, 3, 3, FALSE, y, arg);
+    g_assert_cmpfloat (y[0], ==, -1.0f);
+    g_assert_cmpfloat (y[1], ==, -2.0f);
+    g_assert_cmpfloat (y[2], ==, -4.0f);
+    g_assert_cmpfloat (y[3], ==, -5.0f);
+    g_assert_cmpuint (arg[3], ==, 4);
+  }
 }
 
 /* The fused head (3x3 conv, padding 1, bias, global average pool) against
@@ -454,12 +461,59 @@ max_rel_diff (const gfloat * a, const gfloat * b, gsize n)
   return worst;
 }
 
+/* A pointwise backward that writes dx gives the bits of one that adds into
+ * zeros (what lets the net drop the zeroing passes). */
+static void
+write_is_add_to_zero (const FemoKernels * k, const gfloat * w,
+    const gfloat * x, const gfloat * dy, gsize stride, guint co, guint ci)
+{
+  const gsize count = stride - 3;
+  g_autofree gfloat *d0 = g_new0 (gfloat, ci * count + SLACK);
+  g_autofree gfloat *d1 = g_new0 (gfloat, ci * count + SLACK);
+  g_autofree gfloat *g0 = g_new0 (gfloat, co * ci);
+  g_autofree gfloat *g1 = g_new0 (gfloat, co * ci);
+  g_autofree gfloat *scratch = g_new (gfloat, co * ci);
+
+  femo_pointwise_backward (k, x, ci, count, w, co, dy, d0,
+      FEMO_CONV_ACCUMULATE, g0, scratch);
+  for (gsize i = 0; i < ci * count; i++)
+    d1[i] = i % 3 ? NAN : 1.0f;
+  femo_pointwise_backward (k, x, ci, count, w, co, dy, d1, 0, g1, scratch);
+  g_assert_cmpmem (d1, ci * count * sizeof (gfloat), d0,
+      ci * count * sizeof (gfloat));
+  g_assert_cmpmem (g1, co * ci * sizeof (gfloat), g0,
+      co * ci * sizeof (gfloat));
+}
+
+/* @k's fused sum_dot gives the bits of its sum and dot (after its
+ * relu_mask when asked), on lengths around its unrolled loop. */
+static void
+sum_dot_matches (const FemoKernels * k, const gfloat * x, const gfloat * dy)
+{
+  for (gsize n = 0; n < 200; n += 7) {
+    for (guint relu = 0; relu < 2; relu++) {
+      g_autofree gfloat *a = g_memdup2 (dy, n * sizeof (gfloat) + 1);
+      g_autofree gfloat *b = g_memdup2 (dy, n * sizeof (gfloat) + 1);
+      gdouble s, d, s0, d0;
+      if (relu)
+        k->relu_mask (x + 3, n, b);
+      s0 = k->sum (b, n);
+      d0 = k->dot (b, x, n);
+      k->sum_dot (a, relu ? x + 3 : NULL, x, n, &s, &d);
+      g_assert_cmpmem (&s, sizeof (s), &s0, sizeof (s0));
+      g_assert_cmpmem (&d, sizeof (d), &d0, sizeof (d0));
+      g_assert_cmpmem (a, n * sizeof (gfloat), b, n * sizeof (gfloat));
+    }
+  }
+}
+
 /* Every kernel of every ISA this CPU runs against the reference, on odd
  * sizes that exercise every remainder path. */
 static void
 test_kernels (void)
 {
   const gchar *names[] = { "avx512", "avx2", "neon" };
+  const guint floats_per_vector[] = { 16, 8, 4 };
   const FemoKernels *ref = femo_kernels_reference ();
   const guint ci = 11, co = 13;
   const gsize nq = 203, stride = 229;
@@ -503,6 +557,18 @@ test_kernels (void)
       k->conv_weight_grad (dy, stride, co, x, stride, ci, taps, offs, nq, g1);
       worst = MAX (worst, max_rel_diff (g1, g0, co * ci * taps) / 10);
     }
+    /* fewer positions than a vector (the head, 3x3 images padded to 5x5,
+     * one at a time: 13): each weight is +0 plus its products in order, as
+     * the reference sums them, so bitwise */
+    for (gsize len = 1; len < floats_per_vector[n]; len += 2) {
+      const gint offs5[9] = { 0, 1, 2, 5, 6, 7, 10, 11, 12 };
+      for (guint i = 0; i < co * ci * 9; i++)
+        g0[i] = g1[i] = 0.25f * (i % 5);
+      ref->conv_weight_grad (dy, 25, co, x, 25, ci, 9, offs5, len, g0);
+      k->conv_weight_grad (dy, 25, co, x, 25, ci, 9, offs5, len, g1);
+      g_assert_cmpmem (g1, co * ci * 9 * sizeof (gfloat), g0,
+          co * ci * 9 * sizeof (gfloat));
+    }
     ref->depthwise_forward (w, co, 9, offs9, x, stride / 2, y0, stride, nq);
     k->depthwise_forward (w, co, 9, offs9, x, stride / 2, y1, stride, nq);
     worst = MAX (worst, max_rel_diff (y1, y0, co * stride));
@@ -517,6 +583,10 @@ test_kernels (void)
             ref->sum_sq_dev (x, 1001, 0.1f)) / 100);
     worst = MAX (worst, fabs (k->dot (x, dy, 1001) - ref->dot (x, dy,
                 1001)) / 100);
+    sum_dot_matches (ref, x, dy);
+    sum_dot_matches (k, x, dy);
+    write_is_add_to_zero (ref, w, x, dy, stride, co, ci);
+    write_is_add_to_zero (k, w, x, dy, stride, co, ci);
     /* element-wise kernels, on an odd length */
     for (guint relu = 0; relu < 2; relu++) {
       ref->affine (x, nq, 0.7f, -0.2f, relu, y0);
@@ -557,6 +627,24 @@ test_kernels (void)
       k->maxpool_add (xs, co * ni, h, wd, z1);
       /* exact: a max and one addition */
       g_assert_cmpfloat (max_rel_diff (z1, z0, co * po + SLACK), ==, 0.0);
+      /* the training form, bitwise, winners too; values rounded to
+       * eighths so that ties happen, in rows, columns and across both */
+      for (gsize i = 0; i < co * pl; i++)
+        xs[i] = roundf (xs[i] * 8.0f) / 8.0f;
+      for (guint add = 0; add < 2; add++) {
+        const gsize bytes = (co * pl + SLACK) * sizeof (gfloat);
+        g_autofree guint16 *a0 = g_new (guint16, co * po);
+        g_autofree guint16 *a1 = g_new (guint16, co * po);
+        memcpy (z1, z0, bytes);
+        ref->maxpool_arg (xs, co * ni, h, wd, add, z0, a0);
+        k->maxpool_arg (xs, co * ni, h, wd, add, z1, a1);
+        g_assert_cmpmem (z1, bytes, z0, bytes);
+        g_assert_cmpmem (a1, co * po * sizeof (guint16), a0,
+            co * po * sizeof (guint16));
+        ref->maxpool_arg (xs, co * ni, h, wd, add, z0, NULL);
+        k->maxpool_arg (xs, co * ni, h, wd, add, z1, NULL);
+        g_assert_cmpmem (z1, bytes, z0, bytes);
+      }
     }
     g_printerr ("%s vs reference: largest relative difference %.3g\n",
         names[n], worst);

@@ -33,6 +33,20 @@ st (gfloat * p, vf v)
   *(vfu *) p = v;
 }
 
+/* ld into a register the compiler must keep: used once per vector by
+ * several multiply-adds, it is otherwise folded into each of them as a
+ * memory operand, and unaligned loads that straddle cache lines cost
+ * twice. */
+ALWAYS_INLINE vf
+ld_once (const gfloat * p)
+{
+  vf v = ld (p);
+#if defined(__x86_64__)
+  __asm__ ("" : "+v" (v));
+#endif
+  return v;
+}
+
 /* s - 0, not 0 + s: the subtraction is an identity the compiler drops
  * (an addition of +0 turns -0 into +0, so it stays a real instruction and
  * kept the broadcast out of the FMA's memory operand). */
@@ -50,6 +64,22 @@ hsum (vf v)
   for (int l = 0; l < BODY_VW; l++)
     s += v[l];
   return s;
+}
+
+/* s[j] = hsum (acc[j]) for @m accumulators, taken lane by lane across all
+ * of them: each sum has the same additions in the same order, but the @m
+ * chains of dependent additions run side by side instead of one after
+ * another (small weight-gradient tiles spent most of their time here). */
+ALWAYS_INLINE void
+hsum_many (const int m, const vf * acc, gdouble * s)
+{
+#pragma GCC unroll 18
+  for (int j = 0; j < m; j++)
+    s[j] = 0.0;
+  for (int l = 0; l < BODY_VW; l++)
+#pragma GCC unroll 18
+    for (int j = 0; j < m; j++)
+      s[j] += acc[j][l];
 }
 
 /* One output tile: @no x @qb (constants after inlining) channels x
@@ -212,15 +242,28 @@ wgrad_pw_tile (const int no, const int ni, const gfloat * dy, gsize dys,
       for (int i = 0; i < ni; i++)
         acc[o][i] += d[o] * v[i];
   }
+  {
+    vf a[16];
+    gdouble s[16];
 #pragma GCC unroll 4
-  for (int o = 0; o < no; o++)
+    for (int o = 0; o < no; o++)
 #pragma GCC unroll 4
-    for (int i = 0; i < ni; i++) {
-      gdouble s = hsum (acc[o][i]);
-      for (gsize r = q; r < nq; r++)
-        s += (gdouble) dy[o * dys + r] * x[i * xs + r];
-      dw[o * dw_stride + i] += (gfloat) s;
-    }
+      for (int i = 0; i < ni; i++)
+        a[o * ni + i] = acc[o][i];
+    hsum_many (no * ni, a, s);
+    /* the rest of q, still one chain per weight, interleaved */
+    for (gsize r = q; r < nq; r++)
+#pragma GCC unroll 4
+      for (int o = 0; o < no; o++)
+#pragma GCC unroll 4
+        for (int i = 0; i < ni; i++)
+          s[o * ni + i] += (gdouble) dy[o * dys + r] * x[i * xs + r];
+#pragma GCC unroll 4
+    for (int o = 0; o < no; o++)
+#pragma GCC unroll 4
+      for (int i = 0; i < ni; i++)
+        dw[o * dw_stride + i] += (gfloat) s[o * ni + i];
+  }
 }
 
 /* Weight gradient of a 3x3 conv: @no output channels x 9 taps of one
@@ -245,21 +288,75 @@ wgrad_taps9_tile (const int no, const gfloat * dy, gsize dys,
       d[o] = ld (dy + o * dys + q);
 #pragma GCC unroll 9
     for (int t = 0; t < 9; t++) {
-      const vf v = ld (x + q + offs[t]);
+      const vf v = ld_once (x + q + offs[t]);
 #pragma GCC unroll 2
       for (int o = 0; o < no; o++)
         acc[o][t] += d[o] * v;
     }
   }
+  {
+    gdouble s[18];
+    hsum_many (no * 9, &acc[0][0], s);
+    /* the rest of q, still one chain per weight, interleaved */
+    for (gsize r = q; r < nq; r++)
 #pragma GCC unroll 2
-  for (int o = 0; o < no; o++)
+      for (int o = 0; o < no; o++)
 #pragma GCC unroll 9
-    for (int t = 0; t < 9; t++) {
-      gdouble s = hsum (acc[o][t]);
-      for (gsize r = q; r < nq; r++)
-        s += (gdouble) dy[o * dys + r] * x[r + offs[t]];
-      dw[o * dw_stride + t] += (gfloat) s;
-    }
+        for (int t = 0; t < 9; t++)
+          s[o * 9 + t] += (gdouble) dy[o * dys + r] * x[r + offs[t]];
+#pragma GCC unroll 2
+    for (int o = 0; o < no; o++)
+#pragma GCC unroll 9
+      for (int t = 0; t < 9; t++)
+        dw[o * dw_stride + t] += (gfloat) s[o * 9 + t];
+  }
+}
+
+typedef gdouble vd __attribute__((vector_size (BODY_VW * 4)));
+#define BODY_VD (BODY_VW / 2)
+/* Positions of x wgrad_taps9_short takes (its copy lives on the stack). */
+#define SHORT_MAX_POS 64
+
+/* Weight gradient of a 3x3 conv over fewer than BODY_VW positions (the
+ * head: 3x3 images, one at a time). wgrad_taps9_tile would only run its
+ * scalar rest there: for each weight, +0 (the sum of all-zero lanes) plus
+ * the products in q order, in double. Here those chains run side by side
+ * over input channels, in vectors of doubles from a transposed copy of x:
+ * the same additions in the same order (the products are exact in double,
+ * fused or not). FALSE when the shape does not fit. */
+static gboolean
+wgrad_taps9_short (const gfloat * dy, gsize dys, guint co, const gfloat * x,
+    gsize xs, guint ci, const gint * offs, gsize nq, gfloat * dw)
+{
+  vd xt[SHORT_MAX_POS];
+  gint maxoff = 0;
+  gsize npos;
+
+  for (int t = 0; t < 9; t++) {
+    if (offs[t] < 0)
+      return FALSE;
+    maxoff = MAX (maxoff, offs[t]);
+  }
+  npos = nq + maxoff;
+  if (nq >= BODY_VW || npos > SHORT_MAX_POS)
+    return FALSE;
+  for (guint i0 = 0; i0 < ci; i0 += BODY_VD) {
+    const guint ni = MIN ((guint) BODY_VD, ci - i0);
+    for (gsize p = 0; p < npos; p++)
+      for (guint l = 0; l < BODY_VD; l++)
+        xt[p][l] = l < ni ? x[(i0 + l) * xs + p] : 0.0;
+    for (guint o = 0; o < co; o++)
+#pragma GCC unroll 9
+      for (int t = 0; t < 9; t++) {
+        const vd zero = { 0 };
+        vd s = zero;
+        for (gsize r = 0; r < nq; r++)
+          s += ((gdouble) dy[o * dys + r] - zero) * xt[r + offs[t]];
+        for (guint l = 0; l < ni; l++)
+          dw[((gsize) o * ci + i0 + l) * 9 + t] += (gfloat) s[l];
+      }
+  }
+  return TRUE;
 }
 
 /* Floats of q handled per pass so that the planes touched by one pass
@@ -305,6 +402,8 @@ body_conv_weight_grad (const gfloat * dy, gsize dys, guint co,
         }
       }
     } else if (ntaps == 9) {
+      if (wgrad_taps9_short (dyq, dys, co, xq, xs, ci, offs, len, dw))
+        continue;
       for (guint o = 0; o < co; o += 2) {
         const guint no = MIN (2u, co - o);
         for (guint i = 0; i < ci; i++) {
@@ -559,6 +658,114 @@ body_maxpool_add (const gfloat * x, gsize nimg, guint h, guint w, gfloat * y)
   }
 }
 
+/* Widest image body_maxpool_arg takes (wider ones go to the reference). */
+#define POOL_ARG_MAX_W 128
+
+ALWAYS_INLINE vi
+vsel_i (vi m, vi a, vi b)
+{
+  return (m & a) | (~m & b);
+}
+
+/* The training max pool, with the reference's comparisons in the same
+ * order (strict >, so the same winners and ties): first the max of each
+ * column over the window's rows (whole vectors, reading past the row into
+ * the next one or the slack; those lanes are never used), then each window
+ * over the odd column before it, its even column and the odd one after it
+ * (the first window has no column before it). */
+static void
+body_maxpool_arg (const gfloat * x, gsize nimg, guint h, guint w,
+    gboolean add, gfloat * y, guint16 * arg)
+{
+  const guint ho = (h + 1) / 2, wo = (w + 1) / 2;
+  const guint ngroups = (wo + BODY_VW - 1) / BODY_VW;
+  const vf ninf = splat (-G_MAXFLOAT);
+  const vi zero_i = { 0 };
+  gfloat cm[POOL_ARG_MAX_W + 2 * BODY_VW];
+  gint32 cr[POOL_ARG_MAX_W + 2 * BODY_VW] __attribute__((aligned (64)));
+  vi even, odd, prev, first, col_even;
+
+  if (w > POOL_ARG_MAX_W) {
+    femo_kernels_reference ()->maxpool_arg (x, nimg, h, w, add, y, arg);
+    return;
+  }
+  for (int l = 0; l < BODY_VW; l++) {
+    even[l] = 2 * l;
+    odd[l] = 2 * l + 1;
+    prev[l] = BODY_VW - 1 + l;
+    first[l] = l == 0 ? -1 : 0;
+    col_even[l] = 2 * l;
+  }
+  for (gsize im = 0; im < nimg; im++) {
+    const gfloat *xi = x + im * h * w;
+    for (guint oy = 0; oy < ho; oy++) {
+      const guint r0 = oy ? 2 * oy - 1 : 0, r1 = MIN (2 * oy + 1, h - 1);
+      const gsize out = (im * ho + oy) * wo;
+      vf last_o = ninf;
+      vi last_or = zero_i;
+
+      for (guint v = 0; v < 2 * ngroups; v++) {
+        vf m = ld (xi + r0 * w + v * BODY_VW);
+        vi r = zero_i + (gint32) r0;
+        for (guint rr = r0 + 1; rr <= r1; rr++) {
+          const vf val = ld (xi + rr * w + v * BODY_VW);
+          const vi gt = val > m;
+          r = vsel_i (gt, zero_i + (gint32) rr, r);
+          m = vsel (gt, val, m);
+        }
+        st (cm + v * BODY_VW, m);
+        *(vi *) (cr + v * BODY_VW) = r;
+      }
+      for (guint g = 0; g < ngroups; g++) {
+        const vf c0 = ld (cm + 2 * g * BODY_VW);
+        const vf c1 = ld (cm + (2 * g + 1) * BODY_VW);
+        const vi r0v = *(const vi *) (cr + 2 * g * BODY_VW);
+        const vi r1v = *(const vi *) (cr + (2 * g + 1) * BODY_VW);
+        const vf e = __builtin_shuffle (c0, c1, even);
+        const vf o = __builtin_shuffle (c0, c1, odd);
+        const vi er = __builtin_shuffle (r0v, r1v, even);
+        const vi orow = __builtin_shuffle (r0v, r1v, odd);
+        const vi ce = col_even + (gint32) (2 * g * BODY_VW);
+        const vi co = ce + 1;
+        const gsize ox = (gsize) g * BODY_VW;
+        const guint nvalid = MIN (wo - g * BODY_VW, (guint) BODY_VW);
+        vf m = __builtin_shuffle (last_o, o, prev);
+        vi br = __builtin_shuffle (last_or, orow, prev);
+        vi bc = ce - 1;
+        vi gt, a;
+
+        if (g == 0) {
+          m = vsel (first, e, m);
+          br = vsel_i (first, er, br);
+          bc = vsel_i (first, ce, bc);
+        }
+        gt = e > m;
+        m = vsel (gt, e, m);
+        br = vsel_i (gt, er, br);
+        bc = vsel_i (gt, ce, bc);
+        gt = (o > m) & (co < (gint32) w);
+        m = vsel (gt, o, m);
+        br = vsel_i (gt, orow, br);
+        bc = vsel_i (gt, co, bc);
+        last_o = o;
+        last_or = orow;
+        a = br * (gint32) w + bc;
+        if (nvalid == BODY_VW) {
+          st (y + out + ox, add ? ld (y + out + ox) + m : m);
+        } else {
+          gfloat tmp[BODY_VW];
+          st (tmp, m);
+          for (guint l = 0; l < nvalid; l++)
+            y[out + ox + l] = add ? y[out + ox + l] + tmp[l] : tmp[l];
+        }
+        if (arg)
+          for (guint l = 0; l < nvalid; l++)
+            arg[out + ox + l] = (guint16) a[l];
+      }
+    }
+  }
+}
+
 static gdouble
 body_sum (const gfloat * x, gsize n)
 {
@@ -621,6 +828,41 @@ body_dot (const gfloat * a, const gfloat * b, gsize n)
   for (; i < n; i++)
     s += (gdouble) a[i] * b[i];
   return s;
+}
+
+/* body_sum and body_dot in one pass: the same accumulators, lanes and
+ * order, so the same bits as the two calls. */
+static void
+body_sum_dot (gfloat * a, const gfloat * relu_y, const gfloat * b, gsize n,
+    gdouble * sum, gdouble * dot)
+{
+  const vf zero = splat (0.0f);
+  vf s[4] = { zero, zero, zero, zero }, d[4] = { zero, zero, zero, zero };
+  gsize i = 0;
+  gdouble ss, dd;
+
+  for (; i + 4 * BODY_VW <= n; i += 4 * BODY_VW) {
+#pragma GCC unroll 4
+    for (int u = 0; u < 4; u++) {
+      vf v = ld (a + i + u * BODY_VW);
+      if (relu_y) {
+        v = (vf) ((vi) v & (ld (relu_y + i + u * BODY_VW) > zero));
+        st (a + i + u * BODY_VW, v);
+      }
+      s[u] += v;
+      d[u] += v * ld (b + i + u * BODY_VW);
+    }
+  }
+  ss = hsum (s[0]) + hsum (s[1]) + hsum (s[2]) + hsum (s[3]);
+  dd = hsum (d[0]) + hsum (d[1]) + hsum (d[2]) + hsum (d[3]);
+  for (; i < n; i++) {
+    if (relu_y && !(relu_y[i] > 0.0f))
+      a[i] = 0.0f;
+    ss += a[i];
+    dd += (gdouble) a[i] * b[i];
+  }
+  *sum = ss;
+  *dot = dd;
 }
 
 static void
@@ -690,9 +932,11 @@ static const FemoKernels BODY_TABLE = {
   body_depthwise_weight_grad,
   body_depthwise3x3,
   body_maxpool_add,
+  body_maxpool_arg,
   body_sum,
   body_sum_sq_dev,
   body_dot,
+  body_sum_dot,
   body_affine,
   body_relu_mask,
   body_bn_backward,

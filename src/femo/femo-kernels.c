@@ -104,6 +104,49 @@ ref_maxpool_add (const gfloat * x, gsize nimg, guint h, guint w, gfloat * y)
       }
 }
 
+static void
+ref_maxpool_arg (const gfloat * x, gsize nimg, guint h, guint w,
+    gboolean add, gfloat * y, guint16 * arg)
+{
+  const guint ho = (h + 1) / 2, wo = (w + 1) / 2;
+  gfloat vmax[FEMO_MAXPOOL_MAX_W];
+  guint16 vrow[FEMO_MAXPOOL_MAX_W];
+
+  /* Separable and branch-free (random data makes branches mispredict):
+   * the max of each column over the window's rows, then of each window
+   * over those columns. */
+  for (gsize im = 0; im < nimg; im++) {
+    const gfloat *xi = x + im * h * w;
+    for (guint oy = 0; oy < ho; oy++) {
+      const guint r0 = oy ? 2 * oy - 1 : 0, r1 = MIN (2 * oy + 1, h - 1);
+      gfloat *yo = y + (im * ho + oy) * wo;
+      for (guint ix = 0; ix < w; ix++) {
+        gfloat m = xi[r0 * w + ix];
+        guint r = r0;
+        for (guint rr = r0 + 1; rr <= r1; rr++) {
+          const gfloat v = xi[rr * w + ix];
+          r = v > m ? rr : r;
+          m = v > m ? v : m;
+        }
+        vmax[ix] = m;
+        vrow[ix] = (guint16) r;
+      }
+      for (guint ox = 0; ox < wo; ox++) {
+        const guint x0 = ox ? 2 * ox - 1 : 0, x1 = MIN (2 * ox + 1, w - 1);
+        gfloat m = vmax[x0];
+        guint bx = x0;
+        for (guint xx = x0 + 1; xx <= x1; xx++) {
+          bx = vmax[xx] > m ? xx : bx;
+          m = vmax[xx] > m ? vmax[xx] : m;
+        }
+        yo[ox] = add ? yo[ox] + m : m;
+        if (arg)
+          arg[(im * ho + oy) * wo + ox] = (guint16) (vrow[bx] * w + bx);
+      }
+    }
+  }
+}
+
 static gdouble
 ref_sum (const gfloat * x, gsize n)
 {
@@ -131,6 +174,21 @@ ref_dot (const gfloat * a, const gfloat * b, gsize n)
   for (gsize i = 0; i < n; i++)
     s += (gdouble) a[i] * b[i];
   return s;
+}
+
+static void
+ref_sum_dot (gfloat * a, const gfloat * relu_y, const gfloat * b, gsize n,
+    gdouble * sum, gdouble * dot)
+{
+  gdouble s = 0.0, d = 0.0;
+  for (gsize i = 0; i < n; i++) {
+    if (relu_y && !(relu_y[i] > 0.0f))
+      a[i] = 0.0f;
+    s += a[i];
+    d += (gdouble) a[i] * b[i];
+  }
+  *sum = s;
+  *dot = d;
 }
 
 static void
@@ -174,9 +232,11 @@ static const FemoKernels reference_kernels = {
   ref_depthwise_weight_grad,
   ref_depthwise3x3,
   ref_maxpool_add,
+  ref_maxpool_arg,
   ref_sum,
   ref_sum_sq_dev,
   ref_dot,
+  ref_sum_dot,
   ref_affine,
   ref_relu_mask,
   ref_bn_backward,

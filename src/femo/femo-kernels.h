@@ -22,6 +22,9 @@ G_BEGIN_DECLS
 
 #define FEMO_KERNEL_SLACK 256
 
+/* Widest image maxpool_arg takes (its row buffers live on the stack). */
+#define FEMO_MAXPOOL_MAX_W 1024
+
 #define FEMO_CONV_RELU 1u
 #define FEMO_CONV_ACCUMULATE 2u
 
@@ -67,10 +70,22 @@ typedef struct
   void (*maxpool_add) (const gfloat * x, gsize nimg, guint h, guint w,
       gfloat * y);
 
+  /* Training form of the max pool (same windows): y = max, or y += max
+   * with @add, and the winner's index inside its image (row * w + column)
+   * in @arg (nullable); exact ties go to the topmost row of a column, then
+   * the leftmost column. @w is at most FEMO_MAXPOOL_MAX_W. */
+  void (*maxpool_arg) (const gfloat * x, gsize nimg, guint h, guint w,
+      gboolean add, gfloat * y, guint16 * arg);
+
   /* Reductions for batch norm (float lanes, summed in double at the end). */
   gdouble (*sum) (const gfloat * x, gsize n);
   gdouble (*sum_sq_dev) (const gfloat * x, gsize n, gfloat mean);
   gdouble (*dot) (const gfloat * a, const gfloat * b, gsize n);
+  /* sum and dot of one pass, with sum's and dot's arithmetic: *sum = sum
+   * a, *dot = sum a*b; with @relu_y, a is first masked in place as
+   * relu_mask (relu_y, n, a) does (batch norm backward after a ReLU). */
+  void (*sum_dot) (gfloat * a, const gfloat * relu_y, const gfloat * b,
+      gsize n, gdouble * sum, gdouble * dot);
 
   /* Element-wise passes of batch norm and ReLU (branch-free).
    * y = x * a + b, then max (0, .) when @relu; y may be x. */

@@ -16,8 +16,23 @@ taps3x3 (guint stride, gint * offs)
     offs[t] = (gint) ((t / 3) * stride + t % 3);
 }
 
+/* dst[0 .. n) = src[0 .. n), inline: the rows copied here are short (6 to
+ * 48 floats) and copied by the thousand per training step, where a libc
+ * call per row cost more than the copy. */
+static inline void
+copy_row (gfloat * dst, const gfloat * src, guint n)
+{
+  guint x = 0;
+
+  for (; x + 4 <= n; x += 4)
+    memcpy (dst + x, src + x, 4 * sizeof (gfloat));
+  for (; x < n; x++)
+    dst[x] = src[x];
+}
+
 /* Places each h x w image of src [c][n][h][w] at (@off, @off) inside a
- * zeroed dh x dw image of dst [c][n][dh][dw], then zeroes the slack. */
+ * zeroed dh x dw image of dst [c][n][dh][dw]; the caller zeroes the slack
+ * after the last one. */
 static void
 planes_place (const gfloat * src, guint c, guint n, guint h, guint w,
     guint dh, guint dw, guint off, gfloat * dst)
@@ -28,23 +43,20 @@ planes_place (const gfloat * src, guint c, guint n, guint h, guint w,
   for (gsize im = 0; im < images; im++) {
     gfloat *d = dst + im * plane;
     const gfloat *s = src + im * h * w;
-    memset (d, 0, off * dw * sizeof (gfloat));
-    for (guint y = 0; y < h; y++) {
-      gfloat *row = d + (y + off) * dw;
-      memset (row, 0, off * sizeof (gfloat));
-      memcpy (row + off, s + y * w, w * sizeof (gfloat));
-      memset (row + off + w, 0, (dw - off - w) * sizeof (gfloat));
-    }
-    memset (d + (h + off) * dw, 0, (dh - h - off) * dw * sizeof (gfloat));
+    memset (d, 0, plane * sizeof (gfloat));
+    for (guint y = 0; y < h; y++)
+      copy_row (d + (y + off) * dw + off, s + y * w, w);
   }
-  memset (dst + images * plane, 0, SLACK * sizeof (gfloat));
 }
 
 void
 femo_planes_pad (const gfloat * x, guint c, guint n, guint h, guint w,
     guint pad, gfloat * y)
 {
+  const gsize plane = (gsize) (h + 2 * pad) * (w + 2 * pad);
+
   planes_place (x, c, n, h, w, h + 2 * pad, w + 2 * pad, pad, y);
+  memset (y + (gsize) c * n * plane, 0, SLACK * sizeof (gfloat));
 }
 
 /* Top-left h x w of one sh x sw image into dst (h x w), added or copied. */
@@ -56,7 +68,7 @@ image_crop (const FemoKernels * k, const gfloat * src, guint sw, guint h,
     if (add)
       k->add (src + y * sw, w, dst + y * w);
     else
-      memcpy (dst + y * w, src + y * sw, w * sizeof (gfloat));
+      copy_row (dst + y * w, src + y * sw, w);
   }
 }
 
@@ -72,7 +84,7 @@ femo_conv3x3_scratch_size (guint ci, guint co, guint n, guint h, guint w)
 }
 
 /* Places @c planes of image @img of x [c][n][h][w] at (@off, @off) in
- * zeroed gh x gw planes [c][gh*gw] (+ slack). */
+ * zeroed gh x gw planes [c][gh*gw] (+ zeroed slack). */
 static void
 image_place (const gfloat * x, guint c, guint n, guint img, guint h, guint w,
     guint gh, guint gw, guint off, gfloat * dst)
@@ -81,6 +93,7 @@ image_place (const gfloat * x, guint c, guint n, guint img, guint h, guint w,
   for (guint ch = 0; ch < c; ch++)
     planes_place (x + ((gsize) ch * n + img) * plane, 1, 1, h, w, gh, gw, off,
         dst + (gsize) ch * gh * gw);
+  memset (dst + (gsize) c * gh * gw, 0, SLACK * sizeof (gfloat));
 }
 
 void
@@ -255,6 +268,8 @@ femo_depthwise_backward (const FemoKernels * k, const gfloat * x, guint c,
   if (dx)
     k->depthwise3x3 (wflip, c, dy, plane * n, h, w, plane * n, dx, plane * n,
         FEMO_CONV_ACCUMULATE);
+  memset (xp + grid, 0, SLACK * sizeof (gfloat));
+  memset (dyp + grid, 0, SLACK * sizeof (gfloat));
   for (gsize im = 0; im < (gsize) c * n; im++) {
     planes_place (x + im * plane, 1, 1, h, w, h + 2, gw, 1, xp);
     planes_place (dy + im * plane, 1, 1, h, w, h + 2, gw, 1, dyp);
@@ -285,7 +300,7 @@ femo_pointwise_forward (const FemoKernels * k, const gfloat * x, guint ci,
 void
 femo_pointwise_backward (const FemoKernels * k, const gfloat * x, guint ci,
     gsize count, const gfloat * wt, guint co, const gfloat * dy, gfloat * dx,
-    gfloat * dwt, gfloat * scratch)
+    guint dx_flags, gfloat * dwt, gfloat * scratch)
 {
   k->conv_weight_grad (dy, count, co, x, count, ci, 1, offs_zero, count, dwt);
   if (dx) {
@@ -293,7 +308,7 @@ femo_pointwise_backward (const FemoKernels * k, const gfloat * x, guint ci,
       for (guint i = 0; i < ci; i++)
         scratch[(gsize) i * co + o] = wt[(gsize) o * ci + i];
     k->conv_forward (scratch, NULL, ci, co, 1, offs_zero, dy, count, dx,
-        count, count, FEMO_CONV_ACCUMULATE);
+        count, count, dx_flags & FEMO_CONV_ACCUMULATE);
   }
 }
 
@@ -344,11 +359,10 @@ femo_shortcut_backward (const FemoKernels * k, const gfloat * x, guint ci,
 
   planes_subsample (x, ci, n, h, w, xs);
   if (!dx) {
-    femo_pointwise_backward (k, xs, ci, count, wt, co, dy, NULL, dwt, wtt);
+    femo_pointwise_backward (k, xs, ci, count, wt, co, dy, NULL, 0, dwt, wtt);
     return;
   }
-  memset (dxs, 0, (ci * count + SLACK) * sizeof (gfloat));
-  femo_pointwise_backward (k, xs, ci, count, wt, co, dy, dxs, dwt, wtt);
+  femo_pointwise_backward (k, xs, ci, count, wt, co, dy, dxs, 0, dwt, wtt);
   for (gsize im = 0; im < (gsize) ci * n; im++)
     for (guint oy = 0; oy < ho; oy++)
       for (guint ox = 0; ox < wo; ox++)
@@ -384,13 +398,15 @@ femo_bn_forward (const FemoKernels * k, const gfloat * x, guint c,
 }
 
 void
-femo_bn_backward_partial (const FemoKernels * k, const gfloat * dy,
-    const gfloat * x, guint c, gsize count, const gfloat * mean,
-    const gfloat * invstd, gdouble * sum_dy, gdouble * sum_dy_xhat)
+femo_bn_backward_partial (const FemoKernels * k, gfloat * dy,
+    const gfloat * relu_y, const gfloat * x, guint c, gsize count,
+    const gfloat * mean, const gfloat * invstd, gdouble * sum_dy,
+    gdouble * sum_dy_xhat)
 {
   for (guint ch = 0; ch < c; ch++) {
-    const gdouble s = k->sum (dy + ch * count, count);
-    const gdouble sx = k->dot (dy + ch * count, x + ch * count, count);
+    gdouble s, sx;
+    k->sum_dot (dy + ch * count, relu_y ? relu_y + ch * count : NULL,
+        x + ch * count, count, &s, &sx);
     sum_dy[ch] = s;
     /* sum dy * (x - mean) * invstd, without a pass that forms xhat */
     sum_dy_xhat[ch] = (sx - mean[ch] * s) * invstd[ch];
@@ -428,53 +444,12 @@ femo_relu_backward (const FemoKernels * k, const gfloat * y, gsize count,
   k->relu_mask (y, count, dy);
 }
 
-/* Widest image the max pool takes (its row buffers live on the stack). */
-#define MAXPOOL_MAX_W 1024
-
 void
-femo_maxpool_forward (const gfloat * x, guint c, guint n, guint h, guint w,
-    gboolean add, gfloat * y, guint16 * arg)
+femo_maxpool_forward (const FemoKernels * k, const gfloat * x, guint c,
+    guint n, guint h, guint w, gboolean add, gfloat * y, guint16 * arg)
 {
-  const guint ho = (h + 1) / 2, wo = (w + 1) / 2;
-  const gsize images = (gsize) c * n;
-  gfloat vmax[MAXPOOL_MAX_W];
-  guint16 vrow[MAXPOOL_MAX_W];
-
-  g_return_if_fail (w <= MAXPOOL_MAX_W);
-  /* Separable and branch-free (random data makes branches mispredict):
-   * the max of each column over the window's rows, then of each window
-   * over those columns. Ties go to the topmost row of a column, then the
-   * leftmost column. */
-  for (gsize im = 0; im < images; im++) {
-    const gfloat *xi = x + im * h * w;
-    for (guint oy = 0; oy < ho; oy++) {
-      const guint r0 = oy ? 2 * oy - 1 : 0, r1 = MIN (2 * oy + 1, h - 1);
-      gfloat *yo = y + (im * ho + oy) * wo;
-      for (guint ix = 0; ix < w; ix++) {
-        gfloat m = xi[r0 * w + ix];
-        guint r = r0;
-        for (guint rr = r0 + 1; rr <= r1; rr++) {
-          const gfloat v = xi[rr * w + ix];
-          r = v > m ? rr : r;
-          m = v > m ? v : m;
-        }
-        vmax[ix] = m;
-        vrow[ix] = (guint16) r;
-      }
-      for (guint ox = 0; ox < wo; ox++) {
-        const guint x0 = ox ? 2 * ox - 1 : 0, x1 = MIN (2 * ox + 1, w - 1);
-        gfloat m = vmax[x0];
-        guint bx = x0;
-        for (guint xx = x0 + 1; xx <= x1; xx++) {
-          bx = vmax[xx] > m ? xx : bx;
-          m = vmax[xx] > m ? vmax[xx] : m;
-        }
-        yo[ox] = add ? yo[ox] + m : m;
-        if (arg)
-          arg[(im * ho + oy) * wo + ox] = (guint16) (vrow[bx] * w + bx);
-      }
-    }
-  }
+  g_return_if_fail (w <= FEMO_MAXPOOL_MAX_W);
+  k->maxpool_arg (x, (gsize) c * n, h, w, add, y, arg);
 }
 
 void

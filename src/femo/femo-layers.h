@@ -51,14 +51,17 @@ void femo_depthwise_backward (const FemoKernels * k, const gfloat * x,
     gfloat * dx, gfloat * dwt, gfloat * scratch);
 
 /* Pointwise 1x1 over @count positions: x [ci][count] -> y [co][count];
- * wt [co][ci][1][1]; bias nullable. */
+ * wt [co][ci][1][1]; bias nullable. Backward: @dx (nullable) is added to
+ * with @dx_flags FEMO_CONV_ACCUMULATE, written with 0 (the bits of adding
+ * into zeros: each sum starts from 0 instead of 0 + 0, without a pass
+ * that zeroes dx). */
 gsize femo_pointwise_scratch_size (guint ci, guint co);
 void femo_pointwise_forward (const FemoKernels * k, const gfloat * x,
     guint ci, gsize count, const gfloat * wt, const gfloat * bias, guint co,
     guint flags, gfloat * y);
 void femo_pointwise_backward (const FemoKernels * k, const gfloat * x,
     guint ci, gsize count, const gfloat * wt, guint co, const gfloat * dy,
-    gfloat * dx, gfloat * dwt, gfloat * scratch);
+    gfloat * dx, guint dx_flags, gfloat * dwt, gfloat * scratch);
 
 /* 1x1 convolution with stride 2, no padding:
  * x [ci][n][h][w] -> y [co][n][ceil(h/2)][ceil(w/2)]; wt [co][ci][1][1]. */
@@ -84,9 +87,12 @@ void femo_bn_partial_sq (const FemoKernels * k, const gfloat * x, guint c,
 void femo_bn_forward (const FemoKernels * k, const gfloat * x, guint c, gsize count,
     const gfloat * mean, const gfloat * invstd, const gfloat * gamma,
     const gfloat * beta, gboolean relu, gfloat * y);
-/* Partials of the backward pass: sum_dy[c] and sum_dy_xhat[c]. */
-void femo_bn_backward_partial (const FemoKernels * k, const gfloat * dy,
-    const gfloat * x, guint c, gsize count, const gfloat * mean,
+/* Partials of the backward pass: sum_dy[c] and sum_dy_xhat[c]. With
+ * @relu_y (the output of a ReLU after this BN), dy is first masked in
+ * place as femo_relu_backward does, in the same pass. */
+void femo_bn_backward_partial (const FemoKernels * k, gfloat * dy,
+    const gfloat * relu_y, const gfloat * x, guint c, gsize count,
+    const gfloat * mean,
     const gfloat * invstd, gdouble * sum_dy, gdouble * sum_dy_xhat);
 /* dx = gamma * invstd * (dy - mean_dy - xhat * mean_dy_xhat) where the
  * means are over the whole batch; dx may be dy (then overwritten, not
@@ -110,8 +116,8 @@ void femo_relu_backward (const FemoKernels * k, const gfloat * y, gsize count, g
  * x [c][n][h][w] -> y [c][n][ceil(h/2)][ceil(w/2)]. @arg (nullable)
  * records each winner's index inside its image for backward. With @add,
  * y += max (the residual sum of a block). */
-void femo_maxpool_forward (const gfloat * x, guint c, guint n, guint h,
-    guint w, gboolean add, gfloat * y, guint16 * arg);
+void femo_maxpool_forward (const FemoKernels * k, const gfloat * x, guint c,
+    guint n, guint h, guint w, gboolean add, gfloat * y, guint16 * arg);
 /* Inference form: y += max pool of x, no winners recorded. */
 void femo_maxpool_add_infer (const FemoKernels * k, const gfloat * x,
     guint c, guint n, guint h, guint w, gfloat * y);

@@ -974,9 +974,11 @@ bn_train_forward (Worker * wk, const BnIdx * bn, const gfloat * x, guint hw,
       net->params + bn->beta, relu, y);
 }
 
+/* With @relu_y (the output of the ReLU after this BN), dy is first masked
+ * by that ReLU, in place. */
 static void
-bn_train_backward (Worker * wk, const BnIdx * bn, const gfloat * dy,
-    const gfloat * x, guint hw, gfloat * dx)
+bn_train_backward (Worker * wk, const BnIdx * bn, gfloat * dy,
+    const gfloat * relu_y, const gfloat * x, guint hw, gfloat * dx)
 {
   FemoNet *net = wk->net;
   const guint c = bn->c;
@@ -985,7 +987,7 @@ bn_train_backward (Worker * wk, const BnIdx * bn, const gfloat * dy,
   const gfloat *mean = wk->bn_mean[bn->index];
   const gfloat *invstd = wk->bn_invstd[bn->index];
 
-  femo_bn_backward_partial (net->kern, dy, x, c, count, mean, invstd,
+  femo_bn_backward_partial (net->kern, dy, relu_y, x, c, count, mean, invstd,
       wk->part, wk->part + c);
   for (guint i = 0; i < c; i++) {
     wk->grads[bn->gamma + i] += (gfloat) wk->part[c + i];
@@ -1048,7 +1050,7 @@ worker_step (Worker * wk)
     femo_pointwise_forward (k, wk->d2[b], B->c, (gsize) n * h * h,
         P + B->pw2, NULL, B->c, 0, wk->e2[b]);
     bn_train_forward (wk, &B->bn2, wk->e2[b], h * h, FALSE, wk->g[0]);
-    femo_maxpool_forward (wk->g[0], B->c, n, h, h, TRUE, wk->out[b],
+    femo_maxpool_forward (k, wk->g[0], B->c, n, h, h, TRUE, wk->out[b],
         wk->args[b]);
     xin = wk->out[b];
   }
@@ -1080,36 +1082,31 @@ worker_step (Worker * wk)
 
     zero (din, B->cin * cnt);
     /* shortcut path */
-    bn_train_backward (wk, &B->sc_bn, dout, wk->sc[b], ho * ho, ga);
+    bn_train_backward (wk, &B->sc_bn, dout, NULL, wk->sc[b], ho * ho, ga);
     femo_shortcut_backward (k, xb, B->cin, n, h, h, P + B->sc, B->c, ga, din,
         G + B->sc, S);
     /* main path */
     zero (gb, B->c * cnt);
     femo_maxpool_backward (dout, B->c, n, h, h, wk->args[b], gb);
-    bn_train_backward (wk, &B->bn2, gb, wk->e2[b], h * h, gb);
-    zero (gc, B->c * cnt);
+    bn_train_backward (wk, &B->bn2, gb, NULL, wk->e2[b], h * h, gb);
     femo_pointwise_backward (k, wk->d2[b], B->c, cnt, P + B->pw2, B->c, gb, gc,
-        G + B->pw2, S);
+        0, G + B->pw2, S);
     zero (gb, B->c * cnt);
     femo_depthwise_backward (k, wk->f1[b], B->c, n, h, h, P + B->dw2, gc, gb,
         G + B->dw2, S);
-    femo_relu_backward (k, wk->f1[b], B->c * cnt, gb);
-    bn_train_backward (wk, &B->bn1, gb, wk->e1[b], h * h, gb);
-    zero (gc, B->cin * cnt);
+    bn_train_backward (wk, &B->bn1, gb, wk->f1[b], wk->e1[b], h * h, gb);
     femo_pointwise_backward (k, wk->d1[b], B->cin, cnt, P + B->pw1, B->c, gb,
-        gc, G + B->pw1, S);
+        gc, 0, G + B->pw1, S);
     femo_depthwise_backward (k, xb, B->cin, n, h, h, P + B->dw1, gc, din,
         G + B->dw1, S);
     dout = din;
   }
-  femo_relu_backward (k, wk->b2, (gsize) ch[1] * n * 44 * 44, dout);
-  bn_train_backward (wk, &L->bn2, dout, wk->c2, 44 * 44, dout);
+  bn_train_backward (wk, &L->bn2, dout, wk->b2, wk->c2, 44 * 44, dout);
   gx = dout == wk->g[1] ? wk->g[2] : wk->g[1];
   zero (gx, (gsize) ch[0] * n * 46 * 46);
   femo_conv3x3_backward (k, wk->b1, ch[0], n, 46, 46, 0, P + L->conv2, ch[1],
       dout, gx, G + L->conv2, NULL, S);
-  femo_relu_backward (k, wk->b1, (gsize) ch[0] * n * 46 * 46, gx);
-  bn_train_backward (wk, &L->bn1, gx, wk->c1, 46 * 46, gx);
+  bn_train_backward (wk, &L->bn1, gx, wk->b1, wk->c1, 46 * 46, gx);
   femo_conv3x3_backward (k, wk->x0, 1, n, 48, 48, 0, P + L->conv1, ch[0], gx,
       NULL, G + L->conv1, NULL, S);
 }
