@@ -3,6 +3,8 @@
 # Installs (apt-get, as root) only the packages that are missing.
 #   gst-femo/setup.sh          runtime + build packages
 #   gst-femo/setup.sh --tests  also what the test suite and benchmarks use
+# More flags (any order): --valgrind (tests/run-valgrind.sh), --fuzz (clang
+# and libFuzzer for tests/fuzz/run-fuzz.sh), --no-build (packages only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,10 +16,17 @@ packages=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   opencv-data
 )
-if [ "${1:-}" = "--tests" ]; then
-  # facedetect (the peer in the benchmark) and python3-opencv (reference tools)
-  packages+=(gstreamer1.0-opencv)
-fi
+build=yes
+for arg in "$@"; do
+  case $arg in
+    # facedetect (the peer in the benchmark)
+    --tests) packages+=(gstreamer1.0-opencv) ;;
+    --valgrind) packages+=(valgrind) ;;
+    --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+    --no-build) build=no ;;
+    *) echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
@@ -34,6 +43,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+[ $build = yes ] || exit 0
 if [ ! -f build/build.ninja ]; then
   meson setup build --buildtype=release >/dev/null
 fi

@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(femodetect femodetect-emotion femooverlay)
-ninja -C build >/dev/null
+# valgrind itself (apt-get when missing), and ./build
+bash gst-femo/setup.sh --tests --valgrind >/dev/null
 
 supp=(--suppressions="$PWD/tests/valgrind.supp")
 [ -f /usr/share/glib-2.0/valgrind/glib.supp ] &&

@@ -9,8 +9,8 @@
 # tests/fuzz/corpus/TARGET (read-only); new inputs go to
 # build-fuzz/corpus/TARGET, crashes to build-fuzz/crashes/TARGET. Copy a
 # fixed crash input into tests/fuzz/regressions/TARGET so that the suite
-# replays it (test fuzz-replay). Needs clang and libclang-rt-14-dev
-# (Debian 12). Exits non-zero when a target crashed, leaked or hit UB.
+# replays it (test fuzz-replay). Installs clang and libclang-rt-14-dev
+# (Debian 12) when missing (gst-femo/setup.sh --fuzz). Exits non-zero when a target crashed, leaked or hit UB.
 # Environment: JOBS (ninja -j, default nproc), CC (default clang).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,6 +25,8 @@ else
   budget=("-max_total_time=$limit")
 fi
 
+# clang and libFuzzer (apt-get when missing)
+bash gst-femo/setup.sh --fuzz --no-build >/dev/null
 if [ ! -f build-fuzz/build.ninja ]; then
   CC=${CC:-clang} meson setup build-fuzz -Dfuzzing=true -Dtests=disabled \
     -Db_sanitize=address,undefined -Db_lundef=false \
