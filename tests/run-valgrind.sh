@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(femodetect femodetect-emotion femooverlay)
+[ ${#tests[@]} -gt 0 ] || tests=(femodetect femodetect-emotion femooverlay femodetect-track)
 # valgrind itself (apt-get when missing), and ./build
 bash gst-femo/setup.sh --tests --valgrind >/dev/null
 
