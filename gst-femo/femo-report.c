@@ -1020,7 +1020,8 @@ femo_check_plugin (GError ** error)
     if (f == NULL) {
       g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
           "the %s element is not installed (running uninstalled: "
-          "GST_PLUGIN_PATH=build/src/gst)", elements[i]);
+          "GST_PLUGIN_PATH=build/src/gst FEMO_MODEL_DIR=models in the source "
+          "tree)", elements[i]);
       return FALSE;
     }
     gst_object_unref (f);
