@@ -112,6 +112,66 @@ test_not_nul_terminated (void)
   g_assert_cmpint (femo_json_get_int (femo_json_array_get (root, 0)), ==, 7);
 }
 
+/* Objects past a few members are looked up through a hash index: the same
+ * answers, duplicates found wherever they are, and escapes in keys decoded
+ * before they are compared. */
+static void
+test_large_object (void)
+{
+  const guint n = 200;
+  g_autoptr (GString) text = g_string_new ("{");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FemoJson) root = NULL;
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (text, "%s\"k\\u00e9%u\": %u", i ? ", " : "", i,
+        i * 3);
+  g_string_append_c (text, '}');
+  root = femo_json_parse (text->str, text->len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (femo_json_get_length (root), ==, n);
+  for (guint i = 0; i < n; i++) {
+    g_autofree gchar *key = g_strdup_printf ("k\xc3\xa9%u", i);
+    g_assert_cmpstr (femo_json_object_key_at (root, i), ==, key);
+    g_assert_cmpint (femo_json_get_int (femo_json_object_get (root, key)), ==,
+        i * 3);
+  }
+  g_assert_null (femo_json_object_get (root, "k\xc3\xa9" "200"));
+  g_assert_null (femo_json_object_get (root, "k200"));
+
+  /* A duplicate early (linear lookups), just past the index threshold and
+   * late, spelt once with an escape. */
+  for (guint dup = 1; dup < n; dup += 61) {
+    g_autoptr (GString) bad = g_string_new ("{");
+    g_autoptr (GError) dup_error = NULL;
+    g_autoptr (FemoJson) none = NULL;
+    g_autofree gchar *where = NULL;
+    gsize at = 0;
+
+    for (guint i = 0; i <= dup; i++) {
+      if (i == dup)
+        at = bad->len + 2;
+      g_string_append_printf (bad, "%s\"%s%u\": %u", i ? ", " : "",
+          i == dup ? "\\u006b" : "k", i == dup ? dup / 2 : i, i);
+    }
+    g_string_append (bad, ", \"z\": 0}");
+    none = femo_json_parse (bad->str, bad->len, &dup_error);
+    g_assert_null (none);
+    where = g_strdup_printf ("JSON: duplicate key at byte %" G_GSIZE_FORMAT, at);
+    g_assert_cmpstr (dup_error->message, ==, where);
+  }
+
+  /* A key whose value fails to parse in a large object: no leak, no
+   * lookup of the half-added member. */
+  g_string_truncate (text, text->len - 1);
+  g_string_append (text, ", \"last\": [1,}");
+  g_clear_pointer (&root, femo_json_free);
+  g_clear_error (&error);
+  root = femo_json_parse (text->str, text->len, &error);
+  g_assert_null (root);
+  g_assert_error (error, FEMO_ERROR, FEMO_ERROR_PARSE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -120,5 +180,6 @@ main (int argc, char **argv)
   g_test_add_func ("/json/errors", test_errors);
   g_test_add_func ("/json/depth", test_depth);
   g_test_add_func ("/json/not-nul-terminated", test_not_nul_terminated);
+  g_test_add_func ("/json/large-object", test_large_object);
   return g_test_run ();
 }

@@ -2,8 +2,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * A recursive-descent parser into a tree of nodes. Objects keep their members
- * in text order; lookups are linear, which is fine for the few dozen keys of a
- * safetensors header or a test reference.
+ * in text order; an object with more than a few members also gets a hash index,
+ * so that the duplicate-key check and lookups stay linear in the header size
+ * (a model's header has a hundred-odd tensor names).
  */
 #include "femo-json.h"
 #include "femo-error.h"
@@ -13,6 +14,8 @@
 #include <string.h>
 
 #define MAX_DEPTH 64
+/* Objects with at least this many members get a hash index. */
+#define INDEX_MIN 8
 
 struct _FemoJson
 {
@@ -27,6 +30,7 @@ struct _FemoJson
     {
       GPtrArray *values;        /* FemoJson* */
       GPtrArray *keys;          /* gchar*, objects only */
+      GHashTable *index;        /* key -> 1 + position; NULL while small */
     } c;
   } v;
 };
@@ -105,6 +109,8 @@ femo_json_free (FemoJson * json)
       g_ptr_array_unref (json->v.c.values);
       if (json->v.c.keys)
         g_ptr_array_unref (json->v.c.keys);
+      if (json->v.c.index)
+        g_hash_table_unref (json->v.c.index);
       break;
     default:
       break;
@@ -145,7 +151,7 @@ parse_hex4 (Parser * p, gunichar * out)
 static gchar *
 parse_string (Parser * p)
 {
-  GString *s = g_string_new (NULL);
+  GString *s = g_string_sized_new (32);
   gsize start;
 
   p->pos++;
@@ -165,8 +171,15 @@ parse_string (Parser * p)
       goto error;
     }
     if (c != '\\') {
-      g_string_append_c (s, (gchar) c);
-      p->pos++;
+      /* A run of plain characters in one append. */
+      gsize run = p->pos;
+      while (p->pos < p->length) {
+        guchar d = (guchar) p->text[p->pos];
+        if (d == '"' || d == '\\' || d < 0x20)
+          break;
+        p->pos++;
+      }
+      g_string_append_len (s, p->text + run, p->pos - run);
       continue;
     }
     p->pos++;
@@ -302,6 +315,27 @@ parse_number (Parser * p)
   return node;
 }
 
+/* Appends @key (taken) to an object's keys; FALSE, keeping nothing, when
+ * the object has it already. */
+static gboolean
+add_key (FemoJson * node, gchar * key)
+{
+  GPtrArray *keys = node->v.c.keys;
+
+  if (femo_json_object_get (node, key) != NULL)
+    return FALSE;
+  g_ptr_array_add (keys, key);
+  if (node->v.c.index) {
+    g_hash_table_insert (node->v.c.index, key, GUINT_TO_POINTER (keys->len));
+  } else if (keys->len >= INDEX_MIN) {
+    node->v.c.index = g_hash_table_new (g_str_hash, g_str_equal);
+    for (guint i = 0; i < keys->len; i++)
+      g_hash_table_insert (node->v.c.index, g_ptr_array_index (keys, i),
+          GUINT_TO_POINTER (i + 1));
+  }
+  return TRUE;
+}
+
 static FemoJson *
 parse_container (Parser * p, guint depth, gboolean is_object)
 {
@@ -331,13 +365,12 @@ parse_container (Parser * p, guint depth, gboolean is_object)
       key = parse_string (p);
       if (key == NULL)
         goto error;
-      if (femo_json_object_get (node, key) != NULL) {
+      if (!add_key (node, key)) {
         g_free (key);
         p->pos = key_pos;
         fail (p, "duplicate key");
         goto error;
       }
-      g_ptr_array_add (node->v.c.keys, key);
       skip_ws (p);
       if (peek (p) != ':') {
         fail (p, "expected ':'");
@@ -519,7 +552,13 @@ femo_json_object_get (const FemoJson * node, const gchar * key)
 {
   if (node == NULL || node->type != FEMO_JSON_OBJECT)
     return NULL;
-  for (guint i = 0; i < node->v.c.keys->len; i++)
+  if (node->v.c.index) {
+    guint pos = GPOINTER_TO_UINT (g_hash_table_lookup (node->v.c.index, key));
+    /* A key whose value failed to parse has no value yet. */
+    return pos && pos <= node->v.c.values->len ?
+        g_ptr_array_index (node->v.c.values, pos - 1) : NULL;
+  }
+  for (guint i = 0; i < node->v.c.keys->len && i < node->v.c.values->len; i++)
     if (strcmp (g_ptr_array_index (node->v.c.keys, i), key) == 0)
       return g_ptr_array_index (node->v.c.values, i);
   return NULL;

@@ -733,13 +733,20 @@ femo_net_load_from_data (const guint8 * data, gsize length, GError ** error)
 {
   g_autoptr (FemoSafetensors) st = femo_safetensors_parse (data, length,
       error);
+
+  return st ? femo_net_load_from_safetensors (st, error) : NULL;
+}
+
+FemoNet *
+femo_net_load_from_safetensors (const FemoSafetensors * st, GError ** error)
+{
   g_auto (GStrv) labels = NULL;
   guint ch[FEMO_NET_N_WIDTHS];
   gfloat eps;
   FemoNet *net;
   const gchar *eps_text;
 
-  if (!st || !read_metadata (st, ch, &labels, &eps, error))
+  if (!read_metadata (st, ch, &labels, &eps, error))
     return NULL;
   eps_text = femo_safetensors_get_metadata (st, "femo.bn_eps");
   net = net_alloc (ch, (const gchar * const *) labels, g_strv_length (labels),

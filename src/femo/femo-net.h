@@ -34,6 +34,8 @@
 
 #include <glib.h>
 
+#include "femo-safetensors.h"
+
 G_BEGIN_DECLS
 
 #define FEMO_NET_INPUT_SIZE 48
@@ -82,6 +84,10 @@ FemoNet *femo_net_new (const guint * channels, const gchar * const *labels,
  * rules); FEMO_ERROR_IO / _PARSE / _INVALID / _UNSUPPORTED. */
 FemoNet *femo_net_load (const gchar * path, GError ** error);
 FemoNet *femo_net_load_from_data (const guint8 * data, gsize length,
+    GError ** error);
+/* The same checks on a container already parsed (which must outlive the
+ * call only). */
+FemoNet *femo_net_load_from_safetensors (const FemoSafetensors * st,
     GError ** error);
 /* Writes the weights file: deterministic bytes (metadata keys sorted,
  * tensors in the contract's order), F32 only, no num_batches_tracked.

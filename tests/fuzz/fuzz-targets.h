@@ -16,8 +16,9 @@ G_BEGIN_DECLS
 
 /* femo_cascade_new_from_data, then one detection on a small image. */
 int femo_fuzz_cascade (const guint8 * data, gsize size);
-/* femo_safetensors_parse, femo_net_load_from_data, femo_model_load_from_data
- * (one inference when the model loads). */
+/* femo_safetensors_parse, then on what it accepts femo_net_load_from_safetensors
+ * and femo_model_new_from_net (the two steps of femo_model_load_from_data) and
+ * one inference when the model loads. */
 int femo_fuzz_safetensors (const guint8 * data, gsize size);
 /* femo_fer_load_stream (strict and skipping bad rows; gzip when the input
  * starts with its magic) and femo_ferplus_load_stream. */

@@ -11,7 +11,9 @@
 # fixed crash input into tests/fuzz/regressions/TARGET so that the suite
 # replays it (test fuzz-replay). Installs clang and libclang-rt-14-dev
 # (Debian 12) when missing (gst-femo/setup.sh --fuzz). Exits non-zero when a target crashed, leaked or hit UB.
-# Environment: JOBS (ninja -j, default nproc), CC (default clang).
+# Environment: JOBS (ninja -j, default nproc), CC (default clang), PROCS
+# (fuzzer processes per target, default 1: each gets the whole budget and
+# they share the corpus directory; the executions are summed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -37,29 +39,42 @@ ninja -C build-fuzz -j "${JOBS:-$(nproc)}" \
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+procs=${PROCS:-1}
 status=0
 for t in "${targets[@]}"; do
   mkdir -p "build-fuzz/corpus/$t" "build-fuzz/crashes/$t"
-  log="build-fuzz/fuzz-$t.log"
-  echo "=== fuzz-$t (${budget[*]})"
-  # -rss_limit_mb: the loaders must refuse what does not fit, not try it.
-  if build-fuzz/tests/fuzz/fuzz-"$t" "${budget[@]}" -rss_limit_mb=2048 \
-      -max_len=65536 -timeout=10 -print_final_stats=1 \
+  echo "=== fuzz-$t (${budget[*]}, $procs process(es))"
+  pids=()
+  for ((k = 1; k <= procs; k++)); do
+    # -rss_limit_mb: the loaders must refuse what does not fit, not try it.
+    build-fuzz/tests/fuzz/fuzz-"$t" "${budget[@]}" -rss_limit_mb=2048 \
+      -max_len=65536 -timeout=10 -print_final_stats=1 -seed=$((k * 7919)) \
       -artifact_prefix="build-fuzz/crashes/$t/" \
-      "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
-    result=ok
-  else
-    result=FAILED
-    status=1
-  fi
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)
-  echo "fuzz-$t: $result, ${execs:-?} executions (${speed:-?}/s), ${cov:-cov: ?}," \
+      "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" \
+      >"build-fuzz/fuzz-$t.$k.log" 2>&1 &
+    pids+=($!)
+  done
+  result=ok
+  for pid in "${pids[@]}"; do
+    wait "$pid" || result=FAILED
+  done
+  execs=0
+  speed=0
+  for ((k = 1; k <= procs; k++)); do
+    log="build-fuzz/fuzz-$t.$k.log"
+    n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    s=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+    execs=$((execs + ${n:-0}))
+    speed=$((speed + ${s:-0}))
+  done
+  cov=$(grep -ho 'cov: [0-9]*' build-fuzz/fuzz-"$t".*.log | tail -1 || true)
+  echo "fuzz-$t: $result, $execs executions ($speed/s), ${cov:-cov: ?}," \
     "corpus $(ls "build-fuzz/corpus/$t" | wc -l) files"
   if [ $result = FAILED ]; then
-    grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$log" | head -20
-    echo "(full log: $log)"
+    status=1
+    grep -E 'ERROR|SUMMARY|runtime error|Test unit written' \
+      build-fuzz/fuzz-"$t".*.log | head -20
+    echo "(full logs: build-fuzz/fuzz-$t.*.log)"
   fi
 done
 exit $status
