@@ -808,19 +808,39 @@ set_provenance (Trainer * t, GError ** error)
   return TRUE;
 }
 
+/* Maps the file an option names and takes its sha256 (the provenance
+ * written into the model and checked on resume). */
+static GBytes *
+map_option_file (const gchar * option, const gchar * path, gchar ** sha256,
+    GError ** error)
+{
+  g_autoptr (GMappedFile) file = NULL;
+  GError *sub = NULL;
+  GBytes *bytes;
+
+  file = g_mapped_file_new (path, FALSE, &sub);
+  if (!file) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_IO, "%s: %s", option,
+        sub->message);
+    g_error_free (sub);
+    return NULL;
+  }
+  bytes = g_mapped_file_get_bytes (file);
+  *sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
+  return bytes;
+}
+
 /* --init: the starting weights, which must fit the options. */
 static gboolean
 load_init (Trainer * t, GError ** error)
 {
-  g_autoptr (GMappedFile) file = NULL;
   g_autoptr (GBytes) bytes = NULL;
   const guint *channels;
   guint i;
 
-  file = g_mapped_file_new (t->opt.init, FALSE, error);
-  if (!file)
+  bytes = map_option_file ("--init", t->opt.init, &t->init_sha256, error);
+  if (!bytes)
     return FALSE;
-  bytes = g_mapped_file_get_bytes (file);
   t->net = femo_net_load_from_data (g_bytes_get_data (bytes, NULL),
       g_bytes_get_size (bytes), error);
   if (!t->net) {
@@ -845,7 +865,6 @@ load_init (Trainer * t, GError ** error)
       return FALSE;
     }
   t->init_name = g_path_get_basename (t->opt.init);
-  t->init_sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
   return TRUE;
 }
 
@@ -1136,28 +1155,21 @@ apply_teacher (Trainer * t, GError ** error)
   const gdouble d = t->opt.distill;
   FemoFerSplit *train = t->train;
   g_autoptr (FemoModel) teacher = NULL;
-  g_autoptr (GMappedFile) file = NULL;
   g_autoptr (GBytes) bytes = NULL;
   g_autofree gfloat *probs = NULL;
   guint output_of_class[FEMO_FER_N_CLASSES];
-  GError *sub = NULL;
   guint i, c;
 
-  file = g_mapped_file_new (t->opt.teacher, FALSE, &sub);
-  if (!file) {
-    g_set_error (error, FEMO_ERROR, FEMO_ERROR_IO, "--teacher: %s",
-        sub->message);
-    g_error_free (sub);
+  bytes = map_option_file ("--teacher", t->opt.teacher, &t->teacher_sha256,
+      error);
+  if (!bytes)
     return FALSE;
-  }
-  bytes = g_mapped_file_get_bytes (file);
   teacher = femo_model_load_from_data (g_bytes_get_data (bytes, NULL),
       g_bytes_get_size (bytes), error);
   if (!teacher || !femo_evaluate_map_labels (teacher, output_of_class, error)) {
     g_prefix_error (error, "--teacher %s: ", t->opt.teacher);
     return FALSE;
   }
-  t->teacher_sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
   probs = g_new (gfloat, (gsize) train->n * FEMO_FER_N_CLASSES);
   femo_evaluate_probabilities (teacher, train, t->opt.threads, probs);
   if (!train->soft) {
@@ -1197,19 +1209,13 @@ load_data (Trainer * t, GError ** error)
 
   if (t->opt.ferplus) {
     g_autoptr (FemoFerPlus) plus = NULL;
-    g_autoptr (GMappedFile) file = NULL;
     g_autoptr (GBytes) bytes = NULL;
     guint dropped = 0;
-    GError *sub = NULL;
 
-    file = g_mapped_file_new (t->opt.ferplus, FALSE, &sub);
-    if (!file) {
-      g_set_error (error, FEMO_ERROR, FEMO_ERROR_IO, "%s", sub->message);
-      g_error_free (sub);
+    bytes = map_option_file ("--ferplus", t->opt.ferplus, &t->ferplus_sha256,
+        error);
+    if (!bytes)
       return FALSE;
-    }
-    bytes = g_mapped_file_get_bytes (file);
-    t->ferplus_sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
     plus = femo_ferplus_load (t->opt.ferplus, error);
     if (!plus || !femo_fer_split_apply_ferplus (t->train, FEMO_FER_TRAINING,
             plus, &dropped, error))

@@ -573,6 +573,29 @@ remove_tree (const gchar * path)
   g_rmdir (path);
 }
 
+/* A file option naming a missing file: the error names the option and the
+ * file, and nothing is written. */
+static void
+test_missing_file (gconstpointer data)
+{
+  const gchar *option = data;
+  g_autofree gchar *out = path_in ("", "missing.safetensors");
+  g_autofree gchar *pattern = g_strdup_printf ("*%s: Failed to open file*"
+      "no-such-file*", option);
+
+  if (g_test_subprocess ()) {
+    int status = run (femo_cmd_train, TRAIN_ARGS (out), option,
+        "/nonexistent/no-such-file", NULL);
+
+    g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+    remove_tree (tmp_dir);
+    exit (status);
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr (pattern);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -602,6 +625,11 @@ main (int argc, char **argv)
   g_test_add_func ("/train/precise-bn", test_precise_bn);
   g_test_add_func ("/train/teacher", test_teacher);
   g_test_add_func ("/train/bad-data", test_bad_data);
+  g_test_add_data_func ("/train/missing-init", "--init", test_missing_file);
+  g_test_add_data_func ("/train/missing-teacher", "--teacher",
+      test_missing_file);
+  g_test_add_data_func ("/train/missing-ferplus", "--ferplus",
+      test_missing_file);
   ret = g_test_run ();
 
   remove_tree (tmp_dir);
