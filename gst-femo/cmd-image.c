@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "femo-report.h"
+#include "femo-cli.h"
 
 #include <gst/gst.h>
 #include <gst/video/video.h>
@@ -239,17 +240,10 @@ femo_cmd_image (int argc, char **argv)
       "  gst-femo image --json *.jpg > faces.json\n"
       "  gst-femo image -o annotated/ photo.jpg scan.png\n");
   g_option_context_add_main_entries (ctx, entries, NULL);
-  femo_detect_options_add (ctx, &detect);
-  g_option_context_add_group (ctx, gst_init_get_option_group ());
-  if (!g_option_context_parse (ctx, &argc, &argv, &error)
-      || !femo_detect_options_check (&detect, &error)) {
-    fprintf (stderr, "%s: %s (see --help)\n", prog, error->message);
+  if (!femo_detect_options_parse (ctx, &detect, &argc, &argv))
     return 2;
-  }
-  if (argc < 2) {
-    fprintf (stderr, "%s: no input file (see --help)\n", prog);
-    return 2;
-  }
+  if (argc < 2)
+    return femo_cli_usage_error (prog, "no input file");
   if (!femo_check_plugin (&error)) {
     fprintf (stderr, "%s: %s\n", prog, error->message);
     return 1;

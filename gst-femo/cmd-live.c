@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "femo-report.h"
+#include "femo-cli.h"
 
 #include <gst/gst.h>
 #include <glib/gstdio.h>
@@ -75,17 +76,10 @@ femo_cmd_live (int argc, char **argv)
       "  gst-femo live\n"
       "  gst-femo live /dev/video2 --min-size 60\n");
   g_option_context_add_main_entries (ctx, entries, NULL);
-  femo_detect_options_add (ctx, &detect);
-  g_option_context_add_group (ctx, gst_init_get_option_group ());
-  if (!g_option_context_parse (ctx, &argc, &argv, &error)
-      || !femo_detect_options_check (&detect, &error)) {
-    fprintf (stderr, "%s: %s (see --help)\n", prog, error->message);
+  if (!femo_detect_options_parse (ctx, &detect, &argc, &argv))
     return 2;
-  }
-  if (argc > 2) {
-    fprintf (stderr, "%s: one camera at most (see --help)\n", prog);
-    return 2;
-  }
+  if (argc > 2)
+    return femo_cli_usage_error (prog, "one camera at most");
   device = argc == 2 ? argv[1] : DEFAULT_DEVICE;
 
   if (g_stat (device, &st) != 0) {

@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include "commands.h"
+#include "femo-cli.h"
 #include "femo-augment.h"
 #include "femo-error.h"
 #include "femo-evaluate.h"
@@ -1663,15 +1664,10 @@ femo_cmd_train (int argc, char **argv)
       "  gst-femo train -d fer2013.csv.gz -o run/m.safetensors --ferplus "
       "fer2013new.csv\n");
   g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
-    g_printerr ("%s: %s\n", argv[0], error->message);
+  if (!femo_cli_parse (ctx, &argc, &argv))
     return 2;
-  }
-  if (argc > 1) {
-    g_printerr ("%s: unexpected argument '%s' (see --help)\n", argv[0],
-        argv[1]);
-    return 2;
-  }
+  if (argc > 1)
+    return femo_cli_usage_error (argv[0], "unexpected argument '%s'", argv[1]);
   t->tty = isatty (fileno (stderr));
 
   if (!train (t, &error)) {

@@ -20,6 +20,7 @@
 
 #include "commands.h"
 #include "femo-report.h"
+#include "femo-cli.h"
 
 #include <gst/gst.h>
 #include <gst/video/video.h>
@@ -415,13 +416,6 @@ typedef struct
 enum
 { OUT_VIDEO, OUT_CSV, OUT_JSONL, OUT_PLOT, N_OUTPUTS };
 
-static int
-usage_error (const gchar * prog, const gchar * message)
-{
-  fprintf (stderr, "%s: %s (see --help)\n", prog, message);
-  return 2;
-}
-
 int
 femo_cmd_video (int argc, char **argv)
 {
@@ -490,35 +484,32 @@ femo_cmd_video (int argc, char **argv)
       "  gst-femo video talk.mp4 --no-output-video --jsonl faces.jsonl\n"
       "  gst-femo video talk.mp4 -o talk.webm --quality 30 --duration 10\n");
   g_option_context_add_main_entries (ctx, entries, NULL);
-  femo_detect_options_add (ctx, &detect);
-  g_option_context_add_group (ctx, gst_init_get_option_group ());
-  if (!g_option_context_parse (ctx, &argc, &argv, &error)
-      || !femo_detect_options_check (&detect, &error))
-    return usage_error (prog, error->message);
+  if (!femo_detect_options_parse (ctx, &detect, &argc, &argv))
+    return 2;
   if (argc != 2)
-    return usage_error (prog, argc < 2 ? "no input file" :
+    return femo_cli_usage_error (prog, argc < 2 ? "no input file" :
         "one input file only");
   job.prog = prog;
   job.input = argv[1];
   if (quality < 0 || quality > MAX_QUALITY)
-    return usage_error (prog, "--quality must be 0 to 50");
+    return femo_cli_usage_error (prog, "--quality must be 0 to 50");
   job.quality = quality;
   job.speed = G_N_ELEMENTS (speeds);
   for (guint i = 0; i < G_N_ELEMENTS (speeds); i++)
     if (strcmp (speed ? speed : DEFAULT_SPEED, speeds[i]) == 0)
       job.speed = i;
   if (job.speed == G_N_ELEMENTS (speeds))
-    return usage_error (prog, "--speed must be one of ultrafast, superfast, "
+    return femo_cli_usage_error (prog, "--speed must be one of ultrafast, superfast, "
         "veryfast, faster, fast, medium, slow, slower, veryslow");
   if (duration_s < 0)
-    return usage_error (prog, "--duration must be >= 0");
+    return femo_cli_usage_error (prog, "--duration must be >= 0");
   job.threads = MAX (detect.threads, 0);
   job.limit = duration_s > 0 ?
       (GstClockTime) (duration_s * GST_SECOND) : GST_CLOCK_TIME_NONE;
   if (format_name && (job.format = format_by_name (format_name)) == NULL)
-    return usage_error (prog, "--format must be mp4, mkv or webm");
+    return femo_cli_usage_error (prog, "--format must be mp4, mkv or webm");
   if (no_video && video_path)
-    return usage_error (prog, "-o and --no-output-video exclude each other");
+    return femo_cli_usage_error (prog, "-o and --no-output-video exclude each other");
 
   if (!no_video) {
     if (video_path == NULL) {
@@ -529,13 +520,13 @@ femo_cmd_video (int argc, char **argv)
       video_path = derived_name (job.input, suffix);
     } else if (job.format == NULL
         && (job.format = format_by_extension (video_path)) == NULL)
-      return usage_error (prog, "cannot tell the format from OUT's "
+      return femo_cli_usage_error (prog, "cannot tell the format from OUT's "
           "extension: name it .mp4, .mkv or .webm, or give --format");
   }
   for (guint i = 0; i < N_OUTPUTS; i++)
     for (guint j = 0; j < i && *out[i].path; j++)
       if (*out[j].path && femo_same_file (*out[i].path, *out[j].path))
-        return usage_error (prog, "the outputs must be different files");
+        return femo_cli_usage_error (prog, "the outputs must be different files");
 
   if (!g_file_test (job.input, G_FILE_TEST_EXISTS)) {
     fprintf (stderr, "%s: %s: no such file\n", prog, job.input);

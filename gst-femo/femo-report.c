@@ -6,6 +6,7 @@
 #endif
 
 #include "femo-report.h"
+#include "femo-cli.h"
 #include "femo-meta.h"
 
 #include <gst/video/video.h>
@@ -165,6 +166,23 @@ femo_detect_options_check (const FemoDetectOptions * o, GError ** error)
   else
     return TRUE;
   return FALSE;
+}
+
+gboolean
+femo_detect_options_parse (GOptionContext * ctx, FemoDetectOptions * o,
+    int *argc, char ***argv)
+{
+  g_autoptr (GError) error = NULL;
+
+  femo_detect_options_add (ctx, o);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!femo_cli_parse (ctx, argc, argv))
+    return FALSE;
+  if (!femo_detect_options_check (o, &error)) {
+    femo_cli_usage_error ((*argv)[0], "%s", error->message);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 void

@@ -55,6 +55,10 @@ gboolean femo_detect_options_check (const FemoDetectOptions * o,
 void femo_detect_options_apply (const FemoDetectOptions * o,
     GstElement * detect);
 void femo_detect_options_clear (FemoDetectOptions * o);
+/* Adds the options to @ctx with GStreamer's, parses (femo_cli_parse) and
+ * checks them; FALSE after printing the usage error (exit status 2). */
+gboolean femo_detect_options_parse (GOptionContext * ctx,
+    FemoDetectOptions * o, int *argc, char ***argv);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (FemoDetectOptions, femo_detect_options_clear)
 

@@ -26,12 +26,10 @@ static const Command commands[] = {
       "faces and emotions of a video: annotated video, CSV, plot, summary"},
   {"live", femo_cmd_live,
       "faces and emotions of a camera, shown in a window"},
-#ifdef FEMO_HAVE_TRAIN
   {"train", femo_cmd_train,
       "train the emotion network on FER2013 (fer2013.csv[.gz])"},
   {"eval", femo_cmd_eval,
       "measure a model's accuracy on FER2013 rows"},
-#endif
 };
 
 static void
