@@ -610,6 +610,88 @@ GST_START_TEST (test_composition_meta)
 
 GST_END_TEST;
 
+static gboolean
+rects_overlap (Rect a, Rect b)
+{
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h
+      && b.y < a.y + a.h;
+}
+
+static Rect
+rectangle_at (GstVideoOverlayComposition * comp, guint i)
+{
+  Rect r;
+  guint w, h;
+
+  gst_video_overlay_rectangle_get_render_rectangle
+      (gst_video_overlay_composition_get_rectangle (comp, i), &r.x, &r.y, &w,
+      &h);
+  r.w = w;
+  r.h = h;
+  return r;
+}
+
+/* Labels that would cover each other or another face move: two faces side
+ * by side whose labels, both above their boxes, would overlap; then three
+ * in a row with no room above. No label covers another or a face; each
+ * touches its own box, or in the crowded row is at most one label height
+ * away from it. */
+GST_START_TEST (test_label_placement)
+{
+  static const Rect rows[][3] = {
+    {{40, 60, 40, 40}, {100, 60, 40, 40}, {0, 0, 0, 0}},
+    {{20, 0, 40, 40}, {70, 0, 40, 40}, {120, 0, 40, 40}},
+  };
+  GstVideoInfo info;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 320, 240);
+  for (guint r = 0; r < G_N_ELEMENTS (rows); r++) {
+    GstHarness *h = meta_harness (&info, TRUE);
+    GstBuffer *in = make_frame (&info), *out;
+    GstVideoOverlayCompositionMeta *meta;
+    guint n = 0, n_rects;
+    Rect labels[3];
+
+    g_object_set (h->element, "line-width", 2, NULL);
+    for (guint i = 0; i < 3 && rows[r][i].w; i++, n++)
+      add_emotion (add_face (in, "face", rows[r][i]), "surprise", 0);
+    g_free (push_changes (h, &info, in, &out));
+    meta = gst_buffer_get_video_overlay_composition_meta (out);
+    fail_unless (meta != NULL);
+    /* four edges per face, then the labels, drawn last */
+    n_rects = gst_video_overlay_composition_n_rectangles (meta->overlay);
+    fail_unless_equals_int (n_rects, 5 * n);
+    for (guint i = 0; i < n; i++) {
+      Rect box = rows[r][i], grown;
+      gint reach;
+
+      labels[i] = rectangle_at (meta->overlay, 4 * n + i);
+      reach = r == 0 ? 1 : labels[i].h + 1;
+      grown.x = box.x - reach;
+      grown.y = box.y - reach;
+      grown.w = box.w + 2 * reach;
+      grown.h = box.h + 2 * reach;
+      fail_unless (rects_overlap (labels[i], grown),
+          "row %u: label %u at %d,%d %dx%d is away from its box", r, i,
+          labels[i].x, labels[i].y, labels[i].w, labels[i].h);
+      for (guint j = 0; j < n; j++)
+        fail_if (j != i && rects_overlap (labels[i], rows[r][j]),
+            "row %u: label %u covers face %u", r, i, j);
+      for (guint j = 0; j < i; j++)
+        fail_if (rects_overlap (labels[i], labels[j]),
+            "row %u: labels %u and %u overlap", r, j, i);
+    }
+    /* the first label keeps its place: above its box, left aligned */
+    if (r == 0)
+      fail_unless (labels[0].x == rows[0][0].x
+          && labels[0].y + labels[0].h == rows[0][0].y);
+    gst_buffer_unref (out);
+    gst_harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
 /* A sink that takes any caps feature but does not list the meta in the
  * allocation query (fakesink, appsink) would drop it: blend instead. */
 GST_START_TEST (test_feature_without_allocation_meta)
@@ -638,7 +720,8 @@ GST_END_TEST;
 
 /* The sizes follow the frame: at 1080p the label is 4 times as tall as at
  * 240p and the outline 5 pixels wide. Every palette colour, one label
- * outside it, and a plain face in the corner. */
+ * outside it, and a plain face in the corner; two columns, so that every
+ * label has room above its box. */
 GST_START_TEST (test_frame_sizes)
 {
   static const gchar *labels[] = { "angry", "disgust", "fear", "happy", "sad",
@@ -666,9 +749,9 @@ GST_START_TEST (test_frame_sizes)
       gchar text[32];
 
       box.w = width / 10;
-      box.h = box.w * 6 / 5;
-      box.x = width / 40 + (i % 4) * width / 4;
-      box.y = height / 5 + (i / 4) * height / 2;
+      box.h = box.w;
+      box.x = width / 40 + (i % 2) * width / 2;
+      box.y = height / 10 + (i / 2) * height * 2 / 9;
       add_emotion (add_face (in, "face", box), labels[i], i + 1);
       mask_outline (required, width, height, box, line, 0);
       g_snprintf (text, sizeof (text), "#%u %s 87%%", i + 1, labels[i]);
@@ -863,6 +946,7 @@ femooverlay_suite (void)
   tcase_add_test (tc, test_scores);
   tcase_add_test (tc, test_roi_types);
   tcase_add_test (tc, test_composition_meta);
+  tcase_add_test (tc, test_label_placement);
   tcase_add_test (tc, test_feature_without_allocation_meta);
   tcase_add_test (tc, test_frame_sizes);
   tcase_add_test (tc, test_golden_astronaut);

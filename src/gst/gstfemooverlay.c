@@ -137,6 +137,11 @@ typedef struct
   guint scale;
 } FemoOverlayLayout;
 
+typedef struct
+{
+  gint x, y, w, h;
+} FemoOverlayRect;
+
 /* An ARGB canvas of one part of a face's drawing, kept from frame to frame
  * so that an unchanged label is not drawn again and a canvas that nobody
  * holds any more is drawn into rather than reallocated. */
@@ -173,6 +178,9 @@ struct _GstFemoOverlay
   gboolean attach;              /* attach the meta rather than blend */
   GArray *faces;                /* FemoOverlayFace */
   GArray *canvases;             /* FemoOverlayCanvas, N_PARTS per face */
+  /* FemoOverlayRect: this frame's labels (one per face, in face order,
+   * empty when the face has none), then its score panels */
+  GArray *placed;
   GString *text;
   GString *signature;
 };
@@ -540,49 +548,135 @@ format_label (const FemoOverlaySettings * s, const FemoOverlayFace * face,
   }
 }
 
-/* Above the box, left aligned with it; inside the box when there is no room
- * above, and moved into the frame where it would stick out. */
+static gint64
+overlap_area (gint x, gint y, gint w, gint h, gint rx, gint ry, gint rw,
+    gint rh)
+{
+  gint64 ow = (gint64) MIN (x + w, rx + rw) - MAX (x, rx);
+  gint64 oh = (gint64) MIN (y + h, ry + rh) - MAX (y, ry);
+
+  return ow > 0 && oh > 0 ? ow * oh : 0;
+}
+
+/* Where a @w x @h label or panel of face @owner goes: of the @n_at
+ * candidate positions (x, y pairs, in order of preference; each moved into
+ * the frame), the one of least cost: area covered of labels and panels
+ * placed before (x16: text over text is unreadable) and of other faces'
+ * boxes (x8: it hides a face), plus an eighth of the rectangle's own area
+ * per step down the list (a label far from its face is ambiguous). The
+ * choice is recorded as placed. */
+static FemoOverlayRect
+place (GstFemoOverlay * self, const FemoOverlayLayout * lay, guint owner,
+    gint w, gint h, const gint * at, guint n_at)
+{
+  gint64 best_cost = G_MAXINT64;
+  FemoOverlayRect r = { 0, 0, w, h };
+
+  for (guint c = 0; c < n_at; c++) {
+    gint x = CLAMP (at[2 * c], 0, MAX (lay->frame_width - w, 0));
+    gint y = CLAMP (at[2 * c + 1], 0, MAX (lay->frame_height - h, 0));
+    gint64 cost = (gint64) c * w * h / 8;
+
+    if (cost >= best_cost)
+      break;                    /* later candidates cost at least as much */
+    for (guint i = 0; i < self->placed->len; i++) {
+      const FemoOverlayRect *p = &g_array_index (self->placed,
+          FemoOverlayRect, i);
+      cost += 16 * overlap_area (x, y, w, h, p->x, p->y, p->w, p->h);
+    }
+    for (guint i = 0; i < self->faces->len; i++) {
+      const FemoOverlayFace *f = &g_array_index (self->faces,
+          FemoOverlayFace, i);
+      if (i != owner)
+        cost += 8 * overlap_area (x, y, w, h, f->x, f->y, f->w, f->h);
+    }
+    if (cost < best_cost) {
+      best_cost = cost;
+      r.x = x;
+      r.y = y;
+    }
+  }
+  g_array_append_val (self->placed, r);
+  return r;
+}
+
+/* The label's text into self->text and its size; FALSE when it is empty. */
+static gboolean
+label_size (GstFemoOverlay * self, const FemoOverlayFace * face,
+    const FemoOverlayLayout * lay, gint * width, gint * height)
+{
+  format_label (&self->frame, face, self->text);
+  if (self->text->len == 0)
+    return FALSE;
+  *width = MIN (femo_font_text_width (self->text->str, lay->scale) +
+      2 * LABEL_PAD_X * lay->scale, (guint) lay->frame_width);
+  *height = MIN ((LABEL_PAD_TOP + FEMO_FONT_GLYPH_HEIGHT + LABEL_PAD_BOTTOM) *
+      lay->scale, (guint) lay->frame_height);
+  return TRUE;
+}
+
+/* Appends face @index's label to self->placed: above the box, left aligned
+ * with it (else right aligned, below it, inside its top or one label
+ * further out: see place); an empty rectangle when the face has no label. */
+static void
+place_label (GstFemoOverlay * self, guint index, const FemoOverlayFace * face,
+    const FemoOverlayLayout * lay)
+{
+  gint w, h;
+
+  if (label_size (self, face, lay, &w, &h)) {
+    const gint above = face->y >= h ? face->y - h : face->y;
+    const gint right = face->x + face->w - w;
+    const gint below = face->y + face->h;
+    const gint at[] = {
+      face->x, above, right, above, face->x, below, right, below,
+      face->x, face->y, face->x, above - h, right, above - h,
+      face->x, below + h, right, below + h,
+    };
+    place (self, lay, index, w, h, at, G_N_ELEMENTS (at) / 2);
+  } else {
+    const FemoOverlayRect none = { 0, 0, 0, 0 };
+    g_array_append_val (self->placed, none);
+  }
+}
+
+/* Draws face @index's label where place_label put it. */
 static void
 render_label (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
-    guint slot, const FemoOverlayFace * face, const FemoOverlayLayout * lay)
+    guint index, const FemoOverlayFace * face, const FemoOverlayLayout * lay)
 {
+  const FemoOverlayRect *r = &g_array_index (self->placed, FemoOverlayRect,
+      index);
   const guint scale = lay->scale;
   guint32 fg = self->frame.text_color ? self->frame.text_color :
       contrasting_color (face->color);
-  guint width, height;
-  gint x, y;
+  gint width, height;
   GstBuffer *pixels;
   GstMapInfo map;
   guint32 *data;
 
-  format_label (&self->frame, face, self->text);
-  if (self->text->len == 0)
+  if (!label_size (self, face, lay, &width, &height))
     return;
-  width = MIN (femo_font_text_width (self->text->str, scale) +
-      2 * LABEL_PAD_X * scale, (guint) lay->frame_width);
-  height = MIN ((LABEL_PAD_TOP + FEMO_FONT_GLYPH_HEIGHT + LABEL_PAD_BOTTOM) *
-      scale, (guint) lay->frame_height);
-  x = MIN (face->x, lay->frame_width - (gint) width);
-  y = face->y >= (gint) height ? face->y - (gint) height : face->y;
-  y = MIN (y, lay->frame_height - (gint) height);
-
+  g_assert (r->w == width && r->h == height);
   g_string_printf (self->signature, "label %ux%u %08x %08x %u %s", width,
       height, face->color, fg, scale, self->text->str);
-  data = canvas_begin (self, slot + PART_LABEL, width, height, &pixels, &map);
+  data = canvas_begin (self, index * N_PARTS + PART_LABEL, width, height,
+      &pixels, &map);
   if (data) {
     fill_rect (data, width, 0, 0, width, height, face->color);
     femo_font_draw (data, width, height, width, LABEL_PAD_X * scale,
         LABEL_PAD_TOP * scale, self->text->str, scale, fg);
     canvas_end (pixels, &map);
   }
-  add_rectangle (comp, pixels, x, y, width, height);
+  add_rectangle (comp, pixels, r->x, r->y, width, height);
 }
 
 /* One row per class: name, a bar in the class colour, the percentage. To the
- * right of the box, else to its left, else below it. */
+ * right of the box, else to its left, below or above it, whichever covers
+ * no other label, panel or face (see place). */
 static void
 render_scores (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
-    guint slot, const FemoOverlayFace * face, const FemoOverlayLayout * lay)
+    guint index, const FemoOverlayFace * face, const FemoOverlayLayout * lay)
 {
   const guint scale = lay->scale, pad = SCORES_PAD * scale;
   const guint row_height = (FEMO_FONT_LINE_HEIGHT + SCORES_ROW_SPACING) * scale;
@@ -591,7 +685,7 @@ render_scores (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
   guint32 fg = self->frame.text_color ? self->frame.text_color : SCORES_TEXT;
   guint name_length = 0, percents[MAX_CLASSES];
   guint name_width, width, height, gap = MAX (lay->line_width, scale);
-  gint x, y;
+  FemoOverlayRect r;
   GstBuffer *pixels;
   GstMapInfo map;
   guint32 *data;
@@ -614,19 +708,28 @@ render_scores (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
       SCORES_ROW_SPACING * scale, (guint) lay->frame_height);
   g_string_append_printf (self->signature, " %ux%u", width, height);
 
-  y = face->y;
-  if (face->x + face->w + gap + width <= (guint) lay->frame_width)
-    x = face->x + face->w + gap;
-  else if (face->x >= (gint) (gap + width))
-    x = face->x - gap - width;
-  else {
-    x = face->x;
-    y = face->y + face->h + gap;
-  }
-  x = MIN (x, lay->frame_width - (gint) width);
-  y = MIN (y, lay->frame_height - (gint) height);
+  {
+    const gint w = width, h = height, g = gap;
+    gint at[8], n = 0;
 
-  data = canvas_begin (self, slot + PART_SCORES, width, height, &pixels, &map);
+    /* beside the box where it fits in the frame, then below and above */
+    if (face->x + face->w + g + w <= lay->frame_width) {
+      at[n++] = face->x + face->w + g;
+      at[n++] = face->y;
+    }
+    if (face->x >= g + w) {
+      at[n++] = face->x - g - w;
+      at[n++] = face->y;
+    }
+    at[n++] = face->x;
+    at[n++] = face->y + face->h + g;
+    at[n++] = face->x;
+    at[n++] = face->y - g - h;
+    r = place (self, lay, index, w, h, at, n / 2);
+  }
+
+  data = canvas_begin (self, index * N_PARTS + PART_SCORES, width, height,
+      &pixels, &map);
   if (data) {
     fill_rect (data, width, 0, 0, width, height, SCORES_BACKGROUND);
     for (guint i = 0; i < face->n_classes; i++) {
@@ -653,7 +756,7 @@ render_scores (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
     }
     canvas_end (pixels, &map);
   }
-  add_rectangle (comp, pixels, x, y, width, height);
+  add_rectangle (comp, pixels, r.x, r.y, width, height);
 }
 
 static GstVideoOverlayComposition *
@@ -672,15 +775,22 @@ render (GstFemoOverlay * self, gint frame_width, gint frame_height)
       MAX ((guint) MIN (frame_width, frame_height) / 200, 1);
   lay.scale = MAX ((guint) (auto_scale * s->font_scale + 0.5), 1);
 
+  /* Labels are placed first, next to their boxes as they prefer, and the
+   * panels where they fit around them; drawn boxes, panels, labels, so
+   * that text is on top. */
+  g_array_set_size (self->placed, 0);
   for (guint i = 0; i < self->faces->len; i++) {
     const FemoOverlayFace *face = &g_array_index (self->faces,
         FemoOverlayFace, i);
     render_box (self, &comp, i * N_PARTS, face, &lay);
-    if (s->show_scores)
-      render_scores (self, &comp, i * N_PARTS, face, &lay);
-    /* last, so that it is on top */
-    render_label (self, &comp, i * N_PARTS, face, &lay);
+    place_label (self, i, face, &lay);
   }
+  for (guint i = 0; s->show_scores && i < self->faces->len; i++)
+    render_scores (self, &comp, i, &g_array_index (self->faces,
+            FemoOverlayFace, i), &lay);
+  for (guint i = 0; i < self->faces->len; i++)
+    render_label (self, &comp, i, &g_array_index (self->faces,
+            FemoOverlayFace, i), &lay);
   /* canvases of faces that left do not outlive them */
   release_canvases (self, self->faces->len * N_PARTS);
   return comp;
@@ -998,6 +1108,7 @@ gst_femo_overlay_finalize (GObject * object)
   release_canvases (self, 0);
   g_array_free (self->canvases, TRUE);
   g_array_free (self->faces, TRUE);
+  g_array_unref (self->placed);
   g_string_free (self->text, TRUE);
   g_string_free (self->signature, TRUE);
   g_free (self->roi_types);
@@ -1145,6 +1256,7 @@ gst_femo_overlay_init (GstFemoOverlay * self)
 
   self->faces = g_array_new (FALSE, TRUE, sizeof (FemoOverlayFace));
   self->canvases = g_array_new (FALSE, TRUE, sizeof (FemoOverlayCanvas));
+  self->placed = g_array_new (FALSE, FALSE, sizeof (FemoOverlayRect));
   self->text = g_string_new (NULL);
   self->signature = g_string_new (NULL);
 }
