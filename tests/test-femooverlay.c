@@ -692,6 +692,63 @@ GST_START_TEST (test_label_placement)
 
 GST_END_TEST;
 
+/* A score panel with no free place at the frame's scale is drawn smaller
+ * where that finds one: a face with plain faces just beyond a half-size
+ * panel on all four sides. */
+GST_START_TEST (test_scores_shrink)
+{
+  const Rect face = { 280, 200, 60, 60 };
+  GstVideoInfo info;
+  Rect full, panel, blockers[4];
+  gint gap = 2, n_rects;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 640, 480);
+  for (guint pass = 0; pass < 2; pass++) {
+    GstHarness *h = meta_harness (&info, TRUE);
+    GstBuffer *in = make_frame (&info), *out;
+    GstVideoOverlayCompositionMeta *meta;
+
+    g_object_set (h->element, "line-width", gap, "show-scores", TRUE, NULL);
+    add_emotion (add_face (in, "face", face), "happy", 0);
+    if (pass == 1) {
+      /* full is the panel's size alone in the frame (pass 0) */
+      const Rect b[4] = {
+        {face.x + face.w + gap + full.w / 2 + 4, face.y, 20, 20},
+        {face.x - gap - full.w / 2 - 24, face.y, 20, 20},
+        {face.x, face.y + face.h + gap + full.h / 2 + 4, 20, 20},
+        {face.x, face.y - gap - full.h / 2 - 24, 20, 20},
+      };
+      memcpy (blockers, b, sizeof b);
+      for (guint i = 0; i < 4; i++)
+        add_face (in, "face", blockers[i]);
+    }
+    g_free (push_changes (h, &info, in, &out));
+    meta = gst_buffer_get_video_overlay_composition_meta (out);
+    fail_unless (meta != NULL);
+    /* four edges per face, the panel, the label */
+    n_rects = gst_video_overlay_composition_n_rectangles (meta->overlay);
+    fail_unless_equals_int (n_rects, pass == 0 ? 6 : 22);
+    panel = rectangle_at (meta->overlay, n_rects - 2);
+    if (pass == 0) {
+      full = panel;
+      fail_unless (full.x == face.x + face.w + gap && full.y == face.y,
+          "panel alone at %d,%d", full.x, full.y);
+    } else {
+      fail_unless (panel.w < full.w && panel.h < full.h,
+          "panel not smaller: %dx%d, alone %dx%d", panel.w, panel.h, full.w,
+          full.h);
+      fail_unless (panel.x == face.x + face.w + gap && panel.y == face.y,
+          "panel at %d,%d", panel.x, panel.y);
+      for (guint i = 0; i < 4; i++)
+        fail_if (rects_overlap (panel, blockers[i]), "panel covers face %u", i);
+    }
+    gst_buffer_unref (out);
+    gst_harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
 /* A sink that takes any caps feature but does not list the meta in the
  * allocation query (fakesink, appsink) would drop it: blend instead. */
 GST_START_TEST (test_feature_without_allocation_meta)
@@ -947,6 +1004,7 @@ femooverlay_suite (void)
   tcase_add_test (tc, test_roi_types);
   tcase_add_test (tc, test_composition_meta);
   tcase_add_test (tc, test_label_placement);
+  tcase_add_test (tc, test_scores_shrink);
   tcase_add_test (tc, test_feature_without_allocation_meta);
   tcase_add_test (tc, test_frame_sizes);
   tcase_add_test (tc, test_golden_astronaut);

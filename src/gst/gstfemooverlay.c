@@ -563,41 +563,55 @@ overlap_area (gint x, gint y, gint w, gint h, gint rx, gint ry, gint rw,
  * the frame), the one of least cost: area covered of labels and panels
  * placed before (x16: text over text is unreadable) and of other faces'
  * boxes (x8: it hides a face), plus an eighth of the rectangle's own area
- * per step down the list (a label far from its face is ambiguous). The
- * choice is recorded as placed. */
-static FemoOverlayRect
-place (GstFemoOverlay * self, const FemoOverlayLayout * lay, guint owner,
-    gint w, gint h, const gint * at, guint n_at)
+ * per step down the list (a label far from its face is ambiguous). Returns
+ * the area cost of the choice alone (0: it covers nothing). */
+static gint64
+best_position (GstFemoOverlay * self, const FemoOverlayLayout * lay,
+    guint owner, gint w, gint h, const gint * at, guint n_at,
+    FemoOverlayRect * r)
 {
-  gint64 best_cost = G_MAXINT64;
-  FemoOverlayRect r = { 0, 0, w, h };
+  gint64 best_cost = G_MAXINT64, best_covered = 0;
 
+  r->w = w;
+  r->h = h;
   for (guint c = 0; c < n_at; c++) {
     gint x = CLAMP (at[2 * c], 0, MAX (lay->frame_width - w, 0));
     gint y = CLAMP (at[2 * c + 1], 0, MAX (lay->frame_height - h, 0));
-    gint64 cost = (gint64) c * w * h / 8;
+    const gint64 rank = (gint64) c * w * h / 8;
+    gint64 covered = 0;
 
-    if (cost >= best_cost)
+    if (rank >= best_cost)
       break;                    /* later candidates cost at least as much */
     for (guint i = 0; i < self->placed->len; i++) {
       const FemoOverlayRect *p = &g_array_index (self->placed,
           FemoOverlayRect, i);
-      cost += 16 * overlap_area (x, y, w, h, p->x, p->y, p->w, p->h);
+      covered += 16 * overlap_area (x, y, w, h, p->x, p->y, p->w, p->h);
     }
     for (guint i = 0; i < self->faces->len; i++) {
       const FemoOverlayFace *f = &g_array_index (self->faces,
           FemoOverlayFace, i);
       if (i != owner)
-        cost += 8 * overlap_area (x, y, w, h, f->x, f->y, f->w, f->h);
+        covered += 8 * overlap_area (x, y, w, h, f->x, f->y, f->w, f->h);
     }
-    if (cost < best_cost) {
-      best_cost = cost;
-      r.x = x;
-      r.y = y;
+    if (rank + covered < best_cost) {
+      best_cost = rank + covered;
+      best_covered = covered;
+      r->x = x;
+      r->y = y;
     }
   }
+  return best_covered;
+}
+
+/* best_position, recorded as placed. */
+static void
+place (GstFemoOverlay * self, const FemoOverlayLayout * lay, guint owner,
+    gint w, gint h, const gint * at, guint n_at)
+{
+  FemoOverlayRect r;
+
+  best_position (self, lay, owner, w, h, at, n_at, &r);
   g_array_append_val (self->placed, r);
-  return r;
 }
 
 /* The label's text into self->text and its size; FALSE when it is empty. */
@@ -671,20 +685,39 @@ render_label (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
   add_rectangle (comp, pixels, r->x, r->y, width, height);
 }
 
+/* Size of a score panel at @scale; @name_width: the names' column. */
+static void
+scores_size (const FemoOverlayFace * face, const FemoOverlayLayout * lay,
+    guint scale, guint * name_width, gint * width, gint * height)
+{
+  guint name_length = 0;
+
+  for (guint i = 0; i < face->n_classes; i++)
+    name_length = MAX (name_length,
+        femo_font_text_length (face->class_names[i]));
+  /* one blank glyph between the longest name and the bars */
+  *name_width = (name_length + 1) * FEMO_FONT_ADVANCE * scale;
+  *width = MIN (2 * SCORES_PAD * scale + *name_width + SCORES_BAR_WIDTH * scale
+      + FEMO_FONT_ADVANCE * scale + femo_font_text_width ("100%", scale),
+      (guint) lay->frame_width);
+  *height = MIN ((2 * SCORES_PAD + face->n_classes * (FEMO_FONT_LINE_HEIGHT +
+              SCORES_ROW_SPACING) - SCORES_ROW_SPACING) * scale,
+      (guint) lay->frame_height);
+}
+
 /* One row per class: name, a bar in the class colour, the percentage. To the
  * right of the box, else to its left, below or above it, whichever covers
- * no other label, panel or face (see place). */
+ * no other label, panel or face (see best_position); where every place
+ * covers something, at a smaller scale (down to half the frame's) if that
+ * finds a free place. */
 static void
 render_scores (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
     guint index, const FemoOverlayFace * face, const FemoOverlayLayout * lay)
 {
-  const guint scale = lay->scale, pad = SCORES_PAD * scale;
-  const guint row_height = (FEMO_FONT_LINE_HEIGHT + SCORES_ROW_SPACING) * scale;
-  const guint bar_width = SCORES_BAR_WIDTH * scale;
-  const guint percent_width = femo_font_text_width ("100%", scale);
+  const guint min_scale = MAX ((lay->scale + 1) / 2, 1);
   guint32 fg = self->frame.text_color ? self->frame.text_color : SCORES_TEXT;
-  guint name_length = 0, percents[MAX_CLASSES];
-  guint name_width, width, height, gap = MAX (lay->line_width, scale);
+  guint percents[MAX_CLASSES], scale, pad, row_height, bar_width, name_width;
+  gint width, height;
   FemoOverlayRect r;
   GstBuffer *pixels;
   GstMapInfo map;
@@ -692,42 +725,41 @@ render_scores (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
 
   if (face->n_classes == 0)
     return;
-  g_string_printf (self->signature, "scores %u %08x", scale, fg);
-  for (guint i = 0; i < face->n_classes; i++) {
-    name_length = MAX (name_length,
-        femo_font_text_length (face->class_names[i]));
-    percents[i] = CLAMP (face->class_probs[i], 0.0, 1.0) * 100 + 0.5;
-    g_string_append_printf (self->signature, " %s=%u", face->class_names[i],
-        percents[i]);
-  }
-  /* one blank glyph between the longest name and the bars */
-  name_width = (name_length + 1) * FEMO_FONT_ADVANCE * scale;
-  width = MIN (2 * pad + name_width + bar_width +
-      FEMO_FONT_ADVANCE * scale + percent_width, (guint) lay->frame_width);
-  height = MIN (2 * pad + face->n_classes * row_height -
-      SCORES_ROW_SPACING * scale, (guint) lay->frame_height);
-  g_string_append_printf (self->signature, " %ux%u", width, height);
-
-  {
-    const gint w = width, h = height, g = gap;
+  for (scale = lay->scale;; scale--) {
+    const gint g = MAX (lay->line_width, scale);
     gint at[8], n = 0;
+    gint64 covered;
 
+    scores_size (face, lay, scale, &name_width, &width, &height);
     /* beside the box where it fits in the frame, then below and above */
-    if (face->x + face->w + g + w <= lay->frame_width) {
+    if (face->x + face->w + g + width <= lay->frame_width) {
       at[n++] = face->x + face->w + g;
       at[n++] = face->y;
     }
-    if (face->x >= g + w) {
-      at[n++] = face->x - g - w;
+    if (face->x >= g + width) {
+      at[n++] = face->x - g - width;
       at[n++] = face->y;
     }
     at[n++] = face->x;
     at[n++] = face->y + face->h + g;
     at[n++] = face->x;
-    at[n++] = face->y - g - h;
-    r = place (self, lay, index, w, h, at, n / 2);
+    at[n++] = face->y - g - height;
+    covered = best_position (self, lay, index, width, height, at, n / 2, &r);
+    if (covered == 0 || scale <= min_scale)
+      break;
   }
+  g_array_append_val (self->placed, r);
+  pad = SCORES_PAD * scale;
+  row_height = (FEMO_FONT_LINE_HEIGHT + SCORES_ROW_SPACING) * scale;
+  bar_width = SCORES_BAR_WIDTH * scale;
 
+  g_string_printf (self->signature, "scores %u %08x", scale, fg);
+  for (guint i = 0; i < face->n_classes; i++) {
+    percents[i] = CLAMP (face->class_probs[i], 0.0, 1.0) * 100 + 0.5;
+    g_string_append_printf (self->signature, " %s=%u", face->class_names[i],
+        percents[i]);
+  }
+  g_string_append_printf (self->signature, " %dx%d", width, height);
   data = canvas_begin (self, index * N_PARTS + PART_SCORES, width, height,
       &pixels, &map);
   if (data) {
@@ -741,7 +773,7 @@ render_scores (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
       femo_font_draw (data, width, height, width, pad, row_y,
           face->class_names[i], scale, fg);
       /* the panel may be cut to the frame: bars are clipped with it */
-      if (bar_x < width && bar_y < height) {
+      if (bar_x < (guint) width && bar_y < (guint) height) {
         guint track = MIN (bar_width, width - bar_x);
         guint bar_h = MIN (SCORES_BAR_HEIGHT * scale, height - bar_y);
         fill_rect (data, width, bar_x, bar_y, track, bar_h, SCORES_TRACK);
@@ -751,7 +783,7 @@ render_scores (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
       }
       g_snprintf (percent, sizeof (percent), "%u%%", percents[i]);
       femo_font_draw (data, width, height, width,
-          (gint) width - (gint) (pad + femo_font_text_width (percent, scale)),
+          width - (gint) (pad + femo_font_text_width (percent, scale)),
           row_y, percent, scale, fg);
     }
     canvas_end (pixels, &map);
