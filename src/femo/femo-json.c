@@ -316,7 +316,7 @@ parse_number (Parser * p)
 }
 
 /* Appends @key (taken) to an object's keys; FALSE, keeping nothing, when
- * the object has it already. */
+ * the object has it already. Every earlier key has its value by then. */
 static gboolean
 add_key (FemoJson * node, gchar * key)
 {
@@ -554,11 +554,9 @@ femo_json_object_get (const FemoJson * node, const gchar * key)
     return NULL;
   if (node->v.c.index) {
     guint pos = GPOINTER_TO_UINT (g_hash_table_lookup (node->v.c.index, key));
-    /* A key whose value failed to parse has no value yet. */
-    return pos && pos <= node->v.c.values->len ?
-        g_ptr_array_index (node->v.c.values, pos - 1) : NULL;
+    return pos ? g_ptr_array_index (node->v.c.values, pos - 1) : NULL;
   }
-  for (guint i = 0; i < node->v.c.keys->len && i < node->v.c.values->len; i++)
+  for (guint i = 0; i < node->v.c.keys->len; i++)
     if (strcmp (g_ptr_array_index (node->v.c.keys, i), key) == 0)
       return g_ptr_array_index (node->v.c.values, i);
   return NULL;
