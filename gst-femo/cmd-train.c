@@ -1211,13 +1211,17 @@ load_data (Trainer * t, GError ** error)
   if (t->opt.ferplus) {
     g_autoptr (FemoFerPlus) plus = NULL;
     g_autoptr (GBytes) bytes = NULL;
+    g_autoptr (GInputStream) stream = NULL;
+    g_autofree gchar *name = g_path_get_basename (t->opt.ferplus);
     guint dropped = 0;
 
     bytes = map_option_file ("--ferplus", t->opt.ferplus, &t->ferplus_sha256,
         error);
     if (!bytes)
       return FALSE;
-    plus = femo_ferplus_load (t->opt.ferplus, error);
+    /* the bytes just hashed, not a second read of the file */
+    stream = g_memory_input_stream_new_from_bytes (bytes);
+    plus = femo_ferplus_load_stream (stream, name, NULL, error);
     if (!plus || !femo_fer_split_apply_ferplus (t->train, FEMO_FER_TRAINING,
             plus, &dropped, error))
       return FALSE;
