@@ -499,8 +499,8 @@ femo_cmd_video (int argc, char **argv)
     if (strcmp (speed ? speed : DEFAULT_SPEED, speeds[i]) == 0)
       job.speed = i;
   if (job.speed == G_N_ELEMENTS (speeds))
-    return femo_cli_usage_error (prog, "--speed must be one of ultrafast, superfast, "
-        "veryfast, faster, fast, medium, slow, slower, veryslow");
+    return femo_cli_usage_error (prog, "--speed must be one of ultrafast, "
+        "superfast, veryfast, faster, fast, medium, slow, slower, veryslow");
   if (duration_s < 0)
     return femo_cli_usage_error (prog, "--duration must be >= 0");
   job.threads = MAX (detect.threads, 0);
@@ -509,7 +509,8 @@ femo_cmd_video (int argc, char **argv)
   if (format_name && (job.format = format_by_name (format_name)) == NULL)
     return femo_cli_usage_error (prog, "--format must be mp4, mkv or webm");
   if (no_video && video_path)
-    return femo_cli_usage_error (prog, "-o and --no-output-video exclude each other");
+    return femo_cli_usage_error (prog,
+        "-o and --no-output-video exclude each other");
 
   if (!no_video) {
     if (video_path == NULL) {
@@ -526,7 +527,8 @@ femo_cmd_video (int argc, char **argv)
   for (guint i = 0; i < N_OUTPUTS; i++)
     for (guint j = 0; j < i && *out[i].path; j++)
       if (*out[j].path && femo_same_file (*out[i].path, *out[j].path))
-        return femo_cli_usage_error (prog, "the outputs must be different files");
+        return femo_cli_usage_error (prog,
+            "the outputs must be different files");
 
   if (!g_file_test (job.input, G_FILE_TEST_EXISTS)) {
     fprintf (stderr, "%s: %s: no such file\n", prog, job.input);

@@ -130,8 +130,8 @@ femo_json_write_string (FILE * out, const gchar * s)
 
 /* ---- detection options ---- */
 
-void
-femo_detect_options_add (GOptionContext * ctx, FemoDetectOptions * o)
+static void
+detect_options_add (GOptionContext * ctx, FemoDetectOptions * o)
 {
   const GOptionEntry entries[] = {
     {"model", 0, 0, G_OPTION_ARG_FILENAME, &o->model,
@@ -151,8 +151,9 @@ femo_detect_options_add (GOptionContext * ctx, FemoDetectOptions * o)
   g_option_context_add_main_entries (ctx, entries, NULL);
 }
 
-gboolean
-femo_detect_options_check (const FemoDetectOptions * o, GError ** error)
+/* FALSE + @error when a value is out of range. */
+static gboolean
+detect_options_check (const FemoDetectOptions * o, GError ** error)
 {
   if (o->scale_factor != 0 && (o->scale_factor < 1.01 || o->scale_factor > 10))
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -174,11 +175,11 @@ femo_detect_options_parse (GOptionContext * ctx, FemoDetectOptions * o,
 {
   g_autoptr (GError) error = NULL;
 
-  femo_detect_options_add (ctx, o);
+  detect_options_add (ctx, o);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   if (!femo_cli_parse (ctx, argc, argv))
     return FALSE;
-  if (!femo_detect_options_check (o, &error)) {
+  if (!detect_options_check (o, &error)) {
     femo_cli_usage_error ((*argv)[0], "%s", error->message);
     return FALSE;
   }

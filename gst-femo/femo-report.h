@@ -46,17 +46,13 @@ typedef struct
 
 #define FEMO_DETECT_OPTIONS_INIT { NULL, NULL, 0.0, -1, -1, -1 }
 
-/* Adds --model, --cascade, --scale-factor, --min-neighbors, --min-size and
- * --threads to the main group of @ctx. */
-void femo_detect_options_add (GOptionContext * ctx, FemoDetectOptions * o);
-/* FALSE + @error when a value is out of range. */
-gboolean femo_detect_options_check (const FemoDetectOptions * o,
-    GError ** error);
 void femo_detect_options_apply (const FemoDetectOptions * o,
     GstElement * detect);
 void femo_detect_options_clear (FemoDetectOptions * o);
-/* Adds the options to @ctx with GStreamer's, parses (femo_cli_parse) and
- * checks them; FALSE after printing the usage error (exit status 2). */
+/* Adds --model, --cascade, --scale-factor, --min-neighbors, --min-size and
+ * --threads to the main group of @ctx, and GStreamer's options; parses
+ * (femo_cli_parse) and checks the values; FALSE after printing the usage
+ * error (exit status 2). */
 gboolean femo_detect_options_parse (GOptionContext * ctx,
     FemoDetectOptions * o, int *argc, char ***argv);
 

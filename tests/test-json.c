@@ -157,12 +157,13 @@ test_large_object (void)
     g_string_append (bad, ", \"z\": 0}");
     none = femo_json_parse (bad->str, bad->len, &dup_error);
     g_assert_null (none);
-    where = g_strdup_printf ("JSON: duplicate key at byte %" G_GSIZE_FORMAT, at);
+    where = g_strdup_printf ("JSON: duplicate key at byte %" G_GSIZE_FORMAT,
+        at);
     g_assert_cmpstr (dup_error->message, ==, where);
   }
 
-  /* A key whose value fails to parse in a large object: no leak, no
-   * lookup of the half-added member. */
+  /* A key whose value fails to parse in a large (indexed) object: an error
+   * and, under the sanitizers, no leak. */
   g_string_truncate (text, text->len - 1);
   g_string_append (text, ", \"last\": [1,}");
   g_clear_pointer (&root, femo_json_free);

@@ -10,7 +10,8 @@
 # build-fuzz/corpus/TARGET, crashes to build-fuzz/crashes/TARGET. Copy a
 # fixed crash input into tests/fuzz/regressions/TARGET so that the suite
 # replays it (test fuzz-replay). Installs clang and libclang-rt-14-dev
-# (Debian 12) when missing (gst-femo/setup.sh --fuzz). Exits non-zero when a target crashed, leaked or hit UB.
+# (Debian 12) when missing (gst-femo/setup.sh --fuzz). Exits non-zero when
+# a target crashed, leaked or hit UB.
 # Environment: JOBS (ninja -j, default nproc), CC (default clang), PROCS
 # (fuzzer processes per target, default 1: each gets the whole budget and
 # they share the corpus directory; the executions are summed).
