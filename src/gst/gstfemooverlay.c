@@ -654,7 +654,7 @@ place_label (GstFemoOverlay * self, guint index, const FemoOverlayFace * face,
   }
 }
 
-/* Draws face @index's label where place_label put it. */
+/* Draws face @index's label where, and at the size, place_label put it. */
 static void
 render_label (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
     guint index, const FemoOverlayFace * face, const FemoOverlayLayout * lay)
@@ -662,16 +662,16 @@ render_label (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
   const FemoOverlayRect *r = &g_array_index (self->placed, FemoOverlayRect,
       index);
   const guint scale = lay->scale;
+  const gint width = r->w, height = r->h;
   guint32 fg = self->frame.text_color ? self->frame.text_color :
       contrasting_color (face->color);
-  gint width, height;
   GstBuffer *pixels;
   GstMapInfo map;
   guint32 *data;
 
-  if (!label_size (self, face, lay, &width, &height))
-    return;
-  g_assert (r->w == width && r->h == height);
+  if (width == 0)
+    return;                     /* no label */
+  format_label (&self->frame, face, self->text);
   g_string_printf (self->signature, "label %ux%u %08x %08x %u %s", width,
       height, face->color, fg, scale, self->text->str);
   data = canvas_begin (self, index * N_PARTS + PART_LABEL, width, height,
