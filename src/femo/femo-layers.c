@@ -438,13 +438,6 @@ femo_bn_fold (const gfloat * gamma, const gfloat * beta,
 }
 
 void
-femo_relu_backward (const FemoKernels * k, const gfloat * y, gsize count,
-    gfloat * dy)
-{
-  k->relu_mask (y, count, dy);
-}
-
-void
 femo_maxpool_forward (const FemoKernels * k, const gfloat * x, guint c,
     guint n, guint h, guint w, gboolean add, gfloat * y, guint16 * arg)
 {

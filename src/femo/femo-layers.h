@@ -89,7 +89,8 @@ void femo_bn_forward (const FemoKernels * k, const gfloat * x, guint c, gsize co
     const gfloat * beta, gboolean relu, gfloat * y);
 /* Partials of the backward pass: sum_dy[c] and sum_dy_xhat[c]. With
  * @relu_y (the output of a ReLU after this BN), dy is first masked in
- * place as femo_relu_backward does, in the same pass. */
+ * place (the ReLU's backward pass: dy = 0 where relu_y <= 0), in the same
+ * pass. */
 void femo_bn_backward_partial (const FemoKernels * k, gfloat * dy,
     const gfloat * relu_y, const gfloat * x, guint c, gsize count,
     const gfloat * mean,
@@ -107,9 +108,6 @@ void femo_bn_backward (const FemoKernels * k, const gfloat * dy, const gfloat * 
 void femo_bn_fold (const gfloat * gamma, const gfloat * beta,
     const gfloat * running_mean, const gfloat * running_var, gfloat eps,
     guint c, gfloat * scale, gfloat * shift);
-
-/* ReLU backward: dy[i] = 0 where the forward output y[i] <= 0 (in place). */
-void femo_relu_backward (const FemoKernels * k, const gfloat * y, gsize count, gfloat * dy);
 
 /* Max pool 3x3, stride 2, padding 1 (padded cells never win; exact ties go
  * to the topmost row of a column, then the leftmost column):
