@@ -15,4 +15,9 @@ G_DECLARE_FINAL_TYPE (GstFemoDetect, gst_femo_detect, GST, FEMO_DETECT,
 
 GST_ELEMENT_REGISTER_DECLARE (femodetect);
 
+/* The boxed type of femodetect's "model" property: a reference to the
+ * loaded emotion model (libfemo's FemoModel). */
+#define GST_TYPE_FEMO_MODEL (gst_femo_model_get_type ())
+GType gst_femo_model_get_type (void);
+
 G_END_DECLS

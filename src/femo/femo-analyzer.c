@@ -1,0 +1,716 @@
+/* gst-femo: the analysis of one video frame after another
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "femo-analyzer.h"
+#include "femo-face-crop.h"
+#include "femo-model-cache.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Room for the faces of one frame, grown when a frame fills it. */
+#define INITIAL_FACE_CAPACITY 64
+#define MAX_FACE_CAPACITY (1 << 20)
+
+struct _FemoAnalyzer
+{
+  FemoFaceDetector *detector;
+  FemoModel *model;             /* from the process-wide cache */
+  FemoInfer *infer;
+  FemoTracker *tracker;
+
+  /* The faces of the frame, [face_capacity] each. */
+  gsize face_capacity;
+  FemoRect *rects;
+  gdouble *confidence;
+  FemoTrackAssignment *assign;  /* track of each face */
+  gsize *batch;                 /* faces the network gets */
+  FemoAnalyzedFace *faces;
+
+  /* Network input and output, [crop_capacity] and [probs_capacity]. */
+  guint8 *crops;                /* [n][48*48] */
+  gsize crop_capacity;
+  gfloat *probs;                /* [n][n_labels] */
+  gsize probs_capacity;
+
+  FemoTrackBox *track_boxes;    /* predictions of carried frames */
+  guint track_box_capacity;
+  FemoTrackEvent *events;
+  gsize n_events;
+  gsize event_capacity;
+
+  guint8 *gray;                 /* luma of RGB frames */
+  gsize gray_size;
+  guint8 *small;                /* downscaled luma for process-width */
+  gsize small_size;
+
+  gboolean tracks_started;      /* a detection ran since the last reset */
+  guint frames_since_detect;
+  guint64 last_time;            /* the tracker's time of the last frame */
+};
+
+/* Chosen with tests/bench/bench-crop-margin.c: 124 faces the Haar cascade
+ * (sf 1.1, mn 5) finds in the 40 gray pictures of the shared media set and
+ * 11 frames of its videos, cropped at each margin, against FER2013's
+ * Training faces (checkpoint model of 62% accuracy):
+ *   margin  -0.05  0      0.025  0.05   0.1    0.15   0.2    0.3
+ *   mcorr   0.874  0.931  0.932  0.915  0.830  0.703  0.568  0.354
+ *   corr    0.412  0.423  0.412  0.393  0.337  0.273  0.214  0.131
+ *   maxp    0.662  0.677  0.683  0.697  0.704  0.708  0.679  0.613
+ * mcorr: correlation of the mean crop with the mean FER2013 face (framing
+ * of the average face); corr: mean correlation of each crop with it; maxp:
+ * the model's mean top probability. The framing matches FER2013 best at
+ * 0..0.025 (the cascade's box is about FER2013's face); the model is a
+ * little more confident with more context, up to 0.15, but confidence is
+ * not accuracy and changes with the model (FEMO_ANALYZER_DEFAULT_CROP_MARGIN).
+ *
+ * The tracker's defaults (femo-tracker.c says how they were chosen): 15
+ * frames = half a second at 30 fps, a time constant of half a second, a
+ * margin of 0.15. */
+void
+femo_analyzer_settings_init (FemoAnalyzerSettings * s)
+{
+  s->detect = TRUE;
+  s->scale_factor = FEMO_ANALYZER_DEFAULT_SCALE_FACTOR;
+  s->min_neighbors = FEMO_ANALYZER_DEFAULT_MIN_NEIGHBORS;
+  s->min_size = FEMO_ANALYZER_DEFAULT_MIN_SIZE;
+  s->max_size = FEMO_ANALYZER_DEFAULT_MAX_SIZE;
+  s->max_faces = FEMO_ANALYZER_DEFAULT_MAX_FACES;
+  s->process_width = FEMO_ANALYZER_DEFAULT_PROCESS_WIDTH;
+  s->detect_interval = FEMO_ANALYZER_DEFAULT_DETECT_INTERVAL;
+  s->classify = TRUE;
+  s->crop_margin = FEMO_ANALYZER_DEFAULT_CROP_MARGIN;
+  s->classify_interval = FEMO_ANALYZER_DEFAULT_CLASSIFY_INTERVAL;
+  s->tracking = TRUE;
+  s->track_timeout = FEMO_ANALYZER_DEFAULT_TRACK_TIMEOUT;
+  s->smoothing = FEMO_ANALYZER_DEFAULT_SMOOTHING;
+  s->label_hysteresis = FEMO_ANALYZER_DEFAULT_LABEL_HYSTERESIS;
+}
+
+const gchar *
+femo_track_end_reason_to_string (FemoTrackEndReason reason)
+{
+  switch (reason) {
+    case FEMO_TRACK_END_TIMEOUT:
+      return "timeout";
+    case FEMO_TRACK_END_CUT:
+      return "cut";
+    case FEMO_TRACK_END_EOS:
+      return "eos";
+    case FEMO_TRACK_END_STOPPED:
+      return "stopped";
+  }
+  return "unknown";
+}
+
+/* Room for @n faces. */
+static void
+ensure_faces (FemoAnalyzer * a, gsize n)
+{
+  if (n <= a->face_capacity)
+    return;
+  a->face_capacity = MAX (n, a->face_capacity * 2);
+  a->rects = g_renew (FemoRect, a->rects, a->face_capacity);
+  a->confidence = g_renew (gdouble, a->confidence, a->face_capacity);
+  a->assign = g_renew (FemoTrackAssignment, a->assign, a->face_capacity);
+  a->batch = g_renew (gsize, a->batch, a->face_capacity);
+  a->faces = g_renew (FemoAnalyzedFace, a->faces, a->face_capacity);
+}
+
+FemoAnalyzer *
+femo_analyzer_new (void)
+{
+  FemoAnalyzer *a = g_new0 (FemoAnalyzer, 1);
+  FemoTrackerParams params;
+
+  /* The settings are applied per frame; these are valid. */
+  femo_tracker_params_init (&params);
+  a->tracker = femo_tracker_new (&params, NULL);
+  a->last_time = FEMO_ANALYZER_TIME_NONE;
+  ensure_faces (a, INITIAL_FACE_CAPACITY);
+  return a;
+}
+
+static void
+clear_model (FemoAnalyzer * a)
+{
+  g_clear_pointer (&a->infer, femo_infer_free);
+  if (a->model != NULL)
+    femo_model_cache_release (a->model);
+  a->model = NULL;
+}
+
+void
+femo_analyzer_free (FemoAnalyzer * a)
+{
+  if (a == NULL)
+    return;
+  femo_face_detector_free (a->detector);
+  clear_model (a);
+  femo_tracker_free (a->tracker);
+  g_free (a->rects);
+  g_free (a->confidence);
+  g_free (a->assign);
+  g_free (a->batch);
+  g_free (a->faces);
+  g_free (a->crops);
+  g_free (a->probs);
+  g_free (a->track_boxes);
+  g_free (a->events);
+  g_free (a->gray);
+  g_free (a->small);
+  g_free (a);
+}
+
+gboolean
+femo_analyzer_load_detector (FemoAnalyzer * a, FemoFaceDetectorKind kind,
+    const gchar * path, guint n_threads, GError ** error)
+{
+  FemoFaceDetector *detector;
+
+  detector = femo_face_detector_new_from_file (kind, path, n_threads, error);
+  if (detector == NULL)
+    return FALSE;
+  femo_face_detector_free (a->detector);
+  a->detector = detector;
+  return TRUE;
+}
+
+void
+femo_analyzer_set_n_threads (FemoAnalyzer * a, guint n_threads)
+{
+  if (a->detector != NULL)
+    femo_face_detector_set_n_threads (a->detector, n_threads);
+}
+
+const FemoFaceDetector *
+femo_analyzer_get_detector (const FemoAnalyzer * a)
+{
+  return a->detector;
+}
+
+gboolean
+femo_analyzer_load_model (FemoAnalyzer * a, const gchar * path,
+    GError ** error)
+{
+  FemoModel *model = femo_model_cache_acquire (path, error);
+
+  if (model == NULL)
+    return FALSE;
+  clear_model (a);
+  a->model = model;
+  a->infer = femo_infer_new (model);
+  return TRUE;
+}
+
+FemoModel *
+femo_analyzer_get_model (const FemoAnalyzer * a)
+{
+  return a->model;
+}
+
+static FemoTrackEvent *
+add_event (FemoAnalyzer * a, FemoTrackEventType type, guint32 track_id)
+{
+  FemoTrackEvent *e;
+
+  if (a->n_events == a->event_capacity) {
+    a->event_capacity = MAX (16, a->event_capacity * 2);
+    a->events = g_renew (FemoTrackEvent, a->events, a->event_capacity);
+  }
+  e = &a->events[a->n_events++];
+  memset (e, 0, sizeof (*e));
+  e->type = type;
+  e->track_id = track_id;
+  return e;
+}
+
+/* An ENDED event per track femo_tracker_update or femo_tracker_finish just
+ * ended; @reason for those not cut. */
+static void
+add_ended_events (FemoAnalyzer * a, FemoTrackEndReason reason)
+{
+  const FemoTrackRecord *records;
+  guint i, n;
+
+  records = femo_tracker_get_ended (a->tracker, &n);
+  for (i = 0; i < n; i++) {
+    FemoTrackEvent *e = add_event (a, FEMO_TRACK_EVENT_ENDED,
+        records[i].track_id);
+
+    e->reason = records[i].cut ? FEMO_TRACK_END_CUT : reason;
+    e->record = records[i];
+  }
+}
+
+static void
+finish_tracks (FemoAnalyzer * a, FemoTrackEndReason reason)
+{
+  femo_tracker_finish (a->tracker);
+  add_ended_events (a, reason);
+  a->tracks_started = FALSE;
+  a->frames_since_detect = 0;
+}
+
+void
+femo_analyzer_reset (FemoAnalyzer * a)
+{
+  femo_tracker_reset (a->tracker);
+  a->tracks_started = FALSE;
+  a->frames_since_detect = 0;
+  a->last_time = FEMO_ANALYZER_TIME_NONE;
+}
+
+static void
+begin_result (FemoAnalyzer * a, FemoAnalyzerResult * result)
+{
+  memset (result, 0, sizeof (*result));
+  a->n_events = 0;
+}
+
+static void
+end_result (FemoAnalyzer * a, FemoAnalyzerResult * result, gsize n_faces)
+{
+  result->faces = a->faces;
+  result->n_faces = n_faces;
+  result->events = a->events;
+  result->n_events = a->n_events;
+}
+
+void
+femo_analyzer_finish (FemoAnalyzer * a, FemoTrackEndReason reason,
+    FemoAnalyzerResult * result)
+{
+  begin_result (a, result);
+  finish_tracks (a, reason);
+  end_result (a, result, 0);
+}
+
+/* Gives the tracker the frame's settings; the timeout is in frames of the
+ * stream and the tracker counts detections. */
+static void
+configure_tracker (FemoAnalyzer * a, const FemoAnalyzerSettings * s)
+{
+  FemoTrackerParams params = *femo_tracker_get_params (a->tracker);
+  GError *error = NULL;
+
+  params.timeout = (s->track_timeout + s->detect_interval - 1)
+      / s->detect_interval;
+  params.tau = s->smoothing;
+  params.label_margin = s->label_hysteresis;
+  if (a->model != NULL
+      && femo_model_get_n_labels (a->model) != params.n_classes) {
+    /* the tracks' averages have the old model's classes */
+    finish_tracks (a, FEMO_TRACK_END_STOPPED);
+    params.n_classes = femo_model_get_n_labels (a->model);
+  }
+  /* Settings in their documented ranges keep the parameters valid. */
+  if (!femo_tracker_set_params (a->tracker, &params, &error)) {
+    g_warning ("%s", error->message);
+    g_error_free (error);
+  }
+}
+
+/* The time the tracker works in: the frame's, or for a frame without one,
+ * the previous one plus a frame. */
+static guint64
+tracker_time (FemoAnalyzer * a, const FemoAnalyzerFrame * frame)
+{
+  guint64 t = frame->time_ns;
+
+  if (t == FEMO_ANALYZER_TIME_NONE)
+    t = a->last_time != FEMO_ANALYZER_TIME_NONE ?
+        a->last_time + frame->duration_ns : 0;
+  a->last_time = t;
+  return t;
+}
+
+/* The frame's luma: as it is, or RGB converted once into a->gray. */
+static void
+get_luma (FemoAnalyzer * a, const FemoAnalyzerFrame * frame,
+    FemoImageView * view, gboolean * have)
+{
+  const FemoImageView *image = &frame->image;
+  gsize size;
+
+  if (*have)
+    return;
+  *have = TRUE;
+  if (frame->rgb == NULL) {
+    *view = *image;
+    return;
+  }
+  size = (gsize) image->width * image->height;
+  if (size > a->gray_size) {
+    g_free (a->gray);
+    a->gray = g_malloc (size);
+    a->gray_size = size;
+  }
+  femo_rgb_to_gray (image->data, image->stride, frame->rgb, image->width,
+      image->height, a->gray, image->width);
+  view->data = a->gray;
+  view->width = image->width;
+  view->height = image->height;
+  view->stride = image->width;
+  view->pixel_stride = 1;
+}
+
+/* Runs the detector into a->rects. The detector keeps the largest boxes
+ * when they do not fit, so a full array may have lost some: grow it and run
+ * again (rare: the array keeps its size afterwards). */
+static gsize
+run_detector (FemoAnalyzer * a, const FemoImageView * view,
+    const FemoDetectParams * params)
+{
+  gsize n;
+
+  for (;;) {
+    n = femo_face_detector_detect (a->detector, view, params, a->rects,
+        a->confidence, a->face_capacity);
+    if (n < a->face_capacity || a->face_capacity >= MAX_FACE_CAPACITY
+        || (params->max_faces > 0
+            && (gsize) params->max_faces <= a->face_capacity))
+      break;
+    ensure_faces (a, a->face_capacity * 2);
+  }
+  return n;
+}
+
+/* Runs the detector on @view, or on a copy of its luma downscaled to
+ * process-width when it is wider, scaling sizes and boxes to and from it. */
+static gsize
+scan (FemoAnalyzer * a, const FemoImageView * view,
+    const FemoAnalyzerSettings * s)
+{
+  FemoDetectParams params = FEMO_DETECT_PARAMS_INIT;
+  FemoImageView scan = *view;
+  gdouble sx = 1.0, sy = 1.0;
+  gsize i, n;
+
+  params.scale_factor = s->scale_factor;
+  params.min_neighbors = s->min_neighbors;
+  params.min_width = params.min_height = s->min_size;
+  params.max_width = params.max_height = s->max_size;
+  params.max_faces = s->max_faces;
+
+  if (s->process_width > 0 && (gint) s->process_width < view->width) {
+    gint w = s->process_width;
+    gint h = MAX (1, (gint) (((gint64) view->height * w + view->width / 2)
+            / view->width));
+
+    if ((gsize) w * h > a->small_size) {
+      a->small_size = (gsize) w *h;
+      a->small = g_realloc (a->small, a->small_size);
+    }
+    femo_image_resample (view, 0, 0, view->width, view->height, a->small,
+        w, h);
+    scan.data = a->small;
+    scan.width = scan.stride = w;
+    scan.height = h;
+    scan.pixel_stride = 1;
+    sx = (gdouble) view->width / w;
+    sy = (gdouble) view->height / h;
+    /* sizes shrink down, so that no face the full frame allows is lost */
+    params.min_width = (gint) (params.min_width / sx);
+    params.min_height = (gint) (params.min_height / sy);
+    if (params.max_width > 0)
+      params.max_width = MAX (1, (gint) ceil (params.max_width / sx));
+    if (params.max_height > 0)
+      params.max_height = MAX (1, (gint) ceil (params.max_height / sy));
+  }
+
+  n = run_detector (a, &scan, &params);
+
+  if (scan.data != view->data) {
+    for (i = 0; i < n; i++) {
+      FemoRect *r = &a->rects[i];
+      gint x0 = MIN ((gint) lround (r->x * sx), view->width - 1);
+      gint y0 = MIN ((gint) lround (r->y * sy), view->height - 1);
+      gint x1 = MIN ((gint) lround ((r->x + r->width) * sx), view->width);
+      gint y1 = MIN ((gint) lround ((r->y + r->height) * sy), view->height);
+
+      r->x = x0;
+      r->y = y0;
+      r->width = MAX (1, x1 - x0);
+      r->height = MAX (1, y1 - y0);
+    }
+  }
+  return n;
+}
+
+/* Crops the first @n faces for the network (and the tracker's appearance
+ * check) into a->crops. */
+static void
+crop_faces (FemoAnalyzer * a, const FemoImageView * view, gsize n,
+    const FemoAnalyzerSettings * s, const FemoAnalyzerFrame * frame)
+{
+  gsize i;
+
+  if (n > a->crop_capacity) {
+    a->crop_capacity = MAX (n, a->crop_capacity * 2);
+    a->crops = g_renew (guint8, a->crops,
+        a->crop_capacity * FEMO_NET_INPUT_PIXELS);
+  }
+  for (i = 0; i < n; i++) {
+    const FemoRect *r = &a->rects[i];
+    gdouble x, y, w, h;
+
+    femo_face_crop_region (r->x, r->y, r->width, r->height, s->crop_margin,
+        frame->par_n, frame->par_d, &x, &y, &w, &h);
+    femo_image_resample (view, x, y, w, h,
+        a->crops + i * FEMO_NET_INPUT_PIXELS, FEMO_NET_INPUT_SIZE,
+        FEMO_NET_INPUT_SIZE);
+  }
+}
+
+/* The network on the first @n crops, in one batch. */
+static void
+infer (FemoAnalyzer * a, gsize n, FemoAnalyzerResult * result)
+{
+  gsize need = n * femo_model_get_n_labels (a->model);
+
+  if (need > a->probs_capacity) {
+    a->probs_capacity = MAX (need, a->probs_capacity * 2);
+    a->probs = g_renew (gfloat, a->probs, a->probs_capacity);
+  }
+  femo_infer_run (a->infer, a->crops, n, a->probs, NULL);
+  result->n_classified += n;
+}
+
+/* The most probable class, the first of equals. */
+static gint
+arg_max (const gfloat * p, guint n)
+{
+  guint k, best = 0;
+
+  for (k = 1; k < n; k++)
+    if (p[k] > p[best])
+      best = k;
+  return best;
+}
+
+/* Every face shows this frame's output (not tracked). */
+static void
+classify_all (FemoAnalyzer * a, const FemoImageView * view, gsize n,
+    const FemoAnalyzerSettings * s, const FemoAnalyzerFrame * frame,
+    FemoAnalyzerResult * result)
+{
+  guint n_labels = femo_model_get_n_labels (a->model);
+  gsize i;
+
+  crop_faces (a, view, n, s, frame);
+  infer (a, n, result);
+  for (i = 0; i < n; i++) {
+    a->faces[i].probs = a->probs + i * n_labels;
+    a->faces[i].label = arg_max (a->faces[i].probs, n_labels);
+  }
+}
+
+/* Tracked faces show their track's smoothed emotion and shown label. */
+static void
+attach_track_emotions (FemoAnalyzer * a, gsize n)
+{
+  gsize i;
+
+  for (i = 0; i < n; i++) {
+    FemoLabelUpdate shown;
+
+    if (femo_tracker_get_label (a->tracker, a->assign[i].track_id, &shown)
+        && shown.label >= 0) {
+      a->faces[i].label = shown.label;
+      a->faces[i].probs = shown.probs;
+    }
+  }
+}
+
+/* Tracked faces just detected: the network runs, in one batch, on those
+ * whose track is due (classify-interval, or a grown box), which also get
+ * this frame's output as their raw emotion; then every face gets its
+ * track's smoothed emotion. The crops are those made for the tracker. */
+static void
+classify_tracks (FemoAnalyzer * a, gsize n_faces, guint64 time,
+    const FemoAnalyzerSettings * s, FemoAnalyzerResult * result)
+{
+  guint n_labels = femo_model_get_n_labels (a->model);
+  gsize i, n = 0;
+
+  /* Move the crops that go to the network to the front, in order. */
+  for (i = 0; i < n_faces; i++) {
+    if (!femo_tracker_needs_classify (a->tracker, a->assign[i].track_id,
+            s->classify_interval))
+      continue;
+    if (n != i)
+      memcpy (a->crops + n * FEMO_NET_INPUT_PIXELS,
+          a->crops + i * FEMO_NET_INPUT_PIXELS, FEMO_NET_INPUT_PIXELS);
+    a->batch[n++] = i;
+  }
+  if (n > 0)
+    infer (a, n, result);
+
+  for (i = 0; i < n; i++) {
+    FemoAnalyzedFace *face = &a->faces[a->batch[i]];
+    guint32 id = a->assign[a->batch[i]].track_id;
+    const gfloat *p = a->probs + i * n_labels;
+    FemoLabelUpdate update;
+
+    face->raw_probs = p;
+    face->raw_label = arg_max (p, n_labels);
+    if (femo_tracker_set_probs (a->tracker, id, time, p, &update)
+        && update.changed && update.previous >= 0) {
+      FemoTrackEvent *e = add_event (a, FEMO_TRACK_EVENT_LABEL_CHANGED, id);
+
+      e->old_label = update.previous;
+      e->new_label = update.label;
+    }
+  }
+  attach_track_emotions (a, n_faces);
+}
+
+/* Tracks the faces just detected: crops them (the appearance check needs
+ * them; the network reuses them) and matches them to the tracks. */
+static void
+update_tracks (FemoAnalyzer * a, const FemoImageView * view, gsize n,
+    guint64 time, const FemoAnalyzerSettings * s,
+    const FemoAnalyzerFrame * frame)
+{
+  FemoFrameSignature signature;
+
+  crop_faces (a, view, n, s, frame);
+  femo_tracker_frame_signature (view, &signature);
+  if (femo_tracker_update (a->tracker, time, &signature, a->rects, n,
+          a->crops, a->assign) > 0)
+    add_ended_events (a, FEMO_TRACK_END_TIMEOUT);
+  a->tracks_started = TRUE;
+  a->frames_since_detect = 0;
+}
+
+/* Frames without detection: the faces are the tracks seen at the last
+ * detection, at their boxes predicted for @time, clipped to the frame. */
+static gsize
+carry_tracks (FemoAnalyzer * a, guint64 time, gint width, gint height)
+{
+  guint i, n, n_tracks = femo_tracker_get_n_tracks (a->tracker);
+  gsize n_faces = 0;
+
+  if (n_tracks > a->track_box_capacity) {
+    a->track_box_capacity = MAX (n_tracks, a->track_box_capacity * 2);
+    a->track_boxes = g_renew (FemoTrackBox, a->track_boxes,
+        a->track_box_capacity);
+  }
+  n = femo_tracker_predict (a->tracker, time, a->track_boxes,
+      a->track_box_capacity);
+  ensure_faces (a, n);
+  for (i = 0; i < n; i++) {
+    const FemoTrackBox *b = &a->track_boxes[i];
+    gint x0 = CLAMP (lround (b->x), 0, width);
+    gint y0 = CLAMP (lround (b->y), 0, height);
+    gint x1 = CLAMP (lround (b->x + b->width), 0, width);
+    gint y1 = CLAMP (lround (b->y + b->height), 0, height);
+    FemoRect *r = &a->rects[n_faces];
+
+    if (b->misses > 0 || x1 <= x0 || y1 <= y0)
+      continue;
+    r->x = x0;
+    r->y = y0;
+    r->width = x1 - x0;
+    r->height = y1 - y0;
+    r->neighbors = 0;
+    a->assign[n_faces].track_id = b->track_id;
+    a->assign[n_faces].is_new = FALSE;
+    n_faces++;
+  }
+  return n_faces;
+}
+
+/* The faces the caller found (detection off). */
+static gsize
+take_given_faces (FemoAnalyzer * a, const FemoAnalyzerFrame * frame)
+{
+  ensure_faces (a, frame->n_faces);
+  if (frame->n_faces > 0)
+    memcpy (a->rects, frame->faces, frame->n_faces * sizeof (FemoRect));
+  return frame->n_faces;
+}
+
+/* Fills a->faces from the boxes, before the emotions are known. */
+static void
+describe_faces (FemoAnalyzer * a, gsize n, gboolean detected,
+    gboolean tracked)
+{
+  gsize i;
+
+  for (i = 0; i < n; i++) {
+    FemoAnalyzedFace *face = &a->faces[i];
+
+    face->box = a->rects[i];
+    face->detected = detected;
+    face->confidence = detected ? a->confidence[i] : 0.0;
+    face->track_id = tracked ? a->assign[i].track_id : 0;
+    face->label = -1;
+    face->probs = NULL;
+    face->raw_label = -1;
+    face->raw_probs = NULL;
+  }
+}
+
+void
+femo_analyzer_process (FemoAnalyzer * a, const FemoAnalyzerSettings * s,
+    const FemoAnalyzerFrame * frame, FemoAnalyzerResult * result)
+{
+  gboolean tracking, classify, run_detect, have_luma = FALSE;
+  FemoImageView luma;
+  guint64 time = 0;
+  gsize n = 0;
+
+  g_return_if_fail (a != NULL && s != NULL && frame != NULL);
+  g_return_if_fail (result != NULL);
+
+  begin_result (a, result);
+  tracking = s->tracking && s->detect && a->detector != NULL;
+  if (!tracking && a->tracks_started)
+    finish_tracks (a, FEMO_TRACK_END_STOPPED);
+  /* Without a model (it failed to load while running) faces still go. */
+  classify = s->classify && a->infer != NULL;
+  if ((!s->detect && !s->classify) || (frame->late && !tracking))
+    goto done;
+
+  if (tracking) {
+    configure_tracker (a, s);
+    time = tracker_time (a, frame);
+    /* Late (QoS): no time for detection; the tracks carry the faces. */
+    run_detect = !a->tracks_started || (!frame->late
+        && a->frames_since_detect + 1 >= s->detect_interval);
+  } else {
+    run_detect = s->detect && a->detector != NULL;
+  }
+
+  if (run_detect) {
+    get_luma (a, frame, &luma, &have_luma);
+    n = scan (a, &luma, s);
+    if (tracking)
+      update_tracks (a, &luma, n, time, s, frame);
+  } else if (tracking) {
+    a->frames_since_detect++;
+    n = carry_tracks (a, time, frame->image.width, frame->image.height);
+  } else if (!s->detect) {
+    n = take_given_faces (a, frame);
+  }
+  describe_faces (a, n, run_detect, tracking);
+
+  if (classify && n > 0) {
+    if (tracking && run_detect) {
+      classify_tracks (a, n, time, s, result);
+    } else if (tracking) {
+      attach_track_emotions (a, n);
+    } else {
+      get_luma (a, frame, &luma, &have_luma);
+      classify_all (a, &luma, n, s, frame, result);
+    }
+  }
+  result->analysed = TRUE;
+  result->detected = run_detect;
+  result->tracked = tracking;
+
+done:
+  end_result (a, result, n);
+}

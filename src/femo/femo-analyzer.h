@@ -1,0 +1,248 @@
+/* gst-femo: the analysis of one video frame after another: faces found,
+ * cropped, classified in one batch, tracked and smoothed
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * FemoAnalyzer is what femodetect does, without GStreamer: the element maps
+ * a frame, hands it over as a borrowed view with its time, and turns the
+ * result into metadata and messages. Everything the analysis needs between
+ * frames (the detector, the model, the tracks, buffers sized once) lives
+ * here; nothing is allocated per frame once the buffers have grown.
+ *
+ * Not thread-safe: one thread drives one analyzer (femodetect's streaming
+ * thread). Analyzers share loaded models through femo-model-cache.c.
+ */
+#pragma once
+
+#include <glib.h>
+#include "femo-cascade.h"
+#include "femo-face-detector.h"
+#include "femo-image.h"
+#include "femo-net.h"
+#include "femo-tracker.h"
+
+G_BEGIN_DECLS
+
+/* The defaults of FemoAnalyzerSettings, which femodetect's properties take
+ * too. Where they come from: femo-analyzer.c (crop margin) and
+ * femo-tracker.c (timeout, smoothing, hysteresis). */
+#define FEMO_ANALYZER_DEFAULT_SCALE_FACTOR 1.1
+#define FEMO_ANALYZER_DEFAULT_MIN_NEIGHBORS 3
+#define FEMO_ANALYZER_DEFAULT_MIN_SIZE 30
+#define FEMO_ANALYZER_DEFAULT_MAX_SIZE 0
+#define FEMO_ANALYZER_DEFAULT_MAX_FACES 0
+#define FEMO_ANALYZER_DEFAULT_PROCESS_WIDTH 0
+#define FEMO_ANALYZER_DEFAULT_DETECT_INTERVAL 1
+#define FEMO_ANALYZER_DEFAULT_CROP_MARGIN 0.025
+#define FEMO_ANALYZER_DEFAULT_CLASSIFY_INTERVAL 1
+#define FEMO_ANALYZER_DEFAULT_TRACK_TIMEOUT 15
+#define FEMO_ANALYZER_DEFAULT_SMOOTHING 0.5
+#define FEMO_ANALYZER_DEFAULT_LABEL_HYSTERESIS 0.15
+
+/* Ranges the analyzer accepts (femodetect's property ranges). */
+#define FEMO_ANALYZER_MIN_CROP_MARGIN (-0.4)
+#define FEMO_ANALYZER_MAX_CROP_MARGIN 1.0
+#define FEMO_ANALYZER_MAX_INTERVAL 1000
+#define FEMO_ANALYZER_MAX_TRACK_TIMEOUT 100000
+#define FEMO_ANALYZER_MAX_SMOOTHING 3600.0
+/* libfemo scans images up to this many pixels a side. */
+#define FEMO_ANALYZER_MAX_SIDE 32768
+
+/**
+ * FemoAnalyzerSettings:
+ * @detect: find faces with the detector; FALSE = the caller gives them
+ *   (FemoAnalyzerFrame.faces) and they are only classified
+ * @scale_factor, @min_neighbors, @min_size, @max_size, @max_faces: the
+ *   detection (OpenCV's detectMultiScale parameters; sizes in pixels of
+ *   the frame, 0 = no limit)
+ * @process_width: frames wider than this are scanned at this width (an
+ *   area-averaged copy), 0 = full size; the network still gets full-size
+ *   crops
+ * @detect_interval: detect every Nth frame; the frames between carry the
+ *   tracks (needs @tracking)
+ * @classify: run the emotion network
+ * @crop_margin: the crop is a square on the display of 1 + 2 * margin
+ *   times the box side, centred on the box
+ * @classify_interval: classify a track at every Mth detection of it (or
+ *   when its box grew), else show its smoothed emotion again
+ * @tracking: give faces track ids, smooth their emotions, report track
+ *   events; FALSE = every frame on its own
+ * @track_timeout: frames a track survives without a detection
+ * @smoothing: time constant in seconds of each track's moving average
+ * @label_hysteresis: margin another class needs to replace the shown one
+ *   at once
+ */
+typedef struct
+{
+  gboolean detect;
+  gdouble scale_factor;
+  gint min_neighbors;
+  gint min_size;
+  gint max_size;
+  gint max_faces;
+  guint process_width;
+  guint detect_interval;
+  gboolean classify;
+  gdouble crop_margin;
+  guint classify_interval;
+  gboolean tracking;
+  guint track_timeout;
+  gdouble smoothing;
+  gdouble label_hysteresis;
+} FemoAnalyzerSettings;
+
+void femo_analyzer_settings_init (FemoAnalyzerSettings * settings);
+
+/* FemoAnalyzerFrame.time_ns of a frame without a timestamp. */
+#define FEMO_ANALYZER_TIME_NONE G_MAXUINT64
+
+/**
+ * FemoAnalyzerFrame:
+ * @image: the frame's pixels (borrowed): its luma (a plane, or the Y
+ *   samples of packed YUV with pixel_stride 2), or packed RGB when @rgb is
+ *   set
+ * @rgb: (nullable): the layout of packed RGB pixels, converted to gray as
+ *   OpenCV's COLOR_RGB2GRAY only when the frame needs its pixels
+ * @par_n, @par_d: pixel aspect ratio (crops are square on the display)
+ * @time_ns: the frame's time (e.g. running time), FEMO_ANALYZER_TIME_NONE
+ *   when it has none: it is then taken as the previous frame's plus
+ *   @duration_ns
+ * @late: no time for detection (QoS): tracked faces are carried instead,
+ *   and without tracking the frame is not analysed
+ * @faces, @n_faces: with settings.detect off, the faces to classify
+ *   (found upstream), boxes inside the frame
+ */
+typedef struct
+{
+  FemoImageView image;
+  const FemoRgbLayout *rgb;
+  gint par_n;
+  gint par_d;
+  guint64 time_ns;
+  guint64 duration_ns;
+  gboolean late;
+  const FemoRect *faces;
+  gsize n_faces;
+} FemoAnalyzerFrame;
+
+/**
+ * FemoAnalyzedFace:
+ * @box: in pixels of the frame; neighbors: the cascade's raw windows
+ * @detected: found by this frame's detection (FALSE: carried by its track
+ *   on a frame without detection, or given by the caller)
+ * @confidence: the detection confidence (0..1) when @detected
+ * @track_id: 0 when not tracked
+ * @label: the shown class (a track's after smoothing and hysteresis; the
+ *   arg-max of this frame's output untracked), -1 = no emotion
+ * @probs: (nullable): the shown probabilities, one per class of the model
+ * @raw_label: arg-max of this frame's network output, -1 when the network
+ *   did not run for this face or the face is not tracked (then @probs is
+ *   this frame's output)
+ * @raw_probs: (nullable): this frame's network output when tracked
+ *
+ * Pointers stay valid until the next call on the analyzer.
+ */
+typedef struct
+{
+  FemoRect box;
+  gboolean detected;
+  gdouble confidence;
+  guint32 track_id;
+  gint label;
+  const gfloat *probs;
+  gint raw_label;
+  const gfloat *raw_probs;
+} FemoAnalyzedFace;
+
+typedef enum
+{
+  FEMO_TRACK_EVENT_LABEL_CHANGED,
+  FEMO_TRACK_EVENT_ENDED,
+} FemoTrackEventType;
+
+typedef enum
+{
+  FEMO_TRACK_END_TIMEOUT,       /* not detected for track-timeout frames */
+  FEMO_TRACK_END_CUT,           /* a shot cut */
+  FEMO_TRACK_END_EOS,           /* femo_analyzer_finish() at the end */
+  FEMO_TRACK_END_STOPPED,       /* tracking switched off, or a model with
+                                 * other classes */
+} FemoTrackEndReason;
+
+/* "timeout", "cut", "eos", "stopped" */
+const gchar *femo_track_end_reason_to_string (FemoTrackEndReason reason);
+
+/**
+ * FemoTrackEvent:
+ * @old_label, @new_label: LABEL_CHANGED: the track's shown class before
+ *   and now
+ * @reason, @record: ENDED: why, and the track's summary (its times are
+ *   those of FemoAnalyzerFrame.time_ns)
+ */
+typedef struct
+{
+  FemoTrackEventType type;
+  guint32 track_id;
+  gint old_label;
+  gint new_label;
+  FemoTrackEndReason reason;
+  FemoTrackRecord record;
+} FemoTrackEvent;
+
+/**
+ * FemoAnalyzerResult:
+ * @analysed: FALSE when the frame was left alone (detect and classify
+ *   off, or late without tracking): no faces; events may still be there
+ * @detected: the detector ran on this frame
+ * @tracked: the faces carry track ids
+ * @n_classified: faces the network ran on
+ * @faces, @n_faces: the frame's faces, in the detector's order (or the
+ *   caller's, or the tracks')
+ * @events, @n_events: in the order they happened
+ */
+typedef struct
+{
+  gboolean analysed;
+  gboolean detected;
+  gboolean tracked;
+  guint n_classified;
+  const FemoAnalyzedFace *faces;
+  gsize n_faces;
+  const FemoTrackEvent *events;
+  gsize n_events;
+} FemoAnalyzerResult;
+
+typedef struct _FemoAnalyzer FemoAnalyzer;
+
+FemoAnalyzer *femo_analyzer_new (void);
+void femo_analyzer_free (FemoAnalyzer * analyzer);
+
+/* Replaces the detector only when @path loads (NULL + FEMO_ERROR else). */
+gboolean femo_analyzer_load_detector (FemoAnalyzer * analyzer,
+    FemoFaceDetectorKind kind, const gchar * path, guint n_threads,
+    GError ** error);
+/* Detection threads, 0 = one per core; applied to the loaded detector. */
+void femo_analyzer_set_n_threads (FemoAnalyzer * analyzer, guint n_threads);
+/* (nullable): the loaded detector. */
+const FemoFaceDetector *femo_analyzer_get_detector (const FemoAnalyzer *
+    analyzer);
+/* Replaces the model, from the process-wide cache (femo-model-cache.h),
+ * only when @path loads. */
+gboolean femo_analyzer_load_model (FemoAnalyzer * analyzer,
+    const gchar * path, GError ** error);
+/* (nullable) (transfer none): the loaded model. */
+FemoModel *femo_analyzer_get_model (const FemoAnalyzer * analyzer);
+
+/* Analyses one frame. @settings may change from frame to frame. */
+void femo_analyzer_process (FemoAnalyzer * analyzer,
+    const FemoAnalyzerSettings * settings, const FemoAnalyzerFrame * frame,
+    FemoAnalyzerResult * result);
+/* Ends every track (end of stream) with @reason; the ENDED events come
+ * back in @result (no faces). */
+void femo_analyzer_finish (FemoAnalyzer * analyzer, FemoTrackEndReason reason,
+    FemoAnalyzerResult * result);
+/* Forgets every track without an event (a seek, a new stream). */
+void femo_analyzer_reset (FemoAnalyzer * analyzer);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FemoAnalyzer, femo_analyzer_free)
+
+G_END_DECLS
