@@ -21,6 +21,12 @@ gchar *femo_test_data_path (const gchar * relative);
 guint8 *femo_test_load_image (const gchar * path, GstVideoFormat format,
     gint * width, gint * height, GError ** error);
 
+/* Frames @first..@last of the shared H.264 MP4 @relative (relative to
+ * FEMO_SHARED_DIR) as tightly packed GRAY8 buffers whose timestamps are
+ * those of their frame numbers at @fps_n/@fps_d. */
+GPtrArray *femo_test_decode_video_gray (const gchar * relative, guint first,
+    guint last, gint fps_n, gint fps_d, gint * width, gint * height);
+
 /* Reads a whole file; aborts the test with a message when it can't. */
 gchar *femo_test_read_file (const gchar * path, gsize * length);
 

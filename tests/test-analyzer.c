@@ -1,0 +1,513 @@
+/* gst-femo tests: FemoAnalyzer driven directly (no GStreamer element) on
+ * the shared photos and video frames
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The video part uses frames 100-200 of the shared 640x480 montage: shot
+ * cuts at frames 115 and 181, one speaker per shot, faces about 235 pixels
+ * wide. min-size=120 keeps the cascade fast and min-neighbors=8 away from
+ * a false face on the second speaker's shirt: every frame then has exactly
+ * one face (as in test-femodetect-track.c, which checks the element).
+ */
+#include "config.h"
+
+#include "test-util.h"
+#include "femo-analyzer.h"
+#include "femo-face-crop.h"
+
+#include <math.h>
+#include <string.h>
+
+#define CLIP "media/video/obama_montage_640x480_300f.mp4"
+#define FIRST_FRAME 100
+#define LAST_FRAME 200
+#define CUT_1 115
+#define CUT_2 181
+#define FPS_N 30000
+#define FPS_D 1001
+#define PHOTO "media/facerec_two_people.jpg"
+
+static GPtrArray *frames;       /* GstBuffer of frame FIRST_FRAME + i */
+static gint frame_width, frame_height;
+
+static gchar *
+cascade_path (void)
+{
+  return g_build_filename (FEMO_CASCADE_DIR, "haarcascades",
+      "haarcascade_frontalface_default.xml", NULL);
+}
+
+static gchar *
+model_path (void)
+{
+  return g_build_filename (g_getenv ("FEMO_MODEL_DIR"),
+      "fer2013-mini-xception.safetensors", NULL);
+}
+
+static FemoAnalyzer *
+analyzer_new (guint n_threads)
+{
+  FemoAnalyzer *a = femo_analyzer_new ();
+  gchar *cascade = cascade_path (), *model = model_path ();
+  GError *error = NULL;
+
+  g_assert_true (femo_analyzer_load_detector (a, FEMO_FACE_DETECTOR_CASCADE,
+          cascade, n_threads, &error));
+  g_assert_no_error (error);
+  g_assert_true (femo_analyzer_load_model (a, model, &error));
+  g_assert_no_error (error);
+  g_free (cascade);
+  g_free (model);
+  return a;
+}
+
+static void
+video_settings (FemoAnalyzerSettings * s)
+{
+  femo_analyzer_settings_init (s);
+  s->min_size = 120;
+  s->min_neighbors = 8;
+}
+
+/* Frame @n of the clip as the analyzer sees it; unmap with
+ * gst_buffer_unmap (buffer, map). */
+static void
+video_frame (guint n, FemoAnalyzerFrame * f, GstMapInfo * map)
+{
+  GstBuffer *buf = g_ptr_array_index (frames, n - FIRST_FRAME);
+
+  memset (f, 0, sizeof (*f));
+  g_assert_true (gst_buffer_map (buf, map, GST_MAP_READ));
+  f->image.data = map->data;
+  f->image.width = frame_width;
+  f->image.height = frame_height;
+  f->image.stride = frame_width;
+  f->image.pixel_stride = 1;
+  f->par_n = f->par_d = 1;
+  f->time_ns = GST_BUFFER_PTS (buf);
+  f->duration_ns = GST_BUFFER_DURATION (buf);
+}
+
+static void
+process_video_frame (FemoAnalyzer * a, const FemoAnalyzerSettings * s,
+    guint n, gboolean late, FemoAnalyzerResult * result)
+{
+  GstBuffer *buf = g_ptr_array_index (frames, n - FIRST_FRAME);
+  FemoAnalyzerFrame f;
+  GstMapInfo map;
+
+  video_frame (n, &f, &map);
+  f.late = late;
+  femo_analyzer_process (a, s, &f, result);
+  gst_buffer_unmap (buf, &map);
+}
+
+static guint
+count_events (const FemoAnalyzerResult * r, FemoTrackEventType type,
+    FemoTrackEndReason reason)
+{
+  guint i, n = 0;
+
+  for (i = 0; i < r->n_events; i++)
+    if (r->events[i].type == type && (type != FEMO_TRACK_EVENT_ENDED
+            || r->events[i].reason == reason))
+      n++;
+  return n;
+}
+
+static gdouble
+sum (const gfloat * p, guint n)
+{
+  gdouble total = 0;
+  guint k;
+
+  for (k = 0; k < n; k++)
+    total += p[k];
+  return total;
+}
+
+/* Defaults: a detection and a classification per frame, one track per
+ * shot with ids 1, 2, 3, the shot cuts end the tracks as "cut", the end of
+ * the stream ends the last one as "eos" with its summary. */
+static void
+test_video_tracks (void)
+{
+  FemoAnalyzer *a = analyzer_new (1);
+  guint n_labels = femo_model_get_n_labels (femo_analyzer_get_model (a));
+  FemoAnalyzerSettings s;
+  FemoAnalyzerResult r;
+  guint n, label_changes = 0;
+
+  video_settings (&s);
+  for (n = FIRST_FRAME; n <= LAST_FRAME; n++) {
+    guint32 expected_id = n < CUT_1 ? 1 : n < CUT_2 ? 2 : 3;
+    const FemoAnalyzedFace *face;
+
+    process_video_frame (a, &s, n, FALSE, &r);
+    g_assert_true (r.analysed);
+    g_assert_true (r.detected);
+    g_assert_true (r.tracked);
+    g_assert_cmpuint (r.n_faces, ==, 1);
+    g_assert_cmpuint (r.n_classified, ==, 1);
+    face = &r.faces[0];
+    g_assert_cmpuint (face->track_id, ==, expected_id);
+    g_assert_true (face->detected);
+    g_assert_cmpint (face->box.width, >=, 120);
+    g_assert_cmpint (face->box.neighbors, >=, 8);
+    g_assert_cmpfloat_with_epsilon (face->confidence,
+        face->box.neighbors / (face->box.neighbors + 10.0), 1e-12);
+    g_assert_cmpint (face->label, >=, 0);
+    g_assert_cmpint (face->label, <, (gint) n_labels);
+    g_assert_cmpint (face->raw_label, >=, 0);
+    g_assert_cmpfloat_with_epsilon (sum (face->probs, n_labels), 1.0, 1e-4);
+    g_assert_cmpfloat_with_epsilon (sum (face->raw_probs, n_labels), 1.0,
+        1e-4);
+    /* the first classification of a track is shown as it is */
+    if (n == FIRST_FRAME || n == CUT_1 || n == CUT_2) {
+      g_assert_cmpint (face->label, ==, face->raw_label);
+      g_assert_cmpmem (face->probs, n_labels * sizeof (gfloat),
+          face->raw_probs, n_labels * sizeof (gfloat));
+    }
+    if (n == CUT_1 || n == CUT_2) {
+      g_assert_cmpuint (count_events (&r, FEMO_TRACK_EVENT_ENDED,
+              FEMO_TRACK_END_CUT), ==, 1);
+      g_assert_cmpuint (r.events[0].track_id, ==, expected_id - 1);
+      g_assert_cmpuint (r.events[0].record.n_detections, ==,
+          n == CUT_1 ? CUT_1 - FIRST_FRAME : CUT_2 - CUT_1);
+    } else {
+      g_assert_cmpuint (count_events (&r, FEMO_TRACK_EVENT_ENDED,
+              FEMO_TRACK_END_CUT), ==, 0);
+    }
+    label_changes += count_events (&r, FEMO_TRACK_EVENT_LABEL_CHANGED, 0);
+  }
+
+  femo_analyzer_finish (a, FEMO_TRACK_END_EOS, &r);
+  g_assert_cmpuint (r.n_faces, ==, 0);
+  g_assert_cmpuint (r.n_events, ==, 1);
+  g_assert_cmpint (r.events[0].type, ==, FEMO_TRACK_EVENT_ENDED);
+  g_assert_cmpint (r.events[0].reason, ==, FEMO_TRACK_END_EOS);
+  g_assert_cmpuint (r.events[0].track_id, ==, 3);
+  g_assert_cmpuint (r.events[0].record.n_detections, ==,
+      LAST_FRAME - CUT_2 + 1);
+  g_assert_cmpuint (r.events[0].record.first_ns, ==,
+      GST_BUFFER_PTS (g_ptr_array_index (frames, CUT_2 - FIRST_FRAME)));
+  g_assert_cmpuint (r.events[0].record.last_ns, ==,
+      GST_BUFFER_PTS (g_ptr_array_index (frames, LAST_FRAME - FIRST_FRAME)));
+  g_assert_cmpuint (r.events[0].record.n_label_changes, <=, label_changes);
+  /* finishing twice ends nothing more */
+  femo_analyzer_finish (a, FEMO_TRACK_END_EOS, &r);
+  g_assert_cmpuint (r.n_events, ==, 0);
+  femo_analyzer_free (a);
+}
+
+/* detect-interval 3 and classify-interval 2: the frames between carry the
+ * track (same id, predicted box, shown emotion, no raw output), and the
+ * network runs at every second detection. */
+static void
+test_video_intervals (void)
+{
+  FemoAnalyzer *a = analyzer_new (1);
+  FemoAnalyzerSettings s;
+  FemoAnalyzerResult r;
+  guint n, detections = 0, classified = 0;
+  const guint last = CUT_1 - 1;
+
+  video_settings (&s);
+  s.detect_interval = 3;
+  s.classify_interval = 2;
+  for (n = FIRST_FRAME; n <= last; n++) {
+    gboolean due = (n - FIRST_FRAME) % 3 == 0;
+
+    process_video_frame (a, &s, n, FALSE, &r);
+    g_assert_cmpint (r.detected, ==, due);
+    g_assert_cmpuint (r.n_faces, ==, 1);
+    g_assert_cmpuint (r.faces[0].track_id, ==, 1);
+    g_assert_cmpint (r.faces[0].detected, ==, due);
+    g_assert_cmpint (r.faces[0].label, >=, 0);
+    if (!due) {
+      g_assert_cmpint (r.faces[0].raw_label, ==, -1);
+      g_assert_cmpuint (r.n_classified, ==, 0);
+      g_assert_cmpint (r.faces[0].box.neighbors, ==, 0);
+    }
+    g_assert_cmpint (r.faces[0].raw_label >= 0, ==, r.n_classified == 1);
+    detections += r.detected;
+    classified += r.n_classified;
+  }
+  g_assert_cmpuint (detections, ==, 5);
+  /* detections 1, 3 and 5 of the track */
+  g_assert_cmpuint (classified, ==, 3);
+  femo_analyzer_free (a);
+}
+
+/* Late frames (QoS) carry the tracks instead of detecting; without
+ * tracking a late frame is not analysed at all. */
+static void
+test_video_late (void)
+{
+  FemoAnalyzer *a = analyzer_new (1);
+  FemoAnalyzerSettings s;
+  FemoAnalyzerResult r;
+
+  video_settings (&s);
+  /* the first frame is always detected: there is nothing to carry */
+  process_video_frame (a, &s, FIRST_FRAME, TRUE, &r);
+  g_assert_true (r.detected);
+  g_assert_cmpuint (r.n_faces, ==, 1);
+  process_video_frame (a, &s, FIRST_FRAME + 1, TRUE, &r);
+  g_assert_true (r.analysed);
+  g_assert_false (r.detected);
+  g_assert_cmpuint (r.n_faces, ==, 1);
+  g_assert_cmpuint (r.faces[0].track_id, ==, 1);
+  g_assert_false (r.faces[0].detected);
+  process_video_frame (a, &s, FIRST_FRAME + 2, FALSE, &r);
+  g_assert_true (r.detected);
+
+  /* tracking off ends the live track as "stopped" */
+  s.tracking = FALSE;
+  process_video_frame (a, &s, FIRST_FRAME + 3, TRUE, &r);
+  g_assert_false (r.analysed);
+  g_assert_cmpuint (r.n_faces, ==, 0);
+  g_assert_cmpuint (r.n_events, ==, 1);
+  g_assert_cmpint (r.events[0].reason, ==, FEMO_TRACK_END_STOPPED);
+  g_assert_cmpuint (r.events[0].track_id, ==, 1);
+  process_video_frame (a, &s, FIRST_FRAME + 4, FALSE, &r);
+  g_assert_true (r.analysed);
+  g_assert_false (r.tracked);
+  g_assert_cmpuint (r.n_events, ==, 0);
+  g_assert_cmpuint (r.n_faces, ==, 1);
+  g_assert_cmpuint (r.faces[0].track_id, ==, 0);
+  g_assert_cmpint (r.faces[0].raw_label, ==, -1);
+  g_assert_cmpint (r.faces[0].label, >=, 0);
+  femo_analyzer_free (a);
+}
+
+/* A reset forgets the tracks without an event; frames without timestamps
+ * are a frame duration apart. */
+static void
+test_reset_and_untimed (void)
+{
+  FemoAnalyzer *a = analyzer_new (1);
+  FemoAnalyzerSettings s;
+  FemoAnalyzerResult r;
+  const guint64 d = 40 * G_TIME_SPAN_MILLISECOND * 1000;
+  guint n;
+
+  video_settings (&s);
+  process_video_frame (a, &s, FIRST_FRAME, FALSE, &r);
+  g_assert_cmpuint (r.faces[0].track_id, ==, 1);
+  femo_analyzer_reset (a);
+  for (n = FIRST_FRAME; n < FIRST_FRAME + 3; n++) {
+    GstBuffer *buf = g_ptr_array_index (frames, n - FIRST_FRAME);
+    FemoAnalyzerFrame f;
+    GstMapInfo map;
+
+    video_frame (n, &f, &map);
+    f.time_ns = FEMO_ANALYZER_TIME_NONE;
+    f.duration_ns = d;
+    femo_analyzer_process (a, &s, &f, &r);
+    gst_buffer_unmap (buf, &map);
+    g_assert_cmpuint (r.n_events, ==, 0);
+    g_assert_cmpuint (r.n_faces, ==, 1);
+    /* ids go on after a reset: an id is never given twice */
+    g_assert_cmpuint (r.faces[0].track_id, ==, 2);
+  }
+  femo_analyzer_finish (a, FEMO_TRACK_END_EOS, &r);
+  g_assert_cmpuint (r.n_events, ==, 1);
+  g_assert_cmpuint (r.events[0].record.first_ns, ==, 0);
+  g_assert_cmpuint (r.events[0].record.last_ns, ==, 2 * d);
+  femo_analyzer_free (a);
+}
+
+/* One photo, untracked: the analyzer's faces are the cascade's (same
+ * boxes, same order) and each face's emotion is the network's output on
+ * the crop femo_face_crop_region describes. Packed RGB input gives the
+ * same result as its gray conversion. */
+static void
+test_photo_untracked (void)
+{
+  gchar *path = femo_test_shared_path (PHOTO);
+  gchar *cascade_file = cascade_path ();
+  FemoAnalyzer *a = analyzer_new (2);
+  FemoModel *model = femo_analyzer_get_model (a);
+  guint n_labels = femo_model_get_n_labels (model);
+  FemoDetectParams params = FEMO_DETECT_PARAMS_INIT;
+  FemoRgbLayout layout = { 3, 0, 1, 2 };
+  FemoAnalyzerSettings s;
+  FemoAnalyzerFrame f = { {0}, };
+  FemoAnalyzerResult r;
+  FemoRect expected[64];
+  FemoCascade *cascade;
+  FemoDetector *detector;
+  FemoInfer *infer;
+  GError *error = NULL;
+  guint8 *rgb, *gray, crop[FEMO_NET_INPUT_PIXELS];
+  gfloat *probs, *first_probs;
+  gint width, height, first_label;
+  gsize i, n;
+
+  rgb = femo_test_load_image (path, GST_VIDEO_FORMAT_RGB, &width, &height,
+      &error);
+  g_assert_no_error (error);
+  gray = g_malloc ((gsize) width * height);
+  femo_rgb_to_gray (rgb, width * 3, &layout, width, height, gray, width);
+
+  cascade = femo_cascade_new_from_file (cascade_file, &error);
+  g_assert_no_error (error);
+  detector = femo_detector_new (cascade, 1);
+  n = femo_detector_detect (detector, &(FemoImageView) {
+      gray, width, height, width, 1}, &params, expected, 64);
+  g_assert_cmpuint (n, >=, 2);
+
+  femo_analyzer_settings_init (&s);
+  s.tracking = FALSE;
+  f.image = (FemoImageView) {
+  gray, width, height, width, 1};
+  f.par_n = f.par_d = 1;
+  f.time_ns = FEMO_ANALYZER_TIME_NONE;
+  femo_analyzer_process (a, &s, &f, &r);
+  g_assert_true (r.analysed);
+  g_assert_false (r.tracked);
+  g_assert_cmpuint (r.n_faces, ==, n);
+  g_assert_cmpuint (r.n_classified, ==, n);
+  infer = femo_infer_new (model);
+  probs = g_new (gfloat, n_labels);
+  for (i = 0; i < n; i++) {
+    const FemoAnalyzedFace *face = &r.faces[i];
+    gdouble x, y, w, h;
+
+    g_assert_cmpmem (&face->box, sizeof (FemoRect), &expected[i],
+        sizeof (FemoRect));
+    g_assert_cmpuint (face->track_id, ==, 0);
+    femo_face_crop_region (face->box.x, face->box.y, face->box.width,
+        face->box.height, s.crop_margin, 1, 1, &x, &y, &w, &h);
+    femo_image_resample (&f.image, x, y, w, h, crop, FEMO_NET_INPUT_SIZE,
+        FEMO_NET_INPUT_SIZE);
+    femo_infer_run (infer, crop, 1, probs, NULL);
+    g_assert_cmpmem (face->probs, n_labels * sizeof (gfloat), probs,
+        n_labels * sizeof (gfloat));
+    g_assert_cmpfloat (face->probs[face->label], >=,
+        face->probs[(face->label + 1) % n_labels]);
+  }
+  first_label = r.faces[0].label;
+  first_probs = g_memdup2 (r.faces[0].probs, n_labels * sizeof (gfloat));
+
+  f.image = (FemoImageView) {
+  rgb, width, height, width * 3, 3};
+  f.rgb = &layout;
+  femo_analyzer_process (a, &s, &f, &r);
+  g_assert_cmpuint (r.n_faces, ==, n);
+  g_assert_cmpmem (&r.faces[0].box, sizeof (FemoRect), &expected[0],
+      sizeof (FemoRect));
+  g_assert_cmpint (r.faces[0].label, ==, first_label);
+  g_assert_cmpmem (r.faces[0].probs, n_labels * sizeof (gfloat), first_probs,
+      n_labels * sizeof (gfloat));
+
+  /* detection off: the caller's boxes are classified as they are */
+  s.detect = FALSE;
+  f.faces = expected;
+  f.n_faces = 1;
+  femo_analyzer_process (a, &s, &f, &r);
+  g_assert_true (r.analysed);
+  g_assert_false (r.detected);
+  g_assert_cmpuint (r.n_faces, ==, 1);
+  g_assert_false (r.faces[0].detected);
+  g_assert_cmpmem (r.faces[0].probs, n_labels * sizeof (gfloat), first_probs,
+      n_labels * sizeof (gfloat));
+  /* ... and with classification off too, nothing is done */
+  s.classify = FALSE;
+  femo_analyzer_process (a, &s, &f, &r);
+  g_assert_false (r.analysed);
+  g_assert_cmpuint (r.n_faces, ==, 0);
+
+  femo_infer_free (infer);
+  femo_detector_free (detector);
+  femo_cascade_unref (cascade);
+  femo_analyzer_free (a);
+  g_free (first_probs);
+  g_free (probs);
+  g_free (gray);
+  g_free (rgb);
+  g_free (cascade_file);
+  g_free (path);
+}
+
+/* process-width: a frame scanned at half its width gives about the same
+ * boxes, in full-frame pixels. */
+static void
+test_process_width (void)
+{
+  FemoAnalyzer *a = analyzer_new (2);
+  FemoAnalyzerSettings s;
+  FemoAnalyzerResult r;
+  FemoRect full;
+  gdouble ix, iy, iou;
+  const FemoRect *b;
+
+  video_settings (&s);
+  s.tracking = FALSE;
+  process_video_frame (a, &s, FIRST_FRAME, FALSE, &r);
+  g_assert_cmpuint (r.n_faces, ==, 1);
+  full = r.faces[0].box;
+  s.process_width = frame_width / 2;
+  process_video_frame (a, &s, FIRST_FRAME, FALSE, &r);
+  g_assert_cmpuint (r.n_faces, ==, 1);
+  b = &r.faces[0].box;
+  ix = MIN (b->x + b->width, full.x + full.width) - MAX (b->x, full.x);
+  iy = MIN (b->y + b->height, full.y + full.height) - MAX (b->y, full.y);
+  iou = ix * iy / ((gdouble) b->width * b->height
+      + (gdouble) full.width * full.height - ix * iy);
+  g_test_message ("full %dx%d+%d+%d, half width %dx%d+%d+%d: IoU %.3f",
+      full.width, full.height, full.x, full.y, b->width, b->height, b->x,
+      b->y, iou);
+  g_assert_cmpfloat (iou, >, 0.85);
+  femo_analyzer_free (a);
+}
+
+/* A file that does not load leaves the analyzer as it was. */
+static void
+test_load_errors (void)
+{
+  FemoAnalyzer *a = analyzer_new (1);
+  FemoModel *model = femo_analyzer_get_model (a);
+  const FemoFaceDetector *detector = femo_analyzer_get_detector (a);
+  GError *error = NULL;
+
+  g_assert_false (femo_analyzer_load_detector (a, FEMO_FACE_DETECTOR_CASCADE,
+          "/nonexistent/cascade.xml", 1, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/cascade.xml"));
+  g_clear_error (&error);
+  g_assert_true (femo_analyzer_get_detector (a) == detector);
+  g_assert_false (femo_analyzer_load_model (a, "/nonexistent/m.safetensors",
+          &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/m.safetensors"));
+  g_clear_error (&error);
+  g_assert_true (femo_analyzer_get_model (a) == model);
+  g_assert_cmpstr (femo_face_detector_describe (detector), ==,
+      "Haar cascade");
+  femo_analyzer_set_n_threads (a, 2);
+  g_assert_cmpuint (femo_face_detector_get_n_threads (detector), ==, 2);
+  g_assert_cmpuint (femo_face_detector_get_threads_used (detector), ==, 2);
+  femo_analyzer_free (a);
+}
+
+int
+main (int argc, char **argv)
+{
+  gint ret;
+
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  frames = femo_test_decode_video_gray (CLIP, FIRST_FRAME, LAST_FRAME, FPS_N,
+      FPS_D, &frame_width, &frame_height);
+  g_test_add_func ("/analyzer/video-tracks", test_video_tracks);
+  g_test_add_func ("/analyzer/video-intervals", test_video_intervals);
+  g_test_add_func ("/analyzer/video-late", test_video_late);
+  g_test_add_func ("/analyzer/reset-untimed", test_reset_and_untimed);
+  g_test_add_func ("/analyzer/photo-untracked", test_photo_untracked);
+  g_test_add_func ("/analyzer/process-width", test_process_width);
+  g_test_add_func ("/analyzer/load-errors", test_load_errors);
+  ret = g_test_run ();
+  g_ptr_array_unref (frames);
+  return ret;
+}
