@@ -432,7 +432,6 @@ test_classify_off (void)
   GstBuffer *out;
   GstMessage *msg;
   GPtrArray *rois;
-  gpointer model = NULL;
   Image image;
   guint i;
 
@@ -454,8 +453,7 @@ test_classify_off (void)
   msg = pop_message (h);
   g_assert_nonnull (msg);
   check_message (msg, rois, FALSE);
-  g_object_get (h->element, "model", &model, NULL);
-  g_assert_null (model);
+  g_assert_null (femo_test_model_of (h->element));
 
   gst_message_unref (msg);
   g_ptr_array_unref (rois);
@@ -679,7 +677,9 @@ test_shared_model (void)
   GstElement *b = gst_element_factory_make ("femodetect", NULL);
   GstElement *c = gst_element_factory_make ("femodetect", NULL);
   gchar *good = model_path (), *bytes, *copy = NULL;
-  gpointer ma = NULL, mb = NULL, mc = NULL;
+  gconstpointer ma, mb, mc;
+  gpointer held = NULL;
+  GParamSpec *pspec;
   GError *error = NULL;
   gsize length;
   gint fd;
@@ -697,21 +697,26 @@ test_shared_model (void)
       GST_STATE_CHANGE_SUCCESS);
   g_assert_cmpint (gst_element_set_state (c, GST_STATE_PAUSED), ==,
       GST_STATE_CHANGE_SUCCESS);
-  g_object_get (a, "model", &ma, NULL);
-  g_object_get (b, "model", &mb, NULL);
-  g_object_get (c, "model", &mc, NULL);
+  ma = femo_test_model_of (a);
+  mb = femo_test_model_of (b);
+  mc = femo_test_model_of (c);
   g_assert_nonnull (ma);
   g_assert_true (ma == mb);
   g_assert_nonnull (mc);
   g_assert_true (mc != ma);
+  /* the property gives a reference that outlives the element's */
+  g_object_get (c, "model", &held, NULL);
+  g_assert_true (held == mc);
 
   gst_element_set_state (a, GST_STATE_NULL);
-  g_object_get (a, "model", &ma, NULL);
-  g_assert_null (ma);
-  g_object_get (b, "model", &ma, NULL);
-  g_assert_true (ma == mb);
+  g_assert_null (femo_test_model_of (a));
+  g_assert_true (femo_test_model_of (b) == mb);
   gst_element_set_state (b, GST_STATE_NULL);
   gst_element_set_state (c, GST_STATE_NULL);
+  g_assert_null (femo_test_model_of (c));
+  g_assert_cmpuint (femo_model_get_n_labels (held), ==, 7);
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (c), "model");
+  g_boxed_free (G_PARAM_SPEC_VALUE_TYPE (pspec), held);
 
   gst_object_unref (a);
   gst_object_unref (b);

@@ -477,11 +477,11 @@ test_shared_model (void)
   GstCaps *caps;
   GstBuffer *frame = face_frame (GST_VIDEO_FORMAT_RGB, face_width,
       face_height, &caps);
-  gpointer model = NULL;
+  gconstpointer model = NULL;
 
   for (guint k = 0; k < N_SHARED; k++) {
     Instance *in = &instances[k];
-    gpointer m = NULL;
+    gconstpointer m;
 
     in->h = gst_harness_new ("femodetect");
     in->frame = frame;
@@ -489,7 +489,7 @@ test_shared_model (void)
     g_object_set (in->h->element, "n-threads", 1, NULL);
     gst_harness_set_src_caps (in->h, gst_caps_ref (caps));
     gst_harness_play (in->h);
-    g_object_get (in->h->element, "model", &m, NULL);
+    m = femo_test_model_of (in->h->element);
     g_assert_nonnull (m);
     if (k == 0)
       model = m;

@@ -206,3 +206,16 @@ femo_test_decode_video_gray (const gchar * relative, guint first, guint last,
   g_free (path);
   return out;
 }
+
+gconstpointer
+femo_test_model_of (GstElement * detect)
+{
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS
+      (detect), "model");
+  gpointer model = NULL;
+
+  g_object_get (detect, "model", &model, NULL);
+  if (model != NULL)
+    g_boxed_free (G_PARAM_SPEC_VALUE_TYPE (pspec), model);
+  return model;
+}

@@ -27,6 +27,11 @@ guint8 *femo_test_load_image (const gchar * path, GstVideoFormat format,
 GPtrArray *femo_test_decode_video_gray (const gchar * relative, guint first,
     guint last, gint fps_n, gint fps_d, gint * width, gint * height);
 
+/* The address of femodetect's loaded model (NULL when none), for checking
+ * which elements share one: the reference its "model" property gives is
+ * released at once. */
+gconstpointer femo_test_model_of (GstElement * detect);
+
 /* Reads a whole file; aborts the test with a message when it can't. */
 gchar *femo_test_read_file (const gchar * path, gsize * length);
 
