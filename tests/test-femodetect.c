@@ -8,6 +8,7 @@
 
 #include <glib/gstdio.h>
 #include <gst/check/gstharness.h>
+#include <gst/controller/controller.h>
 #include <gst/video/video.h>
 #include <stdarg.h>
 #include <string.h>
@@ -1062,6 +1063,53 @@ test_many_boxes (void)
   g_free (gray);
 }
 
+/* Numeric properties are controllable: a control source changes max-faces
+ * from frame to frame by the buffers' time. */
+static void
+test_controlled_property (void)
+{
+  GArray *all = load_reference ("dlib_2008_002079.jpg", REFERENCE_KEY);
+  GstHarness *h = femo_test_detect_harness_new ("tracking", FALSE, NULL);
+  GstControlSource *source = gst_interpolation_control_source_new ();
+  GstTimedValueControlSource *timed = GST_TIMED_VALUE_CONTROL_SOURCE (source);
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS
+      (h->element), "max-faces");
+  const GstClockTime times[] = { 0, GST_SECOND, 2 * GST_SECOND };
+  const guint expected[] = { 2, 1, 0 };
+  gint width, height;
+  guint8 *gray = load_gray ("dlib_2008_002079", &width, &height);
+  guint i;
+
+  g_assert_true (pspec->flags & GST_PARAM_CONTROLLABLE);
+  g_assert_cmpuint (all->len, >, 2);
+  g_object_set (source, "mode", GST_INTERPOLATION_MODE_NONE, NULL);
+  gst_timed_value_control_source_set (timed, 0, 2);
+  gst_timed_value_control_source_set (timed, GST_SECOND, 1);
+  gst_timed_value_control_source_set (timed, 2 * GST_SECOND, 0);
+  g_assert_true (gst_object_add_control_binding (GST_OBJECT (h->element),
+          gst_direct_control_binding_new_absolute (GST_OBJECT (h->element),
+              "max-faces", source)));
+
+  set_caps (h, GST_VIDEO_FORMAT_GRAY8, width, height);
+  for (i = 0; i < G_N_ELEMENTS (times); i++) {
+    GstBuffer *buf = make_frame (GST_VIDEO_FORMAT_GRAY8, width, height, gray,
+        NULL, FALSE);
+    GArray *got;
+    gint max_faces;
+
+    GST_BUFFER_PTS (buf) = times[i];
+    got = detect (h, buf);
+    g_object_get (h->element, "max-faces", &max_faces, NULL);
+    g_assert_cmpint (max_faces, ==, expected[i]);
+    g_assert_cmpuint (got->len, ==, expected[i] ? expected[i] : all->len);
+    g_array_unref (got);
+  }
+  gst_object_unref (source);
+  femo_test_detect_harness_teardown (h);
+  g_free (gray);
+  g_array_unref (all);
+}
+
 /* n-threads changed while playing gives the same faces. */
 static void
 test_threads (void)
@@ -1113,6 +1161,8 @@ main (int argc, char **argv)
   g_test_add_func ("/femodetect/max-faces-and-sizes", test_max_faces_and_sizes);
   g_test_add_func ("/femodetect/many-boxes", test_many_boxes);
   g_test_add_func ("/femodetect/threads", test_threads);
+  g_test_add_func ("/femodetect/controlled-property",
+      test_controlled_property);
 
   return g_test_run ();
 }
