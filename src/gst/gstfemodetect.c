@@ -126,7 +126,8 @@ typedef struct
 } DetectSettings;
 
 /* A setting property: its spec and where it lives in DetectSettings.
- * Booleans use min and max for nothing. */
+ * Booleans use min and max for nothing. Numbers are controllable (a
+ * GstControlSource may change them with time) unless @fixed. */
 typedef struct
 {
   const gchar *name;
@@ -137,6 +138,7 @@ typedef struct
   gdouble min;
   gdouble max;
   gdouble def;
+  gboolean fixed;
 } SettingSpec;
 
 #define SETTING(field) G_STRUCT_OFFSET (DetectSettings, field)
@@ -167,7 +169,7 @@ static const SettingSpec setting_specs[] = {
       FEMO_ANALYZER_DEFAULT_MAX_FACES},
   {"n-threads", "Threads",
         "Threads that scan one frame; 0 = one per CPU core", G_TYPE_UINT,
-      SETTING (n_threads), 0, MAX_THREADS, 0},
+      SETTING (n_threads), 0, MAX_THREADS, 0, TRUE},
   {"post-messages", "Post messages",
         "Post a \"" FEMO_META_DETECT_MESSAGE_NAME "\" element message with "
         "the faces of every frame (same schema as facedetect's message)",
@@ -351,19 +353,21 @@ make_setting_pspec (const SettingSpec * spec)
   GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_PLAYING;
 
+  if (spec->type != G_TYPE_BOOLEAN && !spec->fixed)
+    flags |= GST_PARAM_CONTROLLABLE;
   switch (spec->type) {
     case G_TYPE_BOOLEAN:
       return g_param_spec_boolean (spec->name, spec->nick, spec->blurb,
           spec->def != 0, flags);
     case G_TYPE_INT:
       return g_param_spec_int (spec->name, spec->nick, spec->blurb,
-          spec->min, spec->max, spec->def, flags | GST_PARAM_CONTROLLABLE);
+          spec->min, spec->max, spec->def, flags);
     case G_TYPE_UINT:
       return g_param_spec_uint (spec->name, spec->nick, spec->blurb,
-          spec->min, spec->max, spec->def, flags | GST_PARAM_CONTROLLABLE);
+          spec->min, spec->max, spec->def, flags);
     case G_TYPE_DOUBLE:
       return g_param_spec_double (spec->name, spec->nick, spec->blurb,
-          spec->min, spec->max, spec->def, flags | GST_PARAM_CONTROLLABLE);
+          spec->min, spec->max, spec->def, flags);
     default:
       g_assert_not_reached ();
   }
