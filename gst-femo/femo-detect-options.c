@@ -9,7 +9,6 @@
 #include "femo-detect-options.h"
 #include "femo-cli.h"
 
-
 static void
 detect_options_add (GOptionContext * ctx, FemoDetectOptions * o)
 {

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 gboolean
 femo_same_file (const gchar * a, const gchar * b)
 {

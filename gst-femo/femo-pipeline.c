@@ -13,7 +13,6 @@
 #include <glib-unix.h>
 #include <string.h>
 
-
 typedef struct
 {
   GMainLoop *loop;

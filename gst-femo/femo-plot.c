@@ -9,7 +9,6 @@
 
 #include <math.h>
 
-
 #define PLOT_WIDTH 960
 #define PLOT_LEFT 70            /* room for the y labels */
 #define PLOT_RIGHT 150          /* the legend */

@@ -10,7 +10,6 @@
 
 #include <string.h>
 
-
 void
 femo_json_write_string (FILE * out, const gchar * s)
 {
