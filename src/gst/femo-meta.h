@@ -186,9 +186,10 @@ G_BEGIN_DECLS
  * FemoFaceInfo face;
  *
  * while (femo_buffer_iterate_faces (buffer, &state, &face))
- *   g_print ("%u,%u %ux%u %s %.2f happy %.2f\n", face.x, face.y, face.width,
- *       face.height, face.label, face.confidence,
- *       femo_face_info_get_prob (&face, "happy"));
+ *   if (face.label)
+ *     g_print ("%u,%u %ux%u %s %.2f happy %.2f\n", face.x, face.y,
+ *         face.width, face.height, face.label, face.confidence,
+ *         femo_face_info_get_prob (&face, "happy"));
  * ]|
  */
 
