@@ -12,6 +12,9 @@
 #endif
 
 #include "commands.h"
+#include "femo-detect-options.h"
+#include "femo-output.h"
+#include "femo-pipeline.h"
 #include "femo-report.h"
 #include "femo-cli.h"
 
@@ -60,7 +63,7 @@ on_detected (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     r->height = GST_VIDEO_INFO_HEIGHT (&vinfo);
   }
   gst_clear_caps (&caps);
-  femo_face_read_all (GST_PAD_PROBE_INFO_BUFFER (info), r->faces);
+  femo_buffer_get_faces (GST_PAD_PROBE_INFO_BUFFER (info), r->faces);
   return GST_PAD_PROBE_OK;
 }
 
@@ -156,7 +159,7 @@ print_json (const gchar * input, const ImageResult * r, gboolean first)
   femo_json_write_string (stdout, name);
   printf (", \"width\": %d, \"height\": %d, \"faces\": [", r->width, r->height);
   for (guint i = 0; i < r->faces->len; i++) {
-    const FemoFace *f = &g_array_index (r->faces, FemoFace, i);
+    const FemoFaceInfo *f = &g_array_index (r->faces, FemoFaceInfo, i);
 
     printf ("%s\n    {\"x\": %u, \"y\": %u, \"width\": %u, \"height\": %u, "
         "\"label\": ", i ? "," : "", f->x, f->y, f->width, f->height);
@@ -180,8 +183,8 @@ static void
 print_table (const gchar * input, const ImageResult * r)
 {
   g_autofree gchar *name = g_filename_display_name (input);
-  const FemoFace *first = r->faces->len ?
-      &g_array_index (r->faces, FemoFace, 0) : NULL;
+  const FemoFaceInfo *first = r->faces->len ?
+      &g_array_index (r->faces, FemoFaceInfo, 0) : NULL;
 
   printf ("%s: %dx%d, %u face%s\n", name, r->width, r->height, r->faces->len,
       r->faces->len == 1 ? "" : "s");
@@ -192,7 +195,7 @@ print_table (const gchar * input, const ImageResult * r)
     printf (" %8.8s", first->class_names[k]);
   printf ("\n");
   for (guint i = 0; i < r->faces->len; i++) {
-    const FemoFace *f = &g_array_index (r->faces, FemoFace, i);
+    const FemoFaceInfo *f = &g_array_index (r->faces, FemoFaceInfo, i);
 
     printf ("  %4u %5u %5u %6u %6u  %-10s", i + 1, f->x, f->y, f->width,
         f->height, f->label ? f->label : "-");
@@ -254,7 +257,7 @@ femo_cmd_image (int argc, char **argv)
     return 1;
   }
 
-  faces = g_array_new (FALSE, FALSE, sizeof (FemoFace));
+  faces = g_array_new (FALSE, FALSE, sizeof (FemoFaceInfo));
   if (json)
     printf ("[");
   for (gint i = 1; i < argc; i++) {

@@ -12,7 +12,8 @@
 #endif
 
 #include "commands.h"
-#include "femo-report.h"
+#include "femo-detect-options.h"
+#include "femo-pipeline.h"
 #include "femo-cli.h"
 
 #include <gst/gst.h>

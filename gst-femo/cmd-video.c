@@ -19,6 +19,10 @@
 #endif
 
 #include "commands.h"
+#include "femo-detect-options.h"
+#include "femo-output.h"
+#include "femo-pipeline.h"
+#include "femo-plot.h"
 #include "femo-report.h"
 #include "femo-cli.h"
 
@@ -109,9 +113,9 @@ on_detected (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   else
     pts_s = frame * (gdouble) job->fps_d / job->fps_n;
   g_array_set_size (job->faces, 0);
-  femo_face_read_all (buf, job->faces);
+  femo_buffer_get_faces (buf, job->faces);
   femo_report_add_frame (job->report, frame, pts_s,
-      (const FemoFace *) job->faces->data, job->faces->len);
+      (const FemoFaceInfo *) job->faces->data, job->faces->len);
   return GST_PAD_PROBE_OK;
 }
 
@@ -612,7 +616,7 @@ femo_cmd_video (int argc, char **argv)
   g_signal_connect (decodebin, "no-more-pads", G_CALLBACK (on_no_more_pads),
       &job);
   g_mutex_init (&job.lock);
-  job.faces = g_array_new (FALSE, FALSE, sizeof (FemoFace));
+  job.faces = g_array_new (FALSE, FALSE, sizeof (FemoFaceInfo));
   job.report = femo_report_new (csv, jsonl);
   job.tty = isatty (fileno (stderr));
   job.start_us = g_get_monotonic_time ();
@@ -639,7 +643,7 @@ femo_cmd_video (int argc, char **argv)
     g_autofree gchar *title = g_path_get_basename (job.input);
     if (svg == NULL)
       goto done;
-    femo_report_write_svg (job.report, svg, title,
+    femo_plot_write_svg (job.report, svg, title,
         (gdouble) job.fps_d / job.fps_n);
   }
   for (guint i = 0; i < N_OUTPUTS; i++) {

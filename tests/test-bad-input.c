@@ -245,33 +245,21 @@ faces_of (GstBuffer * buf)
 {
   Faces f = { 0, {{0}}, TRUE };
   gpointer state = NULL;
-  GstMeta *meta;
+  FemoFaceInfo face;
 
-  while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
-    GstStructure *emotion;
+  while (femo_buffer_iterate_faces (buf, &state, &face)) {
     gdouble sum = 0;
 
-    if (roi->roi_type != g_quark_from_string (FEMO_META_ROI_TYPE_FACE))
-      continue;
     if (f.n++ == 0)
-      f.first = *roi;
-    emotion = gst_video_region_of_interest_meta_get_param (roi,
-        FEMO_META_EMOTION_PARAMS_NAME);
-    if (!emotion) {
+      f.first = *face.roi;
+    if (face.label == NULL) {
       f.classified = FALSE;
       continue;
     }
-    for (gint i = 0; i < gst_structure_n_fields (emotion); i++) {
-      const gchar *name = gst_structure_nth_field_name (emotion, i);
-      gdouble p;
-
-      if (strcmp (name, FEMO_META_EMOTION_FIELD_CONFIDENCE) == 0
-          || !gst_structure_get_double (emotion, name, &p))
-        continue;
-      g_assert_true (isfinite (p) && p >= 0 && p <= 1);
-      sum += p;
+    for (guint k = 0; k < face.n_classes; k++) {
+      g_assert_true (isfinite (face.probs[k]) && face.probs[k] >= 0
+          && face.probs[k] <= 1);
+      sum += face.probs[k];
     }
     g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-4);
   }

@@ -112,13 +112,7 @@ typedef struct
 {
   guint64 frame;
   GstClockTime pts;
-  guint x, y, w, h;
-  guint track_id;
-  gchar *label, *raw_label;
-  gdouble confidence, raw_confidence;
-  guint n_classes;
-  gchar *classes[16];
-  gdouble probs[16];
+  FemoFaceInfo face;
 } RefFace;
 
 typedef struct
@@ -135,61 +129,13 @@ typedef struct
 } Media;
 
 static void
-ref_face_clear (gpointer data)
-{
-  RefFace *f = data;
-  g_free (f->label);
-  g_free (f->raw_label);
-  for (guint k = 0; k < f->n_classes; k++)
-    g_free (f->classes[k]);
-}
-
-static void
 read_faces (GstBuffer * buf, guint64 frame, GArray * faces)
 {
   gpointer state = NULL;
-  GstMeta *meta;
+  RefFace f = { frame, GST_BUFFER_PTS (buf), };
 
-  while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
-    const GstStructure *s;
-    RefFace f = { frame, GST_BUFFER_PTS (buf), roi->x, roi->y, roi->w,
-      roi->h, 0,
-    };
-
-    if (roi->roi_type != g_quark_from_string (FEMO_META_ROI_TYPE_FACE))
-      continue;
-    f.confidence = -1;
-    s = gst_video_region_of_interest_meta_get_param (roi,
-        FEMO_META_EMOTION_PARAMS_NAME);
-    if (s) {
-      f.label = g_strdup (gst_structure_get_string (s,
-              FEMO_META_EMOTION_FIELD_LABEL));
-      gst_structure_get_double (s, FEMO_META_EMOTION_FIELD_CONFIDENCE,
-          &f.confidence);
-      gst_structure_get_uint (s, FEMO_META_EMOTION_FIELD_TRACK_ID,
-          &f.track_id);
-      for (gint i = 0; i < gst_structure_n_fields (s) && f.n_classes < 16;
-          i++) {
-        const gchar *name = gst_structure_nth_field_name (s, i);
-        if (strcmp (name, FEMO_META_EMOTION_FIELD_CONFIDENCE) == 0 ||
-            gst_structure_get_field_type (s, name) != G_TYPE_DOUBLE)
-          continue;
-        f.classes[f.n_classes] = g_strdup (name);
-        gst_structure_get_double (s, name, &f.probs[f.n_classes++]);
-      }
-    }
-    s = gst_video_region_of_interest_meta_get_param (roi,
-        FEMO_META_EMOTION_RAW_PARAMS_NAME);
-    if (s) {
-      f.raw_label = g_strdup (gst_structure_get_string (s,
-              FEMO_META_EMOTION_FIELD_LABEL));
-      gst_structure_get_double (s, FEMO_META_EMOTION_FIELD_CONFIDENCE,
-          &f.raw_confidence);
-    }
+  while (femo_buffer_iterate_faces (buf, &state, &f.face))
     g_array_append_val (faces, f);
-  }
 }
 
 static GstPadProbeReturn
@@ -283,7 +229,6 @@ media_decode (const gchar * path, gboolean detect, GstClockTime limit,
   m->limit = limit;
   m->detect = detect;
   m->faces = g_array_new (FALSE, TRUE, sizeof (RefFace));
-  g_array_set_clear_func (m->faces, ref_face_clear);
   g_object_set (src, "location", path, NULL);
   gst_bin_add_many (GST_BIN (pipeline), src, dec, NULL);
   gst_element_link (src, dec);
@@ -305,7 +250,7 @@ static const RefFace *
 face_with_classes (GArray * faces)
 {
   for (guint i = 0; i < faces->len; i++)
-    if (g_array_index (faces, RefFace, i).n_classes > 0)
+    if (g_array_index (faces, RefFace, i).face.n_classes > 0)
       return &g_array_index (faces, RefFace, i);
   return NULL;
 }
@@ -363,26 +308,27 @@ test_image_json (void)
       const FemoJson *label = femo_json_object_get (face, "label");
 
       g_assert_cmpint (femo_json_get_int (femo_json_object_get (face, "x")),
-          ==, want->x);
+          ==, want->face.x);
       g_assert_cmpint (femo_json_get_int (femo_json_object_get (face, "y")),
-          ==, want->y);
+          ==, want->face.y);
       g_assert_cmpint (femo_json_get_int (femo_json_object_get (face,
-                  "width")), ==, want->w);
+                  "width")), ==, want->face.width);
       g_assert_cmpint (femo_json_get_int (femo_json_object_get (face,
-                  "height")), ==, want->h);
-      if (want->label == NULL) {
+                  "height")), ==, want->face.height);
+      if (want->face.label == NULL) {
         g_assert_cmpint (femo_json_get_node_type (label), ==, FEMO_JSON_NULL);
         continue;
       }
-      g_assert_cmpstr (femo_json_get_string (label), ==, want->label);
+      g_assert_cmpstr (femo_json_get_string (label), ==, want->face.label);
       assert_prob (femo_json_get_double (femo_json_object_get (face,
-                  "confidence")), want->confidence, "confidence");
-      g_assert_cmpuint (femo_json_get_length (probs), ==, want->n_classes);
-      for (guint k = 0; k < want->n_classes; k++) {
+                  "confidence")), want->face.confidence, "confidence");
+      g_assert_cmpuint (femo_json_get_length (probs), ==,
+          want->face.n_classes);
+      for (guint k = 0; k < want->face.n_classes; k++) {
         g_assert_cmpstr (femo_json_object_key_at (probs, k), ==,
-            want->classes[k]);
+            want->face.class_names[k]);
         assert_prob (femo_json_get_double (femo_json_object_value_at (probs,
-                    k)), want->probs[k], want->classes[k]);
+                    k)), want->face.probs[k], want->face.class_names[k]);
       }
     }
     /* the table names the file and counts its faces */
@@ -460,8 +406,8 @@ test_image_annotated (void)
      * (beyond JPEG's re-encoding) */
     media_decode (paths[i], TRUE, GST_CLOCK_TIME_NONE, &ref);
     f = &g_array_index (ref.faces, RefFace, 0);
-    g_assert_cmpfloat (mean_difference (orig, annotated, 3 * w0, f->x,
-            f->y + f->h - 1, f->w, 1), >, 30);
+    g_assert_cmpfloat (mean_difference (orig, annotated, 3 * w0, f->face.x,
+            f->face.y + f->face.height - 1, f->face.width, 1), >, 30);
     g_assert_cmpfloat (mean_difference (orig, annotated, 3 * w0, w0 - 16,
             h0 - 16, 16, 16), <, 6);
     g_array_unref (ref.faces);
@@ -616,8 +562,9 @@ test_video (void)
   /* CSV: the header, then one row per face per frame, as femodetect said */
   with_classes = face_with_classes (ref.faces);
   g_assert_nonnull (with_classes);
-  for (guint k = 0; with_classes && k < with_classes->n_classes; k++)
-    g_string_append_printf (header, ",p_%s", with_classes->classes[k]);
+  for (guint k = 0; with_classes && k < with_classes->face.n_classes; k++)
+    g_string_append_printf (header, ",p_%s",
+        with_classes->face.class_names[k]);
   rows = read_lines (csv);
   g_assert_cmpstr (rows[0], ==, header->str);
   g_assert_cmpuint (g_strv_length (rows), ==, ref.faces->len + 1);
@@ -634,22 +581,24 @@ test_video (void)
     g_assert_cmpuint (g_ascii_strtoull (v[0], NULL, 10), ==, f->frame);
     g_assert_cmpfloat_with_epsilon (g_ascii_strtod (v[1], NULL),
         (gdouble) f->pts / GST_SECOND, 0.0006);
-    g_assert_cmpuint (g_ascii_strtoull (v[2], NULL, 10), ==, f->track_id);
-    g_assert_cmpuint (g_ascii_strtoull (v[3], NULL, 10), ==, f->x);
-    g_assert_cmpuint (g_ascii_strtoull (v[4], NULL, 10), ==, f->y);
-    g_assert_cmpuint (g_ascii_strtoull (v[5], NULL, 10), ==, f->w);
-    g_assert_cmpuint (g_ascii_strtoull (v[6], NULL, 10), ==, f->h);
-    g_assert_cmpstr (v[7], ==, f->label ? f->label : "");
-    if (f->label)
-      assert_prob (g_ascii_strtod (v[8], NULL), f->confidence, "confidence");
-    g_assert_cmpstr (v[9], ==, f->raw_label ? f->raw_label : "");
-    if (f->raw_label)
-      assert_prob (g_ascii_strtod (v[10], NULL), f->raw_confidence,
+    g_assert_cmpuint (g_ascii_strtoull (v[2], NULL, 10), ==,
+        f->face.track_id);
+    g_assert_cmpuint (g_ascii_strtoull (v[3], NULL, 10), ==, f->face.x);
+    g_assert_cmpuint (g_ascii_strtoull (v[4], NULL, 10), ==, f->face.y);
+    g_assert_cmpuint (g_ascii_strtoull (v[5], NULL, 10), ==, f->face.width);
+    g_assert_cmpuint (g_ascii_strtoull (v[6], NULL, 10), ==, f->face.height);
+    g_assert_cmpstr (v[7], ==, f->face.label ? f->face.label : "");
+    if (f->face.label)
+      assert_prob (g_ascii_strtod (v[8], NULL), f->face.confidence,
+          "confidence");
+    g_assert_cmpstr (v[9], ==, f->face.raw_label ? f->face.raw_label : "");
+    if (f->face.raw_label)
+      assert_prob (g_ascii_strtod (v[10], NULL), f->face.raw_confidence,
           "raw_confidence");
-    for (guint k = 0; k < f->n_classes; k++)
-      assert_prob (g_ascii_strtod (v[11 + k], NULL), f->probs[k],
-          f->classes[k]);
-    g_hash_table_add (tracks, GUINT_TO_POINTER (f->track_id));
+    for (guint k = 0; k < f->face.n_classes; k++)
+      assert_prob (g_ascii_strtod (v[11 + k], NULL), f->face.probs[k],
+          f->face.class_names[k]);
+    g_hash_table_add (tracks, GUINT_TO_POINTER (f->face.track_id));
 
     /* the JSON line: the same names in the same order, the same values */
     g_assert_cmpuint (femo_json_get_length (obj), ==, g_strv_length (columns));
@@ -678,8 +627,9 @@ test_video (void)
     gsize length;
     gchar *text = femo_test_read_file (svg, &length);
 
-    for (guint k = 0; k < with_classes->n_classes; k++)
-      g_ptr_array_add (check.classes, with_classes->classes[k]);
+    for (guint k = 0; k < with_classes->face.n_classes; k++)
+      g_ptr_array_add (check.classes,
+          (gpointer) with_classes->face.class_names[k]);
     ctx = g_markup_parse_context_new (&parser, 0, &check, NULL);
     g_assert_true (g_markup_parse_context_parse (ctx, text, length, &error));
     g_assert_true (g_markup_parse_context_end_parse (ctx, &error));

@@ -95,15 +95,10 @@ face_rois (GstBuffer * buf)
 {
   GPtrArray *rois = g_ptr_array_new ();
   gpointer state = NULL;
-  GstMeta *meta;
+  FemoFaceInfo face;
 
-  while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
-
-    if (roi->roi_type == g_quark_from_string (FEMO_META_ROI_TYPE_FACE))
-      g_ptr_array_add (rois, roi);
-  }
+  while (femo_buffer_iterate_faces (buf, &state, &face))
+    g_ptr_array_add (rois, face.roi);
   return rois;
 }
 

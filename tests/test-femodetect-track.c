@@ -200,16 +200,6 @@ collect_messages (GstHarness * h, FrameResult * r, GPtrArray * ended)
   gst_object_unref (bus);
 }
 
-static gchar *
-dup_label (GstVideoRegionOfInterestMeta * roi, const gchar * name)
-{
-  const GstStructure *s = gst_video_region_of_interest_meta_get_param (roi,
-      name);
-
-  return s ? g_strdup (gst_structure_get_string (s,
-          FEMO_META_EMOTION_FIELD_LABEL)) : NULL;
-}
-
 /* Pushes frame @n and describes what came out. */
 static void
 push_frame (GstHarness * h, guint n, FrameResult * r)
@@ -255,15 +245,17 @@ push_frame (GstHarness * h, guint n, FrameResult * r)
       best = roi;
   }
   if (best) {
-    r->track_id = best->id;
-    r->x = best->x;
-    r->y = best->y;
-    r->w = best->w;
-    r->h = best->h;
-    r->detected = gst_video_region_of_interest_meta_get_param (best,
-        FEMO_META_DETECTION_PARAMS_NAME) != NULL;
-    r->label = dup_label (best, FEMO_META_EMOTION_PARAMS_NAME);
-    r->raw_label = dup_label (best, FEMO_META_EMOTION_RAW_PARAMS_NAME);
+    FemoFaceInfo face;
+
+    femo_face_info_read (&face, best);
+    r->track_id = face.track_id;
+    r->x = face.x;
+    r->y = face.y;
+    r->w = face.width;
+    r->h = face.height;
+    r->detected = face.detected;
+    r->label = g_strdup (face.label);
+    r->raw_label = g_strdup (face.raw_label);
   }
   gst_buffer_unref (out);
   collect_messages (h, r, NULL);

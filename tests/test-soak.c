@@ -20,7 +20,6 @@
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 #include <math.h>
-#include <string.h>
 #include <unistd.h>
 
 #define FACE_IMAGE "media/facedetect_grace_hopper_512x512.jpg"
@@ -63,65 +62,40 @@ rss_bytes (void)
   return g_ascii_strtoll (fields[1], NULL, 10) * sysconf (_SC_PAGESIZE);
 }
 
-/* The face ROI metas of @buf; counts those with an emotion in @classified. */
+/* The faces of @buf; counts those with an emotion in @classified. */
 static guint
 count_faces (GstBuffer * buf, guint * classified)
 {
   gpointer state = NULL;
-  GstMeta *meta;
+  FemoFaceInfo face;
   guint n = 0;
 
-  while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
-
-    if (roi->roi_type != g_quark_from_string (FEMO_META_ROI_TYPE_FACE))
-      continue;
+  while (femo_buffer_iterate_faces (buf, &state, &face)) {
     n++;
-    if (gst_video_region_of_interest_meta_get_param (roi,
-            FEMO_META_EMOTION_PARAMS_NAME))
+    if (face.label)
       (*classified)++;
   }
   return n;
 }
 
-/* The first face's box and emotion probabilities (K doubles, in field
- * order, into @probs), or FALSE when @buf has no face. */
+/* The first face of @buf into @face, its probabilities checked, or FALSE
+ * when @buf has no face. */
 static gboolean
-first_face (GstBuffer * buf, GstVideoRegionOfInterestMeta * box,
-    gdouble * probs, guint * n_probs)
+first_face (GstBuffer * buf, FemoFaceInfo * face)
 {
   gpointer state = NULL;
-  GstMeta *meta;
+  gdouble sum = 0;
 
-  while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
-    GstStructure *emotion;
-    gdouble sum = 0;
-
-    if (roi->roi_type != g_quark_from_string (FEMO_META_ROI_TYPE_FACE))
-      continue;
-    *box = *roi;
-    *n_probs = 0;
-    emotion = gst_video_region_of_interest_meta_get_param (roi,
-        FEMO_META_EMOTION_PARAMS_NAME);
-    g_assert_nonnull (emotion);
-    for (gint i = 0; i < gst_structure_n_fields (emotion); i++) {
-      const gchar *name = gst_structure_nth_field_name (emotion, i);
-
-      if (strcmp (name, FEMO_META_EMOTION_FIELD_CONFIDENCE) == 0
-          || gst_structure_get_field_type (emotion, name) != G_TYPE_DOUBLE)
-        continue;
-      gst_structure_get_double (emotion, name, &probs[*n_probs]);
-      g_assert_true (isfinite (probs[*n_probs]));
-      sum += probs[(*n_probs)++];
-    }
-    g_assert_cmpuint (*n_probs, >=, 2);
-    g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-4);
-    return TRUE;
+  if (!femo_buffer_iterate_faces (buf, &state, face))
+    return FALSE;
+  g_assert_nonnull (face->label);
+  g_assert_cmpuint (face->n_classes, >=, 2);
+  for (guint k = 0; k < face->n_classes; k++) {
+    g_assert_true (isfinite (face->probs[k]));
+    sum += face->probs[k];
   }
-  return FALSE;
+  g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-4);
+  return TRUE;
 }
 
 /* The photo as a frame of @format, @width x @height (scaled). */
@@ -411,9 +385,7 @@ test_renegotiate (void)
     gst_harness_set_src_caps (h, caps);
     for (guint i = 0; i < 3; i++) {
       GstBuffer *out;
-      GstVideoRegionOfInterestMeta box;
-      gdouble probs[64];
-      guint n_probs;
+      FemoFaceInfo box;
       gdouble cx, cy;
 
       g_assert_cmpint (gst_harness_push (h, gst_buffer_ref (frame)), ==,
@@ -421,18 +393,18 @@ test_renegotiate (void)
       out = gst_harness_pull (h);
       g_assert_cmpuint (gst_buffer_get_size (out), ==,
           gst_buffer_get_size (frame));
-      g_assert_true (first_face (out, &box, probs, &n_probs));
-      cx = (box.x + box.w / 2.0) / scale;
-      cy = (box.y + box.h / 2.0) / scale;
+      g_assert_true (first_face (out, &box));
+      cx = (box.x + box.width / 2.0) / scale;
+      cy = (box.y + box.height / 2.0) / scale;
       if (s == 0 && i == 0) {
         ref_cx = cx;
         ref_cy = cy;
-        ref_w = box.w;
+        ref_w = box.width;
       }
       /* The same face at another scale: within 10% of its width. */
       g_assert_cmpfloat (fabs (cx - ref_cx), <=, 0.1 * ref_w);
       g_assert_cmpfloat (fabs (cy - ref_cy), <=, 0.1 * ref_w);
-      g_assert_cmpfloat (fabs (box.w / scale - ref_w), <=, 0.2 * ref_w);
+      g_assert_cmpfloat (fabs (box.width / scale - ref_w), <=, 0.2 * ref_w);
       gst_buffer_unref (out);
     }
     gst_buffer_unref (frame);
@@ -445,8 +417,7 @@ typedef struct
   GstHarness *h;
   GstBuffer *frame;
   guint n_frames;
-  gdouble probs[16][64];
-  guint n_probs;
+  FemoFaceInfo faces[16];
 } Instance;
 
 static gpointer
@@ -456,12 +427,11 @@ run_instance (gpointer data)
 
   for (guint i = 0; i < in->n_frames; i++) {
     GstBuffer *out;
-    GstVideoRegionOfInterestMeta box;
 
     g_assert_cmpint (gst_harness_push (in->h, gst_buffer_ref (in->frame)), ==,
         GST_FLOW_OK);
     out = gst_harness_pull (in->h);
-    g_assert_true (first_face (out, &box, in->probs[i], &in->n_probs));
+    g_assert_true (first_face (out, &in->faces[i]));
     gst_buffer_unref (out);
   }
   return NULL;
@@ -501,11 +471,13 @@ test_shared_model (void)
     g_thread_join (threads[k]);
 
   for (guint k = 0; k < N_SHARED; k++) {
-    g_assert_cmpuint (instances[k].n_probs, ==, instances[0].n_probs);
-    for (guint i = 0; i < instances[k].n_frames; i++)
-      for (guint j = 0; j < instances[k].n_probs; j++)
-        g_assert_cmpfloat (instances[k].probs[i][j], ==,
-            instances[0].probs[i][j]);
+    for (guint i = 0; i < instances[k].n_frames; i++) {
+      const FemoFaceInfo *face = &instances[k].faces[i];
+
+      g_assert_cmpuint (face->n_classes, ==, instances[0].faces[i].n_classes);
+      for (guint j = 0; j < face->n_classes; j++)
+        g_assert_cmpfloat (face->probs[j], ==, instances[0].faces[i].probs[j]);
+    }
     gst_harness_teardown (instances[k].h);
   }
   gst_caps_unref (caps);

@@ -1,9 +1,10 @@
-/* gst-femo: the metadata contract of the femo elements
+/* gst-femo: the metadata contract of the femo elements, and its reader
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Installed as <gst/femo/femo-meta.h>. Everything downstream of femodetect
- * (the emotion element, the overlay, the gst-femo tool, applications) reads
- * faces through these names only.
+ * Installed as <gst/femo/femo-meta.h>, with the library gstreamer-femo-1.0
+ * (pkg-config) that reads it. Everything downstream of femodetect
+ * (femooverlay, the gst-femo tool, applications) reads faces through these
+ * names only, most simply with femo_buffer_iterate_faces() (at the end).
  *
  * Buffers: one GstVideoRegionOfInterestMeta per face, with roi_type
  * FEMO_META_ROI_TYPE_FACE and the box in pixels of the frame, in the order
@@ -45,7 +46,7 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <gst/video/video.h>
 
 G_BEGIN_DECLS
 
@@ -159,13 +160,16 @@ G_BEGIN_DECLS
 #define FEMO_META_FIELD_OLD_LABEL "old-label"
 #define FEMO_META_FIELD_NEW_LABEL "new-label"
 
-/* Element message when a track ends (timeout, shot cut, EOS; not at a
- * flush): track-id (G_TYPE_UINT), first-timestamp, last-timestamp (buffer
- * timestamps of its first and last detection), duration (their difference;
- * all G_TYPE_UINT64), frames (G_TYPE_UINT, frames it was detected in),
+/* Element message when a track ends (not at a flush): track-id
+ * (G_TYPE_UINT), first-timestamp, last-timestamp (buffer timestamps of
+ * its first and last detection), duration (their difference; all
+ * G_TYPE_UINT64), frames (G_TYPE_UINT, frames it was detected in),
  * label-changes (G_TYPE_UINT), dominant-label (G_TYPE_STRING, the class of
  * largest summed smoothed probability; absent if never classified) and
- * reason (G_TYPE_STRING: "timeout", "cut" or "eos"). */
+ * reason (G_TYPE_STRING: "timeout" when the face was lost longer than
+ * track-timeout, "cut" at a shot cut, "eos" at the end of the stream,
+ * "stopped" when tracking is turned off while running or a model with
+ * other classes is loaded). */
 #define FEMO_META_TRACK_ENDED_MESSAGE_NAME "femodetect-track-ended"
 #define FEMO_META_FIELD_FIRST_TIMESTAMP "first-timestamp"
 #define FEMO_META_FIELD_LAST_TIMESTAMP "last-timestamp"
@@ -173,5 +177,77 @@ G_BEGIN_DECLS
 #define FEMO_META_FIELD_LABEL_CHANGES "label-changes"
 #define FEMO_META_FIELD_DOMINANT_LABEL "dominant-label"
 #define FEMO_META_FIELD_REASON "reason"
+
+
+/* ---- Reading the faces of a buffer (libgstfemo-1.0) ----
+ *
+ * |[
+ * gpointer state = NULL;
+ * FemoFaceInfo face;
+ *
+ * while (femo_buffer_iterate_faces (buffer, &state, &face))
+ *   if (face.label)
+ *     g_print ("%u,%u %ux%u %s %.2f happy %.2f\n", face.x, face.y,
+ *         face.width, face.height, face.label, face.confidence,
+ *         femo_face_info_get_prob (&face, "happy"));
+ * ]|
+ */
+
+/* Classes kept per face; a model with more has the rest ignored. */
+#define FEMO_FACE_INFO_MAX_CLASSES 16
+
+/* One ROI meta as the contract above describes it. Strings are interned
+ * (g_intern_string): they outlive the buffer, and equal names are equal
+ * pointers. Numbers that the meta lacks are -1. */
+typedef struct
+{
+  /* the meta read; valid while the buffer is */
+  GstVideoRegionOfInterestMeta *roi;
+  guint x, y, width, height;    /* the box, in pixels of the frame */
+  /* the emotion's track_id, else the object_id structure's id; 0: none */
+  guint track_id;
+
+  /* FEMO_META_EMOTION_PARAMS_NAME: what is shown (smoothed when tracking).
+   * @label is NULL when the face has no emotion; without a label field it
+   * is the most probable class, and without a confidence field the
+   * confidence is the label's probability. */
+  const gchar *label;
+  gint label_id;
+  gdouble confidence;
+  /* the class probabilities in the model's order */
+  guint n_classes;
+  const gchar *class_names[FEMO_FACE_INFO_MAX_CLASSES];
+  gdouble probs[FEMO_FACE_INFO_MAX_CLASSES];
+
+  /* FEMO_META_EMOTION_RAW_PARAMS_NAME, the network's own output on this
+   * frame, read as above; NULL without tracking or when the network did
+   * not run for the face */
+  const gchar *raw_label;
+  gdouble raw_confidence;
+
+  /* FEMO_META_DETECTION_PARAMS_NAME: TRUE when the detector found the face
+   * in this frame (FALSE when a tracker carried it, or another element made
+   * the meta) */
+  gboolean detected;
+  gdouble detection_confidence;
+  gint neighbors;
+} FemoFaceInfo;
+
+/* Fills @face from @roi, whatever its roi_type. */
+void femo_face_info_read (FemoFaceInfo * face,
+    GstVideoRegionOfInterestMeta * roi);
+
+/* The probability of class @class_name, or -1 when the face has none. */
+gdouble femo_face_info_get_prob (const FemoFaceInfo * face,
+    const gchar * class_name);
+
+/* Reads the next face ROI meta (roi_type FEMO_META_ROI_TYPE_FACE) of
+ * @buffer into @face; @state starts at NULL. FALSE after the last. */
+gboolean femo_buffer_iterate_faces (GstBuffer * buffer, gpointer * state,
+    FemoFaceInfo * face);
+
+/* Appends every face of @buffer, in meta order, to @faces (a GArray of
+ * FemoFaceInfo); returns how many. */
+guint femo_buffer_get_faces (GstBuffer * buffer, GArray * faces);
 
 G_END_DECLS

@@ -50,8 +50,6 @@
 GST_DEBUG_CATEGORY_STATIC (gst_femo_overlay_debug);
 #define GST_CAT_DEFAULT gst_femo_overlay_debug
 
-/* Classes shown in the score bars; more are ignored. */
-#define MAX_CLASSES 16
 /* ROI types the roi-types property can list. */
 #define MAX_ROI_TYPES 16
 
@@ -115,18 +113,14 @@ typedef struct
   GQuark roi_types[MAX_ROI_TYPES];
 } FemoOverlaySettings;
 
-/* A region to draw, read from one ROI meta. The strings belong to the meta
- * (or are quark strings) and are only used while the buffer is processed. */
+/* A region to draw, read from one ROI meta (only while the buffer is
+ * processed). */
 typedef struct
 {
+  FemoFaceInfo info;
   gint x, y, w, h;              /* clipped to the frame, w and h > 0 */
   const gchar *label;           /* NULL: plain box */
-  gdouble confidence;           /* < 0: unknown */
-  guint track_id;               /* 0: not tracked */
   guint32 color;
-  guint n_classes;
-  const gchar *class_names[MAX_CLASSES];
-  gdouble class_probs[MAX_CLASSES];
 } FemoOverlayFace;
 
 /* Sizes of the current frame's drawing, in pixels. */
@@ -305,47 +299,6 @@ has_regions (const FemoOverlaySettings * s, GstBuffer * buf)
   return FALSE;
 }
 
-static void
-parse_emotion (FemoOverlayFace * face, const GstStructure * params)
-{
-  const GValue *track = gst_structure_get_value (params,
-      FEMO_META_EMOTION_FIELD_TRACK_ID);
-  gint n_fields = gst_structure_n_fields (params);
-  gint best = -1;
-
-  face->label = gst_structure_get_string (params,
-      FEMO_META_EMOTION_FIELD_LABEL);
-  if (!gst_structure_get_double (params, FEMO_META_EMOTION_FIELD_CONFIDENCE,
-          &face->confidence))
-    face->confidence = -1.0;
-  if (track && G_VALUE_HOLDS_UINT (track))
-    face->track_id = g_value_get_uint (track);
-  else if (track && G_VALUE_HOLDS_INT (track))
-    face->track_id = MAX (g_value_get_int (track), 0);
-
-  for (gint i = 0; i < n_fields && face->n_classes < MAX_CLASSES; i++) {
-    const gchar *name = gst_structure_nth_field_name (params, i);
-    const GValue *value = gst_structure_get_value (params, name);
-
-    if (!G_VALUE_HOLDS_DOUBLE (value) ||
-        strcmp (name, FEMO_META_EMOTION_FIELD_CONFIDENCE) == 0)
-      continue;
-    face->class_names[face->n_classes] = name;
-    face->class_probs[face->n_classes] = g_value_get_double (value);
-    if (best < 0 || face->class_probs[face->n_classes] >
-        face->class_probs[best])
-      best = face->n_classes;
-    if (face->label && face->confidence < 0 && strcmp (name, face->label) == 0)
-      face->confidence = face->class_probs[face->n_classes];
-    face->n_classes++;
-  }
-  /* the probabilities alone still name the winner */
-  if (face->label == NULL && best >= 0) {
-    face->label = face->class_names[best];
-    face->confidence = face->class_probs[best];
-  }
-}
-
 /* Fills self->faces with the regions of @buf to draw, clipped to the frame. */
 static void
 collect_faces (GstFemoOverlay * self, GstBuffer * buf, gint frame_width,
@@ -359,7 +312,6 @@ collect_faces (GstFemoOverlay * self, GstBuffer * buf, gint frame_width,
               GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
     GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
     FemoOverlayFace face = { 0, };
-    const GstStructure *params;
     /* 64 bits: x + w can overflow a guint */
     guint64 x1 = MIN ((guint64) roi->x + roi->w, (guint64) frame_width);
     guint64 y1 = MIN ((guint64) roi->y + roi->h, (guint64) frame_height);
@@ -367,26 +319,12 @@ collect_faces (GstFemoOverlay * self, GstBuffer * buf, gint frame_width,
     if (!settings_accept (&self->frame, roi->roi_type) ||
         roi->x >= x1 || roi->y >= y1)
       continue;
+    femo_face_info_read (&face.info, roi);
     face.x = roi->x;
     face.y = roi->y;
     face.w = x1 - roi->x;
     face.h = y1 - roi->y;
-    face.confidence = -1.0;
-
-    params = gst_video_region_of_interest_meta_get_param (roi,
-        FEMO_META_EMOTION_PARAMS_NAME);
-    if (params)
-      parse_emotion (&face, params);
-    /* A tracker also names the track in an "object_id" structure (DL
-     * Streamer's convention). The meta's own id is not used: detectors
-     * number their boxes there without tracking anything. */
-    if (face.track_id == 0) {
-      const GstStructure *object = gst_video_region_of_interest_meta_get_param
-          (roi, "object_id");
-      gint id;
-      if (object && gst_structure_get_int (object, "id", &id) && id > 0)
-        face.track_id = id;
-    }
+    face.label = face.info.label;
 
     if (face.label)
       face.color = label_color (face.label);
@@ -536,15 +474,15 @@ format_label (const FemoOverlaySettings * s, const FemoOverlayFace * face,
     GString * text)
 {
   g_string_truncate (text, 0);
-  if (s->show_track_id && face->track_id > 0)
-    g_string_append_printf (text, "#%u", face->track_id);
+  if (s->show_track_id && face->info.track_id > 0)
+    g_string_append_printf (text, "#%u", face->info.track_id);
   if (s->show_label && face->label) {
     if (text->len)
       g_string_append_c (text, ' ');
     g_string_append (text, face->label);
-    if (s->show_confidence && face->confidence >= 0)
+    if (s->show_confidence && face->info.confidence >= 0)
       g_string_append_printf (text, " %u%%",
-          (guint) (CLAMP (face->confidence, 0.0, 1.0) * 100 + 0.5));
+          (guint) (CLAMP (face->info.confidence, 0.0, 1.0) * 100 + 0.5));
   }
 }
 
@@ -692,16 +630,17 @@ scores_size (const FemoOverlayFace * face, const FemoOverlayLayout * lay,
 {
   guint name_length = 0;
 
-  for (guint i = 0; i < face->n_classes; i++)
+  for (guint i = 0; i < face->info.n_classes; i++)
     name_length = MAX (name_length,
-        femo_font_text_length (face->class_names[i]));
+        femo_font_text_length (face->info.class_names[i]));
   /* one blank glyph between the longest name and the bars */
   *name_width = (name_length + 1) * FEMO_FONT_ADVANCE * scale;
   *width = MIN (2 * SCORES_PAD * scale + *name_width + SCORES_BAR_WIDTH * scale
       + FEMO_FONT_ADVANCE * scale + femo_font_text_width ("100%", scale),
       (guint) lay->frame_width);
-  *height = MIN ((2 * SCORES_PAD + face->n_classes * (FEMO_FONT_LINE_HEIGHT +
-              SCORES_ROW_SPACING) - SCORES_ROW_SPACING) * scale,
+  *height = MIN ((2 * SCORES_PAD + face->info.n_classes *
+          (FEMO_FONT_LINE_HEIGHT + SCORES_ROW_SPACING) - SCORES_ROW_SPACING) *
+      scale,
       (guint) lay->frame_height);
 }
 
@@ -716,14 +655,15 @@ render_scores (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
 {
   const guint min_scale = MAX ((lay->scale + 1) / 2, 1);
   guint32 fg = self->frame.text_color ? self->frame.text_color : SCORES_TEXT;
-  guint percents[MAX_CLASSES], scale, pad, row_height, bar_width, name_width;
+  guint percents[FEMO_FACE_INFO_MAX_CLASSES];
+  guint scale, pad, row_height, bar_width, name_width;
   gint width, height;
   FemoOverlayRect r;
   GstBuffer *pixels;
   GstMapInfo map;
   guint32 *data;
 
-  if (face->n_classes == 0)
+  if (face->info.n_classes == 0)
     return;
   for (scale = lay->scale;; scale--) {
     const gint g = MAX (lay->line_width, scale);
@@ -754,24 +694,24 @@ render_scores (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
   bar_width = SCORES_BAR_WIDTH * scale;
 
   g_string_printf (self->signature, "scores %u %08x", scale, fg);
-  for (guint i = 0; i < face->n_classes; i++) {
-    percents[i] = CLAMP (face->class_probs[i], 0.0, 1.0) * 100 + 0.5;
-    g_string_append_printf (self->signature, " %s=%u", face->class_names[i],
-        percents[i]);
+  for (guint i = 0; i < face->info.n_classes; i++) {
+    percents[i] = CLAMP (face->info.probs[i], 0.0, 1.0) * 100 + 0.5;
+    g_string_append_printf (self->signature, " %s=%u",
+        face->info.class_names[i], percents[i]);
   }
   g_string_append_printf (self->signature, " %dx%d", width, height);
   data = canvas_begin (self, index * N_PARTS + PART_SCORES, width, height,
       &pixels, &map);
   if (data) {
     fill_rect (data, width, 0, 0, width, height, SCORES_BACKGROUND);
-    for (guint i = 0; i < face->n_classes; i++) {
+    for (guint i = 0; i < face->info.n_classes; i++) {
       guint row_y = pad + i * row_height;
       guint bar_x = pad + name_width;
       guint bar_y = row_y + SCORES_BAR_TOP * scale;
       gchar percent[8];
 
       femo_font_draw (data, width, height, width, pad, row_y,
-          face->class_names[i], scale, fg);
+          face->info.class_names[i], scale, fg);
       /* the panel may be cut to the frame: bars are clipped with it */
       if (bar_x < (guint) width && bar_y < (guint) height) {
         guint track = MIN (bar_width, width - bar_x);
@@ -779,7 +719,7 @@ render_scores (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
         fill_rect (data, width, bar_x, bar_y, track, bar_h, SCORES_TRACK);
         fill_rect (data, width, bar_x, bar_y,
             MIN (bar_width * percents[i] / 100, track), bar_h,
-            label_color (face->class_names[i]));
+            label_color (face->info.class_names[i]));
       }
       g_snprintf (percent, sizeof (percent), "%u%%", percents[i]);
       femo_font_draw (data, width, height, width,

@@ -1,0 +1,91 @@
+/* gst-femo: femodetect's settings as command-line options
+ * (see femo-detect-options.h)
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "femo-detect-options.h"
+#include "femo-cli.h"
+
+static void
+detect_options_add (GOptionContext * ctx, FemoDetectOptions * o)
+{
+  const GOptionEntry entries[] = {
+    {"model", 0, 0, G_OPTION_ARG_FILENAME, &o->model,
+        "Emotion model, safetensors (default: femodetect's)", "FILE"},
+    {"cascade", 0, 0, G_OPTION_ARG_FILENAME, &o->cascade,
+        "OpenCV face cascade XML (default: femodetect's)", "FILE"},
+    {"scale-factor", 0, 0, G_OPTION_ARG_DOUBLE, &o->scale_factor,
+        "Ratio between detection scales, 1.01 to 10 (default 1.1)", "F"},
+    {"min-neighbors", 0, 0, G_OPTION_ARG_INT, &o->min_neighbors,
+        "Detections needed to keep a face (default 3)", "N"},
+    {"min-size", 0, 0, G_OPTION_ARG_INT, &o->min_size,
+        "Smallest face in pixels (default 30)", "PX"},
+    {"threads", 0, 0, G_OPTION_ARG_INT, &o->threads,
+        "Threads to use (default: one per CPU core)", "N"},
+    {NULL}
+  };
+  g_option_context_add_main_entries (ctx, entries, NULL);
+}
+
+/* FALSE + @error when a value is out of range. */
+static gboolean
+detect_options_check (const FemoDetectOptions * o, GError ** error)
+{
+  if (o->scale_factor != 0 && (o->scale_factor < 1.01 || o->scale_factor > 10))
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--scale-factor must be 1.01 to 10");
+  else if (o->min_neighbors > 1000)
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--min-neighbors must be 0 to 1000");
+  else if (o->threads > 256)
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--threads must be 0 to 256");
+  else
+    return TRUE;
+  return FALSE;
+}
+
+gboolean
+femo_detect_options_parse (GOptionContext * ctx, FemoDetectOptions * o,
+    int *argc, char ***argv)
+{
+  g_autoptr (GError) error = NULL;
+
+  detect_options_add (ctx, o);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!femo_cli_parse (ctx, argc, argv))
+    return FALSE;
+  if (!detect_options_check (o, &error)) {
+    femo_cli_usage_error ((*argv)[0], "%s", error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+femo_detect_options_apply (const FemoDetectOptions * o, GstElement * detect)
+{
+  g_object_set (detect, "post-messages", FALSE, NULL);
+  if (o->cascade)
+    g_object_set (detect, "cascade-file", o->cascade, NULL);
+  if (o->model)
+    g_object_set (detect, "model-file", o->model, NULL);
+  if (o->scale_factor != 0)
+    g_object_set (detect, "scale-factor", o->scale_factor, NULL);
+  if (o->min_neighbors >= 0)
+    g_object_set (detect, "min-neighbors", o->min_neighbors, NULL);
+  if (o->min_size >= 0)
+    g_object_set (detect, "min-size", o->min_size, NULL);
+  if (o->threads >= 0)
+    g_object_set (detect, "n-threads", (guint) o->threads, NULL);
+}
+
+void
+femo_detect_options_clear (FemoDetectOptions * o)
+{
+  g_clear_pointer (&o->cascade, g_free);
+  g_clear_pointer (&o->model, g_free);
+}

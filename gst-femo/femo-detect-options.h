@@ -1,0 +1,32 @@
+/* gst-femo: femodetect's settings as command-line options
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  gchar *cascade, *model;       /* NULL: the element's default */
+  gdouble scale_factor;         /* 0: default */
+  gint min_neighbors, min_size; /* < 0: default */
+  gint threads;                 /* < 0: default (one per core) */
+} FemoDetectOptions;
+
+#define FEMO_DETECT_OPTIONS_INIT { NULL, NULL, 0.0, -1, -1, -1 }
+
+void femo_detect_options_apply (const FemoDetectOptions * o,
+    GstElement * detect);
+void femo_detect_options_clear (FemoDetectOptions * o);
+/* Adds --model, --cascade, --scale-factor, --min-neighbors, --min-size and
+ * --threads to the main group of @ctx, and GStreamer's options; parses
+ * (femo_cli_parse) and checks the values; FALSE after printing the usage
+ * error (exit status 2). */
+gboolean femo_detect_options_parse (GOptionContext * ctx,
+    FemoDetectOptions * o, int *argc, char ***argv);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (FemoDetectOptions, femo_detect_options_clear)
+
+G_END_DECLS

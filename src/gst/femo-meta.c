@@ -1,0 +1,156 @@
+/* gst-femo: the reader of the metadata contract (see femo-meta.h)
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "femo-meta.h"
+
+#include <string.h>
+
+/* Label and confidence of an emotion structure into @label and
+ * @confidence, its classes into @face when given. */
+static void
+read_emotion (const GstStructure * s, const gchar ** label,
+    gdouble * confidence, FemoFaceInfo * face)
+{
+  const gchar *name_of_label = gst_structure_get_string (s,
+      FEMO_META_EMOTION_FIELD_LABEL);
+  const gchar *best = NULL;
+  gdouble best_p = -1.0;
+  gint n = gst_structure_n_fields (s);
+
+  if (!gst_structure_get_double (s, FEMO_META_EMOTION_FIELD_CONFIDENCE,
+          confidence))
+    *confidence = -1.0;
+  for (gint i = 0; i < n; i++) {
+    /* field names are quark strings, interned already */
+    const gchar *name = gst_structure_nth_field_name (s, i);
+    const GValue *v = gst_structure_get_value (s, name);
+    gdouble p;
+
+    if (!G_VALUE_HOLDS_DOUBLE (v) ||
+        strcmp (name, FEMO_META_EMOTION_FIELD_CONFIDENCE) == 0)
+      continue;
+    p = g_value_get_double (v);
+    if (p > best_p) {
+      best_p = p;
+      best = name;
+    }
+    if (face && face->n_classes < FEMO_FACE_INFO_MAX_CLASSES) {
+      face->class_names[face->n_classes] = name;
+      face->probs[face->n_classes++] = p;
+    }
+  }
+  if (name_of_label == NULL) {
+    /* the probabilities alone still name the winner */
+    *label = best;
+    *confidence = best_p;
+    return;
+  }
+  *label = g_intern_string (name_of_label);
+  if (*confidence < 0) {
+    /* the contract makes the confidence optional: the label's probability */
+    const GValue *v = gst_structure_get_value (s, name_of_label);
+    if (v && G_VALUE_HOLDS_DOUBLE (v))
+      *confidence = g_value_get_double (v);
+  }
+}
+
+void
+femo_face_info_read (FemoFaceInfo * face, GstVideoRegionOfInterestMeta * roi)
+{
+  const GstStructure *emotion, *raw, *object, *detection;
+  gint id;
+
+  memset (face, 0, sizeof (*face));
+  face->roi = roi;
+  face->x = roi->x;
+  face->y = roi->y;
+  face->width = roi->w;
+  face->height = roi->h;
+  face->label_id = face->neighbors = -1;
+  face->confidence = face->raw_confidence = face->detection_confidence = -1.0;
+
+  emotion = gst_video_region_of_interest_meta_get_param (roi,
+      FEMO_META_EMOTION_PARAMS_NAME);
+  if (emotion) {
+    const GValue *track = gst_structure_get_value (emotion,
+        FEMO_META_EMOTION_FIELD_TRACK_ID);
+
+    read_emotion (emotion, &face->label, &face->confidence, face);
+    if (!gst_structure_get_int (emotion, FEMO_META_EMOTION_FIELD_LABEL_ID,
+            &face->label_id))
+      face->label_id = -1;
+    if (track && G_VALUE_HOLDS_UINT (track))
+      face->track_id = g_value_get_uint (track);
+    else if (track && G_VALUE_HOLDS_INT (track))
+      face->track_id = MAX (g_value_get_int (track), 0);
+  }
+  /* A tracker also names the track in an "object_id" structure (DL
+   * Streamer's convention). The meta's own id is not used: detectors
+   * number their boxes there without tracking anything. */
+  object = gst_video_region_of_interest_meta_get_param (roi,
+      FEMO_META_OBJECT_ID_PARAMS_NAME);
+  if (face->track_id == 0 && object
+      && gst_structure_get_int (object, FEMO_META_OBJECT_ID_FIELD_ID, &id)
+      && id > 0)
+    face->track_id = id;
+
+  raw = gst_video_region_of_interest_meta_get_param (roi,
+      FEMO_META_EMOTION_RAW_PARAMS_NAME);
+  if (raw)
+    read_emotion (raw, &face->raw_label, &face->raw_confidence, NULL);
+
+  detection = gst_video_region_of_interest_meta_get_param (roi,
+      FEMO_META_DETECTION_PARAMS_NAME);
+  if (detection) {
+    face->detected = TRUE;
+    if (!gst_structure_get_double (detection,
+            FEMO_META_DETECTION_FIELD_CONFIDENCE,
+            &face->detection_confidence))
+      face->detection_confidence = -1.0;
+    if (!gst_structure_get_int (detection,
+            FEMO_META_DETECTION_FIELD_NEIGHBORS, &face->neighbors))
+      face->neighbors = -1;
+  }
+}
+
+gdouble
+femo_face_info_get_prob (const FemoFaceInfo * face, const gchar * class_name)
+{
+  for (guint k = 0; k < face->n_classes; k++)
+    if (strcmp (face->class_names[k], class_name) == 0)
+      return face->probs[k];
+  return -1.0;
+}
+
+gboolean
+femo_buffer_iterate_faces (GstBuffer * buffer, gpointer * state,
+    FemoFaceInfo * face)
+{
+  GQuark face_type = g_quark_from_static_string (FEMO_META_ROI_TYPE_FACE);
+  GstMeta *meta;
+
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
+
+    if (roi->roi_type == face_type) {
+      femo_face_info_read (face, roi);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+guint
+femo_buffer_get_faces (GstBuffer * buffer, GArray * faces)
+{
+  gpointer state = NULL;
+  FemoFaceInfo face;
+  guint n = 0;
+
+  while (femo_buffer_iterate_faces (buffer, &state, &face)) {
+    g_array_append_val (faces, face);
+    n++;
+  }
+  return n;
+}
