@@ -16,8 +16,8 @@
  *
  * - #FemoModel is the inference form: read-only, reference counted so that
  *   element instances share one, with batch norm folded into the
- *   convolutions and weights packed for the SIMD kernels. It holds no
- *   scratch memory; each thread that runs it owns a #FemoInfer (a
+ *   convolutions (the weights keep PyTorch's OIHW layout, in one slab; the
+ *   kernels read them as they are). It holds no scratch memory; each thread that runs it owns a #FemoInfer (a
  *   workspace sized for the largest batch seen so far, grown only when a
  *   bigger batch comes, so nothing is allocated per call).
  *
@@ -175,7 +175,6 @@ gfloat *femo_net_get_running_stats (FemoNet * net, gsize * n_stats);
  * gradients and BN sums are reduced in thread order, so the same seed,
  * data and thread count give byte-identical results. */
 void femo_net_set_n_threads (FemoNet * net, guint n_threads);
-guint femo_net_get_n_threads (FemoNet * net);
 
 /**
  * FemoNetStepResult:
@@ -258,9 +257,6 @@ FemoModel *femo_infer_get_model (FemoInfer * infer);
  * only when @n exceeds every batch seen before.
  */
 void femo_infer_run (FemoInfer * infer, const guint8 * crops, guint n,
-    gfloat * probs, gfloat * logits);
-/* Same from already normalised floats [n][48*48]. */
-void femo_infer_run_float (FemoInfer * infer, const gfloat * inputs, guint n,
     gfloat * probs, gfloat * logits);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FemoNet, femo_net_free)
