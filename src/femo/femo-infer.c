@@ -221,8 +221,6 @@ infer_plan (FemoInfer * inf, guint n, gfloat * base)
     const guint cin = b ? ch[1 + b] : ch[1], c = ch[2 + b], h = m->h[b];
     act = MAX (act, (gsize) MAX (c, cin) * h * h);
     scratch = MAX (scratch, femo_shortcut_scratch_size (cin, c, n, h, h));
-    scratch = MAX (scratch, femo_depthwise_scratch_size (MAX (c, cin), n, h,
-            h));
   }
   scratch = MAX (scratch, femo_conv3x3_gap_scratch_size (ch[5]));
   PLACE (inf->x0, (gsize) n * FEMO_NET_INPUT_PIXELS);
@@ -271,10 +269,10 @@ infer_chunk (FemoInfer * inf, guint n, gfloat * logits)
 
     femo_shortcut_forward (k, x, cin, n, h, h, W + F->sc_w, W + F->sc_b, c, o,
         S);
-    femo_depthwise_forward (k, x, cin, n, h, h, W + F->dw1, inf->t1, S);
+    femo_depthwise_forward (k, x, cin, n, h, h, W + F->dw1, inf->t1);
     femo_pointwise_forward (k, inf->t1, cin, cnt, W + F->pw1_w, W + F->pw1_b,
         c, FEMO_CONV_RELU, inf->t2);
-    femo_depthwise_forward (k, inf->t2, c, n, h, h, W + F->dw2, inf->t1, S);
+    femo_depthwise_forward (k, inf->t2, c, n, h, h, W + F->dw2, inf->t1);
     femo_pointwise_forward (k, inf->t1, c, cnt, W + F->pw2_w, W + F->pw2_b, c,
         0, inf->t2);
     femo_maxpool_add_infer (k, inf->t2, c, n, h, h, o);

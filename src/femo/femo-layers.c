@@ -49,16 +49,6 @@ planes_place (const gfloat * src, guint c, guint n, guint h, guint w,
   }
 }
 
-void
-femo_planes_pad (const gfloat * x, guint c, guint n, guint h, guint w,
-    guint pad, gfloat * y)
-{
-  const gsize plane = (gsize) (h + 2 * pad) * (w + 2 * pad);
-
-  planes_place (x, c, n, h, w, h + 2 * pad, w + 2 * pad, pad, y);
-  memset (y + (gsize) c * n * plane, 0, SLACK * sizeof (gfloat));
-}
-
 /* Top-left h x w of one sh x sw image into dst (h x w), added or copied. */
 static void
 image_crop (const FemoKernels * k, const gfloat * src, guint sw, guint h,
@@ -239,8 +229,7 @@ femo_depthwise_scratch_size (guint c, guint n, guint h, guint w)
 
 void
 femo_depthwise_forward (const FemoKernels * k, const gfloat * x, guint c,
-    guint n, guint h, guint w, const gfloat * wt, gfloat * y,
-    gfloat * scratch)
+    guint n, guint h, guint w, const gfloat * wt, gfloat * y)
 {
   const gsize plane = (gsize) n * h * w;
 
@@ -462,23 +451,6 @@ femo_maxpool_backward (const gfloat * dy, guint c, guint n, guint h, guint w,
   for (gsize im = 0; im < images; im++)
     for (gsize o = 0; o < per; o++)
       dx[im * h * w + arg[im * per + o]] += dy[im * per + o];
-}
-
-void
-femo_add_forward (const gfloat * a, const gfloat * b, gsize count,
-    gfloat * y)
-{
-  for (gsize i = 0; i < count; i++)
-    y[i] = a[i] + b[i];
-}
-
-void
-femo_add_backward (const gfloat * dy, gsize count, gfloat * da, gfloat * db)
-{
-  for (gsize i = 0; i < count; i++) {
-    da[i] += dy[i];
-    db[i] += dy[i];
-  }
 }
 
 void

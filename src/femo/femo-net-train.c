@@ -255,12 +255,12 @@ worker_step (FemoNetWorker * wk)
     femo_shortcut_forward (k, xin, B->cin, n, h, h, P + B->sc, NULL, B->c,
         wk->sc[b], S);
     bn_train_forward (wk, &B->sc_bn, wk->sc[b], ho * ho, FALSE, wk->out[b]);
-    femo_depthwise_forward (k, xin, B->cin, n, h, h, P + B->dw1, wk->d1[b], S);
+    femo_depthwise_forward (k, xin, B->cin, n, h, h, P + B->dw1, wk->d1[b]);
     femo_pointwise_forward (k, wk->d1[b], B->cin, (gsize) n * h * h,
         P + B->pw1, NULL, B->c, 0, wk->e1[b]);
     bn_train_forward (wk, &B->bn1, wk->e1[b], h * h, TRUE, wk->f1[b]);
     femo_depthwise_forward (k, wk->f1[b], B->c, n, h, h, P + B->dw2,
-        wk->d2[b], S);
+        wk->d2[b]);
     femo_pointwise_forward (k, wk->d2[b], B->c, (gsize) n * h * h,
         P + B->pw2, NULL, B->c, 0, wk->e2[b]);
     bn_train_forward (wk, &B->bn2, wk->e2[b], h * h, FALSE, wk->g[0]);
