@@ -17,9 +17,10 @@
  * - #FemoModel is the inference form: read-only, reference counted so that
  *   element instances share one, with batch norm folded into the
  *   convolutions (the weights keep PyTorch's OIHW layout, in one slab; the
- *   kernels read them as they are). It holds no scratch memory; each thread that runs it owns a #FemoInfer (a
- *   workspace sized for the largest batch seen so far, grown only when a
- *   bigger batch comes, so nothing is allocated per call).
+ *   kernels read them as they are). It holds no scratch memory; each
+ *   thread that runs it owns a #FemoInfer, a workspace for the few faces
+ *   it runs at once (INFER_CHUNK in femo-infer.c): bigger batches run in
+ *   turns, so once it has held that many faces nothing more is allocated.
  *
  * Semantics are PyTorch's: NCHW, OIHW, float32. Batch norm in train mode
  * normalises with the statistics of the whole batch (biased variance, as
@@ -253,8 +254,8 @@ FemoModel *femo_infer_get_model (FemoInfer * infer);
  * @probs: (nullable): [n][K] softmax probabilities, caller-owned
  * @logits: (nullable): [n][K] pre-softmax scores, caller-owned
  *
- * Normalises (x/127.5-1) and runs the net in inference mode. Allocates
- * only when @n exceeds every batch seen before.
+ * Normalises (x/127.5-1) and runs the net in inference mode, a few faces
+ * at a time. Allocates only until the workspace has held a full group.
  */
 void femo_infer_run (FemoInfer * infer, const guint8 * crops, guint n,
     gfloat * probs, gfloat * logits);
