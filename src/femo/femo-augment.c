@@ -12,14 +12,6 @@ normalize (gfloat v)
 }
 
 void
-femo_affine_identity (FemoAffine * affine)
-{
-  static const FemoAffine identity = { {1.0, 0.0, 0.0, 0.0, 1.0, 0.0} };
-
-  *affine = identity;
-}
-
-void
 femo_augment_draw (FemoRng * rng, const FemoAugmentParams * params,
     gint width, gint height, FemoAffine * affine)
 {

@@ -43,8 +43,6 @@ typedef struct
   gdouble m[6];
 } FemoAffine;
 
-void femo_affine_identity (FemoAffine * affine);
-
 /* Draws one random transform for a @width x @height image. It always takes
  * the same number of values from @rng, whatever @params say. */
 void femo_augment_draw (FemoRng * rng, const FemoAugmentParams * params,

@@ -15,13 +15,6 @@ static const gchar *const usage_names[FEMO_FER_N_USAGES] = {
   "Training", "PublicTest", "PrivateTest"
 };
 
-const gchar *
-femo_fer_usage_name (FemoFerUsage usage)
-{
-  g_return_val_if_fail (usage < FEMO_FER_N_USAGES, NULL);
-  return usage_names[usage];
-}
-
 static gboolean
 usage_from_field (const gchar * s, gsize len, FemoFerUsage * usage)
 {

@@ -71,9 +71,8 @@ typedef struct
   gchar sha256[65];
 } FemoFerData;
 
-/* "Training", "PublicTest", "PrivateTest". */
-const gchar *femo_fer_usage_name (FemoFerUsage usage);
-/* Parses a Usage name; FALSE when it is none of them. */
+/* Parses a Usage name ("Training", "PublicTest", "PrivateTest"); FALSE when
+ * it is none of them. */
 gboolean femo_fer_usage_from_name (const gchar * name, FemoFerUsage * usage);
 
 /* Reads fer2013.csv, or the same gzip-compressed (recognised by its magic

@@ -424,45 +424,6 @@ body_conv_weight_grad (const gfloat * dy, gsize dys, guint co,
 }
 
 static void
-body_depthwise_forward (const gfloat * w, guint c, guint ntaps,
-    const gint * offs, const gfloat * x, gsize xs, gfloat * y, gsize ys,
-    gsize nq)
-{
-  for (guint ch = 0; ch < c; ch++) {
-    const gfloat *xc = x + ch * xs;
-    const gfloat *wc = w + ch * ntaps;
-    gfloat *yc = y + ch * ys;
-    gsize q = 0;
-
-    for (; q < nq; q += 4 * BODY_VW) {
-      vf acc[4];
-      const gsize nvalid = MIN (nq - q, (gsize) 4 * BODY_VW);
-#pragma GCC unroll 4
-      for (int b = 0; b < 4; b++)
-        acc[b] = splat (0.0f);
-      for (guint t = 0; t < ntaps; t++) {
-        const vf s = splat (wc[t]);
-        const gfloat *xp = xc + q + offs[t];
-#pragma GCC unroll 4
-        for (int b = 0; b < 4; b++)
-          acc[b] += s * ld (xp + b * BODY_VW);
-      }
-      if (nvalid == 4 * BODY_VW) {
-#pragma GCC unroll 4
-        for (int b = 0; b < 4; b++)
-          st (yc + q + b * BODY_VW, acc[b]);
-      } else {
-        gfloat tmp[4 * BODY_VW];
-#pragma GCC unroll 4
-        for (int b = 0; b < 4; b++)
-          st (tmp + b * BODY_VW, acc[b]);
-        memcpy (yc + q, tmp, nvalid * sizeof (gfloat));
-      }
-    }
-  }
-}
-
-static void
 body_depthwise_weight_grad (const gfloat * dy, gsize dys, const gfloat * x,
     gsize xs, guint c, guint ntaps, const gint * offs, gsize nq, gfloat * dw)
 {
@@ -888,19 +849,6 @@ body_affine (const gfloat * x, gsize n, gfloat a, gfloat b, gboolean relu,
 }
 
 static void
-body_relu_mask (const gfloat * y, gsize n, gfloat * dy)
-{
-  const vf zero = splat (0.0f);
-  gsize i = 0;
-
-  for (; i + BODY_VW <= n; i += BODY_VW)
-    st (dy + i, (vf) ((vi) ld (dy + i) & (ld (y + i) > zero)));
-  for (; i < n; i++)
-    if (!(y[i] > 0.0f))
-      dy[i] = 0.0f;
-}
-
-static void
 body_bn_backward (const gfloat * dy, const gfloat * x, gsize n, gfloat a,
     gfloat mdy, gfloat m, gfloat s, gfloat * dx)
 {
@@ -928,7 +876,6 @@ static const FemoKernels BODY_TABLE = {
   BODY_NAME,
   body_conv_forward,
   body_conv_weight_grad,
-  body_depthwise_forward,
   body_depthwise_weight_grad,
   body_depthwise3x3,
   body_maxpool_add,
@@ -938,7 +885,6 @@ static const FemoKernels BODY_TABLE = {
   body_dot,
   body_sum_dot,
   body_affine,
-  body_relu_mask,
   body_bn_backward,
   body_add,
 };

@@ -39,20 +39,6 @@ ref_conv_weight_grad (const gfloat * dy, gsize dys, guint co,
 }
 
 static void
-ref_depthwise_forward (const gfloat * w, guint c, guint ntaps,
-    const gint * offs, const gfloat * x, gsize xs, gfloat * y, gsize ys,
-    gsize nq)
-{
-  for (guint ch = 0; ch < c; ch++)
-    for (gsize q = 0; q < nq; q++) {
-      gfloat acc = 0.0f;
-      for (guint t = 0; t < ntaps; t++)
-        acc += w[ch * ntaps + t] * x[ch * xs + q + offs[t]];
-      y[ch * ys + q] = acc;
-    }
-}
-
-static void
 ref_depthwise_weight_grad (const gfloat * dy, gsize dys, const gfloat * x,
     gsize xs, guint c, guint ntaps, const gint * offs, gsize nq, gfloat * dw)
 {
@@ -202,14 +188,6 @@ ref_affine (const gfloat * x, gsize n, gfloat a, gfloat b, gboolean relu,
 }
 
 static void
-ref_relu_mask (const gfloat * y, gsize n, gfloat * dy)
-{
-  for (gsize i = 0; i < n; i++)
-    if (!(y[i] > 0.0f))
-      dy[i] = 0.0f;
-}
-
-static void
 ref_bn_backward (const gfloat * dy, const gfloat * x, gsize n, gfloat a,
     gfloat mdy, gfloat m, gfloat s, gfloat * dx)
 {
@@ -228,7 +206,6 @@ static const FemoKernels reference_kernels = {
   "reference",
   ref_conv_forward,
   ref_conv_weight_grad,
-  ref_depthwise_forward,
   ref_depthwise_weight_grad,
   ref_depthwise3x3,
   ref_maxpool_add,
@@ -238,7 +215,6 @@ static const FemoKernels reference_kernels = {
   ref_dot,
   ref_sum_dot,
   ref_affine,
-  ref_relu_mask,
   ref_bn_backward,
   ref_add,
 };

@@ -45,11 +45,6 @@ typedef struct
       const gfloat * x, gsize xs, guint ci, guint ntaps, const gint * offs,
       gsize nq, gfloat * dw);
 
-  /* Depthwise: y[c*ys + q] = sum_t w[c*ntaps + t] * x[c*xs + q + offs[t]] */
-  void (*depthwise_forward) (const gfloat * w, guint c, guint ntaps,
-      const gint * offs, const gfloat * x, gsize xs, gfloat * y, gsize ys,
-      gsize nq);
-
   /* dw[c*ntaps + t] += sum_q dy[c*dys + q] * x[c*xs + q + offs[t]] */
   void (*depthwise_weight_grad) (const gfloat * dy, gsize dys,
       const gfloat * x, gsize xs, guint c, guint ntaps, const gint * offs,
@@ -82,8 +77,8 @@ typedef struct
   gdouble (*sum_sq_dev) (const gfloat * x, gsize n, gfloat mean);
   gdouble (*dot) (const gfloat * a, const gfloat * b, gsize n);
   /* sum and dot of one pass, with sum's and dot's arithmetic: *sum = sum
-   * a, *dot = sum a*b; with @relu_y, a is first masked in place as
-   * relu_mask (relu_y, n, a) does (batch norm backward after a ReLU). */
+   * a, *dot = sum a*b; with @relu_y, a is first set to 0 in place where
+   * relu_y <= 0 (batch norm backward after a ReLU). */
   void (*sum_dot) (gfloat * a, const gfloat * relu_y, const gfloat * b,
       gsize n, gdouble * sum, gdouble * dot);
 
@@ -91,8 +86,6 @@ typedef struct
    * y = x * a + b, then max (0, .) when @relu; y may be x. */
   void (*affine) (const gfloat * x, gsize n, gfloat a, gfloat b,
       gboolean relu, gfloat * y);
-  /* dy = 0 where y <= 0 (in place) */
-  void (*relu_mask) (const gfloat * y, gsize n, gfloat * dy);
   /* dx = a * (dy - mdy - (x - m) * s); dx may be dy */
   void (*bn_backward) (const gfloat * dy, const gfloat * x, gsize n,
       gfloat a, gfloat mdy, gfloat m, gfloat s, gfloat * dx);

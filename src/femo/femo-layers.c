@@ -30,33 +30,15 @@ copy_row (gfloat * dst, const gfloat * src, guint n)
     dst[x] = src[x];
 }
 
-/* Places each h x w image of src [c][n][h][w] at (@off, @off) inside a
- * zeroed dh x dw image of dst [c][n][dh][dw]; the caller zeroes the slack
- * after the last one. */
+/* Places the h x w image @src at (@off, @off) inside the zeroed dh x dw
+ * image @dst; the caller zeroes any slack after it. */
 static void
-planes_place (const gfloat * src, guint c, guint n, guint h, guint w,
-    guint dh, guint dw, guint off, gfloat * dst)
+embed_image (const gfloat * src, guint h, guint w, guint dh, guint dw,
+    guint off, gfloat * dst)
 {
-  const gsize plane = (gsize) dh * dw;
-  const gsize images = (gsize) c * n;
-
-  for (gsize im = 0; im < images; im++) {
-    gfloat *d = dst + im * plane;
-    const gfloat *s = src + im * h * w;
-    memset (d, 0, plane * sizeof (gfloat));
-    for (guint y = 0; y < h; y++)
-      copy_row (d + (y + off) * dw + off, s + y * w, w);
-  }
-}
-
-void
-femo_planes_pad (const gfloat * x, guint c, guint n, guint h, guint w,
-    guint pad, gfloat * y)
-{
-  const gsize plane = (gsize) (h + 2 * pad) * (w + 2 * pad);
-
-  planes_place (x, c, n, h, w, h + 2 * pad, w + 2 * pad, pad, y);
-  memset (y + (gsize) c * n * plane, 0, SLACK * sizeof (gfloat));
+  memset (dst, 0, (gsize) dh * dw * sizeof (gfloat));
+  for (guint y = 0; y < h; y++)
+    copy_row (dst + (y + off) * dw + off, src + y * w, w);
 }
 
 /* Top-left h x w of one sh x sw image into dst (h x w), added or copied. */
@@ -91,7 +73,7 @@ image_place (const gfloat * x, guint c, guint n, guint img, guint h, guint w,
 {
   const gsize plane = (gsize) h * w;
   for (guint ch = 0; ch < c; ch++)
-    planes_place (x + ((gsize) ch * n + img) * plane, 1, 1, h, w, gh, gw, off,
+    embed_image (x + ((gsize) ch * n + img) * plane, h, w, gh, gw, off,
         dst + (gsize) ch * gh * gw);
   memset (dst + (gsize) c * gh * gw, 0, SLACK * sizeof (gfloat));
 }
@@ -239,8 +221,7 @@ femo_depthwise_scratch_size (guint c, guint n, guint h, guint w)
 
 void
 femo_depthwise_forward (const FemoKernels * k, const gfloat * x, guint c,
-    guint n, guint h, guint w, const gfloat * wt, gfloat * y,
-    gfloat * scratch)
+    guint n, guint h, guint w, const gfloat * wt, gfloat * y)
 {
   const gsize plane = (gsize) n * h * w;
 
@@ -271,8 +252,8 @@ femo_depthwise_backward (const FemoKernels * k, const gfloat * x, guint c,
   memset (xp + grid, 0, SLACK * sizeof (gfloat));
   memset (dyp + grid, 0, SLACK * sizeof (gfloat));
   for (gsize im = 0; im < (gsize) c * n; im++) {
-    planes_place (x + im * plane, 1, 1, h, w, h + 2, gw, 1, xp);
-    planes_place (dy + im * plane, 1, 1, h, w, h + 2, gw, 1, dyp);
+    embed_image (x + im * plane, h, w, h + 2, gw, 1, xp);
+    embed_image (dy + im * plane, h, w, h + 2, gw, 1, dyp);
     /* dy padded by one, seen from (1, 1), is dy on the padded grid with
      * zeros on the junk positions: what the weight gradient needs */
     k->depthwise_weight_grad (dyp + gw + 1, grid, xp, grid, 1, 9, offs, nq,
@@ -462,23 +443,6 @@ femo_maxpool_backward (const gfloat * dy, guint c, guint n, guint h, guint w,
   for (gsize im = 0; im < images; im++)
     for (gsize o = 0; o < per; o++)
       dx[im * h * w + arg[im * per + o]] += dy[im * per + o];
-}
-
-void
-femo_add_forward (const gfloat * a, const gfloat * b, gsize count,
-    gfloat * y)
-{
-  for (gsize i = 0; i < count; i++)
-    y[i] = a[i] + b[i];
-}
-
-void
-femo_add_backward (const gfloat * dy, gsize count, gfloat * da, gfloat * db)
-{
-  for (gsize i = 0; i < count; i++) {
-    da[i] += dy[i];
-    db[i] += dy[i];
-  }
 }
 
 void

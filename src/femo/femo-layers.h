@@ -41,11 +41,11 @@ void femo_conv3x3_gap_forward (const FemoKernels * k, const gfloat * x,
     const gfloat * bias, guint co, gfloat * out, gfloat * scratch);
 
 /* Depthwise 3x3, stride 1, padding 1, no bias:
- * x [c][n][h][w] -> y [c][n][h][w]; wt [c][1][3][3]. */
+ * x [c][n][h][w] -> y [c][n][h][w]; wt [c][1][3][3]. Only backward takes
+ * scratch: forward pads by masking (see depthwise3x3 in femo-kernels.h). */
 gsize femo_depthwise_scratch_size (guint c, guint n, guint h, guint w);
 void femo_depthwise_forward (const FemoKernels * k, const gfloat * x,
-    guint c, guint n, guint h, guint w, const gfloat * wt, gfloat * y,
-    gfloat * scratch);
+    guint c, guint n, guint h, guint w, const gfloat * wt, gfloat * y);
 void femo_depthwise_backward (const FemoKernels * k, const gfloat * x,
     guint c, guint n, guint h, guint w, const gfloat * wt, const gfloat * dy,
     gfloat * dx, gfloat * dwt, gfloat * scratch);
@@ -122,12 +122,6 @@ void femo_maxpool_add_infer (const FemoKernels * k, const gfloat * x,
 void femo_maxpool_backward (const gfloat * dy, guint c, guint n, guint h,
     guint w, const guint16 * arg, gfloat * dx);
 
-/* Residual sum y = a + b over @count floats; backward da += dy, db += dy. */
-void femo_add_forward (const gfloat * a, const gfloat * b, gsize count,
-    gfloat * y);
-void femo_add_backward (const gfloat * dy, gsize count, gfloat * da,
-    gfloat * db);
-
 /* Global average pool: x [k][n][hw] -> out [n][k] (note: sample-major). */
 void femo_gap_forward (const gfloat * x, guint k, guint n, guint hw,
     gfloat * out);
@@ -144,10 +138,5 @@ gdouble femo_softmax_xent (const gfloat * logits, guint n, guint k,
     gfloat grad_scale, gfloat * probs, gfloat * dlogits, guint * correct);
 /* Softmax of logits [n][k] (inference). */
 void femo_softmax (const gfloat * logits, guint n, guint k, gfloat * probs);
-
-/* Plane helpers (public for tests): zero-pad each h x w image by @pad into
- * [c][n][h+2pad][w+2pad] (+ zero slack). */
-void femo_planes_pad (const gfloat * x, guint c, guint n, guint h, guint w,
-    guint pad, gfloat * y);
 
 G_END_DECLS

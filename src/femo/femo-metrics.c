@@ -29,30 +29,12 @@ femo_confusion_free (FemoConfusion * confusion)
 }
 
 void
-femo_confusion_clear (FemoConfusion * confusion)
-{
-  memset (confusion->counts, 0,
-      sizeof (guint64) * confusion->n_classes * confusion->n_classes);
-}
-
-void
 femo_confusion_add (FemoConfusion * confusion, guint truth, guint predicted)
 {
   g_return_if_fail (truth < confusion->n_classes);
   g_return_if_fail (predicted < confusion->n_classes);
 
   confusion->counts[truth * confusion->n_classes + predicted]++;
-}
-
-void
-femo_confusion_merge (FemoConfusion * confusion, const FemoConfusion * other)
-{
-  guint i;
-
-  g_return_if_fail (confusion->n_classes == other->n_classes);
-
-  for (i = 0; i < confusion->n_classes * confusion->n_classes; i++)
-    confusion->counts[i] += other->counts[i];
 }
 
 guint64

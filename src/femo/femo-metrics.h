@@ -20,12 +20,8 @@ typedef struct
 
 FemoConfusion *femo_confusion_new (guint n_classes);
 void femo_confusion_free (FemoConfusion * confusion);
-void femo_confusion_clear (FemoConfusion * confusion);
 void femo_confusion_add (FemoConfusion * confusion, guint truth,
     guint predicted);
-/* Adds the counts of @other (same number of classes) into @confusion. */
-void femo_confusion_merge (FemoConfusion * confusion,
-    const FemoConfusion * other);
 
 guint64 femo_confusion_total (const FemoConfusion * confusion);
 /* Images of class @cls (row sum). */

@@ -16,10 +16,11 @@
  *
  * - #FemoModel is the inference form: read-only, reference counted so that
  *   element instances share one, with batch norm folded into the
- *   convolutions and weights packed for the SIMD kernels. It holds no
- *   scratch memory; each thread that runs it owns a #FemoInfer (a
- *   workspace sized for the largest batch seen so far, grown only when a
- *   bigger batch comes, so nothing is allocated per call).
+ *   convolutions (the weights keep PyTorch's OIHW layout, in one slab; the
+ *   kernels read them as they are). It holds no scratch memory; each
+ *   thread that runs it owns a #FemoInfer, a workspace for the few faces
+ *   it runs at once (INFER_CHUNK in femo-infer.c): bigger batches run in
+ *   turns, so once it has held that many faces nothing more is allocated.
  *
  * Semantics are PyTorch's: NCHW, OIHW, float32. Batch norm in train mode
  * normalises with the statistics of the whole batch (biased variance, as
@@ -175,7 +176,6 @@ gfloat *femo_net_get_running_stats (FemoNet * net, gsize * n_stats);
  * gradients and BN sums are reduced in thread order, so the same seed,
  * data and thread count give byte-identical results. */
 void femo_net_set_n_threads (FemoNet * net, guint n_threads);
-guint femo_net_get_n_threads (FemoNet * net);
 
 /**
  * FemoNetStepResult:
@@ -254,13 +254,10 @@ FemoModel *femo_infer_get_model (FemoInfer * infer);
  * @probs: (nullable): [n][K] softmax probabilities, caller-owned
  * @logits: (nullable): [n][K] pre-softmax scores, caller-owned
  *
- * Normalises (x/127.5-1) and runs the net in inference mode. Allocates
- * only when @n exceeds every batch seen before.
+ * Normalises (x/127.5-1) and runs the net in inference mode, a few faces
+ * at a time. Allocates only until the workspace has held a full group.
  */
 void femo_infer_run (FemoInfer * infer, const guint8 * crops, guint n,
-    gfloat * probs, gfloat * logits);
-/* Same from already normalised floats [n][48*48]. */
-void femo_infer_run_float (FemoInfer * infer, const gfloat * inputs, guint n,
     gfloat * probs, gfloat * logits);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FemoNet, femo_net_free)
