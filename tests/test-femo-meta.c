@@ -121,6 +121,57 @@ test_tracked_face (void)
   g_assert_cmpstr (face.class_names[0], ==, "sad");
 }
 
+/* What the writer attaches, the reader gives back; an emotion set twice
+ * replaces the first. */
+static void
+test_write_read (void)
+{
+  static const gchar *const classes[] = { "angry", "happy", "sad" };
+  const gfloat probs[] = { 0.125f, 0.625f, 0.25f };
+  const gfloat raw[] = { 0.5f, 0.25f, 0.25f };
+  GstBuffer *buf = gst_buffer_new ();
+  GstVideoRegionOfInterestMeta *roi;
+  const GstStructure *s;
+  gpointer state = NULL;
+  FemoFaceInfo face;
+  gdouble x_max;
+
+  roi = femo_meta_add_face (buf, 40, 30, 20, 10, 9);
+  femo_meta_add_detection (roi, 0.5, 10, 80, 60);
+  femo_meta_add_object_id (roi, 9);
+  femo_meta_set_emotion (roi, FEMO_META_EMOTION_RAW_PARAMS_NAME, classes,
+      raw, 3, 0, 9);
+  femo_meta_set_emotion (roi, FEMO_META_EMOTION_PARAMS_NAME, classes, raw, 3,
+      0, 9);
+  femo_meta_set_emotion (roi, FEMO_META_EMOTION_PARAMS_NAME, classes, probs,
+      3, 1, 9);
+  g_assert_cmpuint (g_list_length (roi->params), ==, 4);
+
+  g_assert_true (femo_buffer_iterate_faces (buf, &state, &face));
+  g_assert_cmpint (face.roi->id, ==, 9);
+  g_assert_cmpuint (face.x, ==, 40);
+  g_assert_cmpuint (face.width, ==, 20);
+  g_assert_cmpuint (face.track_id, ==, 9);
+  g_assert_cmpstr (face.label, ==, "happy");
+  g_assert_cmpint (face.label_id, ==, 1);
+  g_assert_cmpfloat (face.confidence, ==, 0.625);
+  g_assert_cmpuint (face.n_classes, ==, 3);
+  g_assert_cmpstr (face.class_names[2], ==, "sad");
+  g_assert_cmpfloat (face.probs[0], ==, 0.125);
+  g_assert_cmpstr (face.raw_label, ==, "angry");
+  g_assert_cmpfloat (face.raw_confidence, ==, 0.5);
+  g_assert_true (face.detected);
+  g_assert_cmpfloat (face.detection_confidence, ==, 0.5);
+  g_assert_cmpint (face.neighbors, ==, 10);
+  s = gst_video_region_of_interest_meta_get_param (roi,
+      FEMO_META_DETECTION_PARAMS_NAME);
+  g_assert_true (gst_structure_get_double (s, FEMO_META_DETECTION_FIELD_X_MAX,
+          &x_max));
+  g_assert_cmpfloat (x_max, ==, 0.75);
+  g_assert_false (femo_buffer_iterate_faces (buf, &state, &face));
+  gst_buffer_unref (buf);
+}
+
 static void
 test_partial_faces (void)
 {
@@ -189,5 +240,6 @@ main (int argc, char **argv)
   g_test_add_func ("/femo-meta/tracked-face", test_tracked_face);
   g_test_add_func ("/femo-meta/partial-faces", test_partial_faces);
   g_test_add_func ("/femo-meta/other-region", test_other_region);
+  g_test_add_func ("/femo-meta/write-read", test_write_read);
   return g_test_run ();
 }

@@ -154,3 +154,78 @@ femo_buffer_get_faces (GstBuffer * buffer, GArray * faces)
   }
   return n;
 }
+
+GstVideoRegionOfInterestMeta *
+femo_meta_add_face (GstBuffer * buffer, guint x, guint y, guint width,
+    guint height, gint id)
+{
+  GstVideoRegionOfInterestMeta *roi;
+
+  roi = gst_buffer_add_video_region_of_interest_meta (buffer,
+      FEMO_META_ROI_TYPE_FACE, x, y, width, height);
+  /* GStreamer leaves every id 0; numbered, the metas can be fetched with
+   * gst_buffer_get_video_region_of_interest_meta_id (Python can't iterate
+   * metas). */
+  roi->id = id;
+  return roi;
+}
+
+void
+femo_meta_add_detection (GstVideoRegionOfInterestMeta * roi,
+    gdouble confidence, gint neighbors, gint frame_width, gint frame_height)
+{
+  gst_video_region_of_interest_meta_add_param (roi,
+      gst_structure_new (FEMO_META_DETECTION_PARAMS_NAME,
+          FEMO_META_DETECTION_FIELD_LABEL_ID, G_TYPE_INT,
+          FEMO_META_DETECTION_LABEL_ID_FACE,
+          FEMO_META_DETECTION_FIELD_CONFIDENCE, G_TYPE_DOUBLE, confidence,
+          FEMO_META_DETECTION_FIELD_NEIGHBORS, G_TYPE_INT, neighbors,
+          FEMO_META_DETECTION_FIELD_X_MIN, G_TYPE_DOUBLE,
+          (gdouble) roi->x / frame_width,
+          FEMO_META_DETECTION_FIELD_X_MAX, G_TYPE_DOUBLE,
+          (gdouble) (roi->x + roi->w) / frame_width,
+          FEMO_META_DETECTION_FIELD_Y_MIN, G_TYPE_DOUBLE,
+          (gdouble) roi->y / frame_height,
+          FEMO_META_DETECTION_FIELD_Y_MAX, G_TYPE_DOUBLE,
+          (gdouble) (roi->y + roi->h) / frame_height, NULL));
+}
+
+void
+femo_meta_add_object_id (GstVideoRegionOfInterestMeta * roi, gint id)
+{
+  gst_video_region_of_interest_meta_add_param (roi,
+      gst_structure_new (FEMO_META_OBJECT_ID_PARAMS_NAME,
+          FEMO_META_OBJECT_ID_FIELD_ID, G_TYPE_INT, id, NULL));
+}
+
+void
+femo_meta_set_emotion (GstVideoRegionOfInterestMeta * roi,
+    const gchar * params_name, const gchar * const *class_names,
+    const gfloat * probs, guint n_classes, guint label, guint track_id)
+{
+  GstStructure *s;
+  GList *l, *next;
+  guint k;
+
+  g_return_if_fail (label < n_classes);
+
+  for (l = roi->params; l != NULL; l = next) {
+    next = l->next;
+    if (gst_structure_has_name (l->data, params_name)) {
+      gst_structure_free (l->data);
+      roi->params = g_list_delete_link (roi->params, l);
+    }
+  }
+  s = gst_structure_new (params_name,
+      FEMO_META_EMOTION_FIELD_LABEL, G_TYPE_STRING, class_names[label],
+      FEMO_META_EMOTION_FIELD_LABEL_ID, G_TYPE_INT, (gint) label,
+      FEMO_META_EMOTION_FIELD_CONFIDENCE, G_TYPE_DOUBLE,
+      (gdouble) probs[label], NULL);
+  for (k = 0; k < n_classes; k++)
+    gst_structure_set (s, class_names[k], G_TYPE_DOUBLE, (gdouble) probs[k],
+        NULL);
+  if (track_id != 0)
+    gst_structure_set (s, FEMO_META_EMOTION_FIELD_TRACK_ID, G_TYPE_UINT,
+        track_id, NULL);
+  gst_video_region_of_interest_meta_add_param (roi, s);
+}

@@ -250,4 +250,28 @@ gboolean femo_buffer_iterate_faces (GstBuffer * buffer, gpointer * state,
  * FemoFaceInfo); returns how many. */
 guint femo_buffer_get_faces (GstBuffer * buffer, GArray * faces);
 
+/* ---- Writing the contract (femodetect) ----
+ *
+ * What femodetect attaches, in one place with the reader above, so that
+ * the two cannot drift apart. */
+
+/* Attaches a FEMO_META_ROI_TYPE_FACE ROI meta with the box and @id. */
+GstVideoRegionOfInterestMeta *femo_meta_add_face (GstBuffer * buffer,
+    guint x, guint y, guint width, guint height, gint id);
+/* Gives @roi a FEMO_META_DETECTION_PARAMS_NAME param: @confidence (0..1),
+ * @neighbors, and its box normalised to the @frame_width x @frame_height
+ * frame. */
+void femo_meta_add_detection (GstVideoRegionOfInterestMeta * roi,
+    gdouble confidence, gint neighbors, gint frame_width, gint frame_height);
+/* Gives @roi a FEMO_META_OBJECT_ID_PARAMS_NAME param with @id. */
+void femo_meta_add_object_id (GstVideoRegionOfInterestMeta * roi, gint id);
+/* Gives @roi an emotion param @params_name (FEMO_META_EMOTION_PARAMS_NAME
+ * or FEMO_META_EMOTION_RAW_PARAMS_NAME): class @label of the @n_classes
+ * named @class_names, its probability, every class's probability @probs,
+ * and @track_id when not 0. It replaces a param of the same name (from an
+ * earlier element). */
+void femo_meta_set_emotion (GstVideoRegionOfInterestMeta * roi,
+    const gchar * params_name, const gchar * const *class_names,
+    const gfloat * probs, guint n_classes, guint label, guint track_id);
+
 G_END_DECLS

@@ -262,7 +262,6 @@ struct _GstFemoDetect
   /* Between start and stop, owned by the streaming thread (serialized
    * events reach sink_event under the stream lock). */
   FemoAnalyzer *analyzer;
-  GQuark *label_quarks;         /* field names of the class probabilities */
   GstVideoRegionOfInterestMeta **rois;  /* the meta of each face */
   FemoRect *given;              /* detect=false: the faces of upstream metas */
   gsize face_capacity;
@@ -306,14 +305,8 @@ static gchar *default_cascade_file;
 /* Likewise FEMO_MODEL_DIR for the model. */
 static gchar *default_model_file;
 
-/* Names of the param structures and their fields, interned once. */
+/* The roi_type of face metas, interned once. */
 static GQuark face_quark;
-static GQuark emotion_quark;
-static GQuark label_quark;
-static GQuark label_id_quark;
-static GQuark confidence_quark;
-static GQuark emotion_raw_quark;
-static GQuark track_id_quark;
 
 static void gst_femo_detect_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
@@ -393,16 +386,6 @@ gst_femo_detect_class_init (GstFemoDetectClass * klass)
   default_model_file = gst_femo_detect_make_default_file ("FEMO_MODEL_DIR",
       FEMO_MODEL_DIR, DEFAULT_MODEL_NAME);
   face_quark = g_quark_from_static_string (FEMO_META_ROI_TYPE_FACE);
-  emotion_quark = g_quark_from_static_string (FEMO_META_EMOTION_PARAMS_NAME);
-  label_quark = g_quark_from_static_string (FEMO_META_EMOTION_FIELD_LABEL);
-  label_id_quark =
-      g_quark_from_static_string (FEMO_META_EMOTION_FIELD_LABEL_ID);
-  confidence_quark =
-      g_quark_from_static_string (FEMO_META_EMOTION_FIELD_CONFIDENCE);
-  emotion_raw_quark =
-      g_quark_from_static_string (FEMO_META_EMOTION_RAW_PARAMS_NAME);
-  track_id_quark =
-      g_quark_from_static_string (FEMO_META_EMOTION_FIELD_TRACK_ID);
 
   gobject_class->set_property = gst_femo_detect_set_property;
   gobject_class->get_property = gst_femo_detect_get_property;
@@ -682,10 +665,8 @@ static gboolean
 gst_femo_detect_load_model (GstFemoDetect * self, const gchar * path,
     gboolean fatal)
 {
-  const gchar *const *labels;
   GError *error = NULL;
   FemoModel *model;
-  guint i, n_labels;
 
   if (!femo_analyzer_load_model (self->analyzer, path, &error)) {
     gst_femo_detect_report_load_error (self, fatal, "emotion model",
@@ -694,14 +675,9 @@ gst_femo_detect_load_model (GstFemoDetect * self, const gchar * path,
     return FALSE;
   }
   model = femo_analyzer_get_model (self->analyzer);
-  n_labels = femo_model_get_n_labels (model);
-  labels = femo_model_get_labels (model);
-  self->label_quarks = g_renew (GQuark, self->label_quarks, n_labels);
-  for (i = 0; i < n_labels; i++)
-    self->label_quarks[i] = g_quark_from_string (labels[i]);
   gst_femo_detect_publish_model (self, model);
   GST_INFO_OBJECT (self, "emotion model %s (%p), %u classes", path, model,
-      n_labels);
+      femo_model_get_n_labels (model));
   return TRUE;
 }
 
@@ -722,7 +698,6 @@ gst_femo_detect_clear (GstFemoDetect * self)
 {
   gst_femo_detect_publish_model (self, NULL);
   g_clear_pointer (&self->analyzer, femo_analyzer_free);
-  g_clear_pointer (&self->label_quarks, g_free);
   g_clear_pointer (&self->rois, g_free);
   g_clear_pointer (&self->given, g_free);
   self->face_capacity = 0;
@@ -849,51 +824,10 @@ gst_femo_detect_to_timestamp (GstFemoDetect * self, GstClockTime time)
       time);
 }
 
-/* Gives @roi the param structure @s (transfer full), replacing one of the
- * same name that an element before us (another femodetect) attached. */
-static void
-set_roi_param (GstVideoRegionOfInterestMeta * roi, GstStructure * s)
-{
-  GList *l = roi->params;
-
-  while (l != NULL) {
-    GList *next = l->next;
-
-    if (gst_structure_has_name (l->data, gst_structure_get_name (s))) {
-      gst_structure_free (l->data);
-      roi->params = g_list_delete_link (roi->params, l);
-    }
-    l = next;
-  }
-  gst_video_region_of_interest_meta_add_param (roi, s);
-}
-
-/* A @name ("femo/emotion" or "femo/emotion-raw") structure of the
- * probabilities @p with the label @label and, when not 0, the track id. */
-static GstStructure *
-gst_femo_detect_make_emotion (GstFemoDetect * self, GQuark name,
-    const gfloat * p, gint label, guint32 track_id)
-{
-  FemoModel *model = femo_analyzer_get_model (self->analyzer);
-  guint n_labels = femo_model_get_n_labels (model);
-  GstStructure *s;
-  guint k;
-
-  s = gst_structure_new_id (name,
-      label_quark, G_TYPE_STRING, femo_model_get_labels (model)[label],
-      label_id_quark, G_TYPE_INT, label,
-      confidence_quark, G_TYPE_DOUBLE, (gdouble) p[label], NULL);
-  for (k = 0; k < n_labels; k++)
-    gst_structure_id_set (s, self->label_quarks[k], G_TYPE_DOUBLE,
-        (gdouble) p[k], NULL);
-  if (track_id != 0)
-    gst_structure_id_set (s, track_id_quark, G_TYPE_UINT, track_id, NULL);
-  return s;
-}
-
 /* Attaches a meta per face femodetect found or carried, numbered 0, 1, ...
- * or by track (its id and an "object_id" param); with the detector's
- * "detection" param on faces detected in this frame. */
+ * or by track (its id, also in an "object_id" param; track ids are unique
+ * within a frame too); with the detector's "detection" param on faces
+ * detected in this frame. */
 static void
 gst_femo_detect_add_metas (GstFemoDetect * self, GstBuffer * buf,
     const FemoAnalyzerResult * result, gint width, gint height)
@@ -905,37 +839,15 @@ gst_femo_detect_add_metas (GstFemoDetect * self, GstBuffer * buf,
   for (i = 0; i < result->n_faces; i++) {
     const FemoAnalyzedFace *face = &result->faces[i];
     const FemoRect *r = &face->box;
-    GstVideoRegionOfInterestMeta *roi;
+    gint id = result->tracked ? (gint) face->track_id : (gint) i;
 
-    roi = gst_buffer_add_video_region_of_interest_meta_id (buf, face_quark,
-        r->x, r->y, r->width, r->height);
-    /* GStreamer leaves every id 0; numbered, the metas can be fetched with
-     * gst_buffer_get_video_region_of_interest_meta_id (Python can't
-     * iterate metas). Track ids are unique within a frame too. */
-    roi->id = result->tracked ? (gint) face->track_id : (gint) i;
+    self->rois[i] = femo_meta_add_face (buf, r->x, r->y, r->width, r->height,
+        id);
     if (face->detected)
-      gst_video_region_of_interest_meta_add_param (roi,
-          gst_structure_new (FEMO_META_DETECTION_PARAMS_NAME,
-              FEMO_META_DETECTION_FIELD_LABEL_ID, G_TYPE_INT,
-              FEMO_META_DETECTION_LABEL_ID_FACE,
-              FEMO_META_DETECTION_FIELD_CONFIDENCE, G_TYPE_DOUBLE,
-              face->confidence,
-              FEMO_META_DETECTION_FIELD_NEIGHBORS, G_TYPE_INT,
-              MAX (r->neighbors, 0),
-              FEMO_META_DETECTION_FIELD_X_MIN, G_TYPE_DOUBLE,
-              (gdouble) r->x / width,
-              FEMO_META_DETECTION_FIELD_X_MAX, G_TYPE_DOUBLE,
-              (gdouble) (r->x + r->width) / width,
-              FEMO_META_DETECTION_FIELD_Y_MIN, G_TYPE_DOUBLE,
-              (gdouble) r->y / height,
-              FEMO_META_DETECTION_FIELD_Y_MAX, G_TYPE_DOUBLE,
-              (gdouble) (r->y + r->height) / height, NULL));
+      femo_meta_add_detection (self->rois[i], face->confidence,
+          MAX (r->neighbors, 0), width, height);
     if (result->tracked)
-      gst_video_region_of_interest_meta_add_param (roi,
-          gst_structure_new (FEMO_META_OBJECT_ID_PARAMS_NAME,
-              FEMO_META_OBJECT_ID_FIELD_ID, G_TYPE_INT,
-              (gint) face->track_id, NULL));
-    self->rois[i] = roi;
+      femo_meta_add_object_id (self->rois[i], id);
   }
 }
 
@@ -944,18 +856,20 @@ static void
 gst_femo_detect_add_emotions (GstFemoDetect * self,
     const FemoAnalyzerResult * result)
 {
+  FemoModel *model = femo_analyzer_get_model (self->analyzer);
+  const gchar *const *labels = model ? femo_model_get_labels (model) : NULL;
+  guint n_labels = model ? femo_model_get_n_labels (model) : 0;
   gsize i;
 
   for (i = 0; i < result->n_faces; i++) {
     const FemoAnalyzedFace *face = &result->faces[i];
 
     if (face->raw_label >= 0)
-      set_roi_param (self->rois[i], gst_femo_detect_make_emotion (self,
-              emotion_raw_quark, face->raw_probs, face->raw_label,
-              face->track_id));
+      femo_meta_set_emotion (self->rois[i], FEMO_META_EMOTION_RAW_PARAMS_NAME,
+          labels, face->raw_probs, n_labels, face->raw_label, face->track_id);
     if (face->label >= 0)
-      set_roi_param (self->rois[i], gst_femo_detect_make_emotion (self,
-              emotion_quark, face->probs, face->label, face->track_id));
+      femo_meta_set_emotion (self->rois[i], FEMO_META_EMOTION_PARAMS_NAME,
+          labels, face->probs, n_labels, face->label, face->track_id);
   }
 }
 
