@@ -650,10 +650,8 @@ test_after_facedetect (void)
   GstSample *sample;
   GstVideoRegionOfInterestMeta *roi;
 
-  if (factory == NULL) {
-    g_test_skip ("no facedetect (gstreamer1.0-opencv) in the registry");
-    return;
-  }
+  if (factory == NULL)
+    femo_test_missing ("no facedetect (gstreamer1.0-opencv) in the registry");
   gst_object_unref (factory);
   path = femo_test_shared_path ("media/skimage_astronaut.png");
   description = g_strdup_printf ("filesrc location=\"%s\" ! pngdec "
@@ -817,6 +815,7 @@ main (int argc, char **argv)
 
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
+  femo_test_require_default_cascade ();
 
   path = model_path ();
   test_model = femo_model_load (path, &error);

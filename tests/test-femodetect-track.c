@@ -703,6 +703,7 @@ main (int argc, char **argv)
 
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
+  femo_test_require_default_cascade ();
 
   frames = decode_frames (CLIP, FIRST_FRAME, LAST_FRAME, &width, &height);
   g_assert_cmpint (width, ==, 640);

@@ -715,8 +715,8 @@ test_cascade_change_while_playing (void)
   GstHarness *h = femo_test_detect_harness_new (NULL);
   gint width, height;
   guint8 *gray = load_gray ("skimage_astronaut", &width, &height);
-  gchar *lbp = g_build_filename (FEMO_CASCADE_DIR, "lbpcascades",
-      "lbpcascade_frontalface_improved.xml", NULL);
+  gchar *lbp =
+      femo_test_cascade_path ("lbpcascades/lbpcascade_frontalface_improved.xml");
   GstMessage *msg = NULL;
   GError *error = NULL;
   GArray *got;
@@ -1093,6 +1093,7 @@ main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
+  femo_test_require_default_cascade ();
 
   g_test_add_func ("/femodetect/properties", test_properties);
   g_test_add_func ("/femodetect/cascade-dir-env", test_cascade_dir_env);

@@ -14,7 +14,6 @@
 #include <math.h>
 #include <string.h>
 
-#define CASCADE "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
 #define CROP FEMO_TRACKER_CROP_SIZE
 #define CROP_PIXELS (CROP * CROP)
 #define MAX_FACES 16
@@ -152,9 +151,8 @@ check_shot (const VideoRun * run, guint first, guint last)
 static void
 test_video_ids (void)
 {
-  g_autoptr (GError) error = NULL;
   g_autoptr (FemoCascade) cascade =
-      femo_cascade_new_from_file (CASCADE, &error);
+      femo_test_cascade_new (FEMO_TEST_DEFAULT_CASCADE);
   g_autoptr (FemoDetector) detector = NULL;
   g_autoptr (FemoTracker) tracker = NULL;
   FemoTrackerParams params;
@@ -162,7 +160,6 @@ test_video_ids (void)
   guint32 a, b, c;
   gdouble max_inside = 0.0;
 
-  g_assert_no_error (error);
   detector = femo_detector_new (cascade, 1);
   femo_tracker_params_init (&params);
   tracker = new_tracker (&params);
@@ -205,7 +202,7 @@ test_appearance (void)
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (FemoCascade) cascade =
-      femo_cascade_new_from_file (CASCADE, &error);
+      femo_test_cascade_new (FEMO_TEST_DEFAULT_CASCADE);
   g_autoptr (FemoDetector) detector = femo_detector_new (cascade, 1);
   g_autoptr (FemoTracker) tracker = NULL;
   FemoTrackerParams params;
