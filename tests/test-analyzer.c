@@ -32,8 +32,7 @@ static gint frame_width, frame_height;
 static gchar *
 cascade_path (void)
 {
-  return g_build_filename (FEMO_CASCADE_DIR, "haarcascades",
-      "haarcascade_frontalface_default.xml", NULL);
+  return femo_test_cascade_path (FEMO_TEST_DEFAULT_CASCADE);
 }
 
 static gchar *
@@ -498,6 +497,7 @@ main (int argc, char **argv)
 
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
+  femo_test_require_default_cascade ();
   frames = femo_test_decode_video_gray (CLIP, FIRST_FRAME, LAST_FRAME, FPS_N,
       FPS_D, &frame_width, &frame_height);
   g_test_add_func ("/analyzer/video-tracks", test_video_tracks);

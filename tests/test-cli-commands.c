@@ -365,14 +365,14 @@ mean_difference (const guint8 * a, const guint8 * b, gint stride, gint x,
 static void
 test_image_annotated (void)
 {
-  gchar *dir = g_dir_make_tmp ("femo-cli-XXXXXX", NULL);
-  gchar *paths[G_N_ELEMENTS (images)];
+  gchar *dir, *paths[G_N_ELEMENTS (images)];
   static const guint8 jpeg_magic[] = { 0xff, 0xd8, 0xff };
   static const guint8 png_magic[] = { 0x89, 'P', 'N', 'G' };
   Run run;
 
   for (guint i = 0; i < G_N_ELEMENTS (images); i++)
     paths[i] = femo_test_shared_path (images[i]);
+  dir = g_dir_make_tmp ("femo-cli-XXXXXX", NULL);
   run = run_tool ("image", "--threads", "1", "-o", dir, paths[0], paths[1],
       NULL);
   g_assert_cmpint (run.status, ==, 0);
@@ -773,6 +773,7 @@ main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
+  femo_test_require_default_cascade ();
   gst_femo = argc > 1 ? argv[1] : g_getenv ("FEMO_GST_FEMO");
   if (gst_femo == NULL)
     g_error ("usage: %s PATH-OF-gst-femo [-p TEST]", argv[0]);

@@ -716,8 +716,8 @@ test_cascade_change_while_playing (void)
   GstHarness *h = femo_test_detect_harness_new (NULL);
   gint width, height;
   guint8 *gray = load_gray ("skimage_astronaut", &width, &height);
-  gchar *lbp = g_build_filename (FEMO_CASCADE_DIR, "lbpcascades",
-      "lbpcascade_frontalface_improved.xml", NULL);
+  gchar *lbp =
+      femo_test_cascade_path ("lbpcascades/lbpcascade_frontalface_improved.xml");
   GstMessage *msg = NULL;
   GError *error = NULL;
   GArray *got;
@@ -796,8 +796,10 @@ test_properties (void)
       "/models/fer2013-mini-xception.safetensors");
   g_assert_true (classify);
   g_assert_true (detect_faces);
-  g_assert_cmpfloat (margin, >=, 0.0);
-  g_assert_cmpfloat (margin, <=, 0.4);
+  /* the default that tests/bench/bench-crop-margin.c chose */
+  g_assert_cmpfloat (margin, ==, 0.025);
+  g_assert_cmpfloat (G_PARAM_SPEC_DOUBLE (g_object_class_find_property
+          (G_OBJECT_GET_CLASS (e), "crop-margin"))->default_value, ==, 0.025);
   g_assert_null (model);
   g_free (file);
   g_object_set (e, "model-file", "/x.safetensors", NULL);
@@ -1141,6 +1143,7 @@ main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
+  femo_test_require_default_cascade ();
 
   g_test_add_func ("/femodetect/properties", test_properties);
   g_test_add_func ("/femodetect/cascade-dir-env", test_cascade_dir_env);

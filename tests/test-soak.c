@@ -302,10 +302,9 @@ static gpointer
 change_properties (gpointer data)
 {
   Changer *c = data;
-  g_autofree gchar *lbp = g_build_filename (FEMO_CASCADE_DIR, "lbpcascades",
-      "lbpcascade_frontalface_improved.xml", NULL);
-  g_autofree gchar *haar = g_build_filename (FEMO_CASCADE_DIR,
-      "haarcascades", "haarcascade_frontalface_default.xml", NULL);
+  g_autofree gchar *lbp =
+      femo_test_cascade_path ("lbpcascades/lbpcascade_frontalface_improved.xml");
+  g_autofree gchar *haar = femo_test_cascade_path (FEMO_TEST_DEFAULT_CASCADE);
   static const gdouble scales[] = { 1.1, 1.2, 1.3 };
   static const gint sizes[] = { 20, 30, 60 };
   guint i = 0;
@@ -493,6 +492,7 @@ main (int argc, char **argv)
 
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
+  femo_test_require_default_cascade ();
   path = femo_test_shared_path (FACE_IMAGE);
   face_rgb = femo_test_load_image (path, GST_VIDEO_FORMAT_RGB, &face_width,
       &face_height, &error);

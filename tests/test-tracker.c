@@ -14,7 +14,6 @@
 #include <math.h>
 #include <string.h>
 
-#define CASCADE "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
 #define CROP FEMO_TRACKER_CROP_SIZE
 #define CROP_PIXELS (CROP * CROP)
 #define MAX_FACES 16
@@ -66,6 +65,8 @@ typedef struct
   FemoTracker *tracker;
   guint32 main_id[CLIP_FRAMES];
   guint n_faces[CLIP_FRAMES];
+  guint32 ended_id[CLIP_FRAMES];        /* the track that ended, 0: none */
+  gboolean ended_by_cut[CLIP_FRAMES];
   gdouble signature_distance[CLIP_FRAMES];
   FemoFrameSignature previous;
   gboolean use_signature;
@@ -120,9 +121,18 @@ run_clip (VideoRun * run)
       if (boxes[k].width > boxes[main].width)
         main = k;
     }
-    femo_tracker_update (run->tracker, GST_BUFFER_PTS (gst_sample_get_buffer
-            (sample)), run->use_signature ? &sig : NULL, boxes, n, crops,
-        assign);
+    if (femo_tracker_update (run->tracker, GST_BUFFER_PTS
+            (gst_sample_get_buffer (sample)), run->use_signature ? &sig : NULL,
+            boxes, n, crops, assign) > 0) {
+      guint n_ended;
+      const FemoTrackRecord *rec = femo_tracker_get_ended (run->tracker,
+          &n_ended);
+
+      /* one speaker: at most one track ends at a time */
+      g_assert_cmpuint (n_ended, ==, 1);
+      run->ended_id[i] = rec->track_id;
+      run->ended_by_cut[i] = rec->cut;
+    }
     run->n_faces[i] = n;
     run->main_id[i] = n > 0 ? assign[main].track_id : 0;
     gst_video_frame_unmap (&frame);
@@ -133,36 +143,34 @@ run_clip (VideoRun * run)
   gst_object_unref (pipeline);
 }
 
-/* Every frame of [first, last] has the face, all with one id; returns it. */
-static guint32
-check_shot (const VideoRun * run, guint first, guint last)
+/* Every frame of [first, last] has exactly the speaker's face, all with
+ * the id @id, and no track ends before @last. */
+static void
+check_shot (const VideoRun * run, guint first, guint last, guint32 id)
 {
-  guint32 id = run->main_id[first];
-
   for (guint i = first; i <= last; i++) {
-    if (run->n_faces[i] == 0)
-      g_error ("frame %u: no face found", i);
+    if (run->n_faces[i] != 1)
+      g_error ("frame %u: %u faces, not 1", i, run->n_faces[i]);
     if (run->main_id[i] != id)
-      g_error ("frame %u: id switch inside the shot %u-%u: %u -> %u", i,
-          first, last, id, run->main_id[i]);
+      g_error ("frame %u: id %u inside the shot %u-%u, not %u", i,
+          run->main_id[i], first, last, id);
+    if (i > first && run->ended_id[i] != 0)
+      g_error ("frame %u: track %u ended inside the shot %u-%u", i,
+          run->ended_id[i], first, last);
   }
-  return id;
 }
 
 static void
 test_video_ids (void)
 {
-  g_autoptr (GError) error = NULL;
   g_autoptr (FemoCascade) cascade =
-      femo_cascade_new_from_file (CASCADE, &error);
+      femo_test_cascade_new (FEMO_TEST_DEFAULT_CASCADE);
   g_autoptr (FemoDetector) detector = NULL;
   g_autoptr (FemoTracker) tracker = NULL;
   FemoTrackerParams params;
   g_autofree VideoRun *run = g_new0 (VideoRun, 1);
-  guint32 a, b, c;
   gdouble max_inside = 0.0;
 
-  g_assert_no_error (error);
   detector = femo_detector_new (cascade, 1);
   femo_tracker_params_init (&params);
   tracker = new_tracker (&params);
@@ -171,13 +179,16 @@ test_video_ids (void)
   run->use_signature = TRUE;
   run_clip (run);
 
-  /* 0 id switches within each shot, a new id after each cut */
-  a = check_shot (run, 0, 114);
-  b = check_shot (run, 115, 180);
-  c = check_shot (run, 181, CLIP_FRAMES - 1);
-  g_assert_cmpuint (a, ==, 1);
-  g_assert_cmpuint (b, >, a);
-  g_assert_cmpuint (c, >, b);
+  /* ids 1, 2, 3 in order of appearance, one per shot; each cut ends the
+   * shot's track as a cut */
+  check_shot (run, 0, 114, 1);
+  check_shot (run, 115, 180, 2);
+  check_shot (run, 181, CLIP_FRAMES - 1, 3);
+  g_assert_cmpuint (run->ended_id[0], ==, 0);
+  g_assert_cmpuint (run->ended_id[115], ==, 1);
+  g_assert_true (run->ended_by_cut[115]);
+  g_assert_cmpuint (run->ended_id[181], ==, 2);
+  g_assert_true (run->ended_by_cut[181]);
 
   /* the cut threshold sits well between the two kinds of frame pairs */
   for (guint i = 1; i < CLIP_FRAMES; i++)
@@ -205,7 +216,7 @@ test_appearance (void)
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (FemoCascade) cascade =
-      femo_cascade_new_from_file (CASCADE, &error);
+      femo_test_cascade_new (FEMO_TEST_DEFAULT_CASCADE);
   g_autoptr (FemoDetector) detector = femo_detector_new (cascade, 1);
   g_autoptr (FemoTracker) tracker = NULL;
   FemoTrackerParams params;

@@ -3,6 +3,8 @@
  */
 #pragma once
 
+#include "femo-cascade.h"
+
 #include <gst/gst.h>
 #include <gst/video/video.h>
 #include <gst/check/gstharness.h>
@@ -10,8 +12,29 @@
 
 G_BEGIN_DECLS
 
-/* $FEMO_SHARED_DIR/@relative (the read-only ../shared of the checkout). */
+/* A file or folder a test program needs is not there, so the program can
+ * neither pass nor fail: it stops with exit code 77, which meson reports as
+ * SKIP (a g_test_skip() of one case would still let the program pass).
+ * Under CI=true everything is installed, so the same is a failure. */
+void femo_test_missing (const gchar * format, ...) G_GNUC_PRINTF (1, 2)
+    G_GNUC_NORETURN;
+
+/* $FEMO_SHARED_DIR/@relative (the read-only ../shared of the checkout);
+ * femo_test_missing() when it does not exist. */
 gchar *femo_test_shared_path (const gchar * relative);
+/* femodetect's default cascade, below FEMO_CASCADE_DIR */
+#define FEMO_TEST_DEFAULT_CASCADE \
+    "haarcascades/haarcascade_frontalface_default.xml"
+/* FEMO_CASCADE_DIR/@relative (Debian's opencv-data, e.g.
+ * "haarcascades/haarcascade_frontalface_default.xml");
+ * femo_test_missing() when it does not exist. */
+gchar *femo_test_cascade_path (const gchar * relative);
+/* femodetect without a cascade-file loads FEMO_TEST_DEFAULT_CASCADE: a
+ * program that runs the element calls this first. */
+void femo_test_require_default_cascade (void);
+/* The cascade FEMO_CASCADE_DIR/@relative, loaded (the test fails when it
+ * does not load). */
+FemoCascade *femo_test_cascade_new (const gchar * relative);
 /* $FEMO_TEST_DATA/@relative (tests/data, committed synthetic fixtures). */
 gchar *femo_test_data_path (const gchar * relative);
 
