@@ -127,7 +127,8 @@ opt_to_string (FemoTrainOptions * o, const FemoTrainOptionSpec * spec)
 }
 
 static gboolean
-opt_from_string (FemoTrainOptions * o, const FemoTrainOptionSpec * spec, const gchar * value)
+opt_from_string (FemoTrainOptions * o, const FemoTrainOptionSpec * spec,
+    const gchar * value)
 {
   gchar *end = NULL;
 
@@ -262,7 +263,8 @@ options_copy (FemoTrainOptions * dst, const FemoTrainOptions * src)
 
 /* Range checks; @channels gets the parsed widths. */
 static gboolean
-options_check (FemoTrainOptions * o, guint channels[FEMO_NET_N_WIDTHS], GError ** error)
+options_check (FemoTrainOptions * o, guint channels[FEMO_NET_N_WIDTHS],
+    GError ** error)
 {
   g_auto (GStrv) parts = g_strsplit (o->channels, ",", -1);
   guint i;
@@ -432,14 +434,14 @@ learning_rate (FemoTrainer * t, guint64 step)
       (1.0 + cos (G_PI * progress)));
 }
 
+/* ---- checkpoint ---- */
+
 static gchar *
 history_line (const FemoEpochMetrics * m)
 {
   gchar a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE],
       c[G_ASCII_DTOSTR_BUF_SIZE], d[G_ASCII_DTOSTR_BUF_SIZE],
-      e[G_ASCII_DTOSTR_BUF_SIZE];
-
-  gchar f[G_ASCII_DTOSTR_BUF_SIZE];
+      e[G_ASCII_DTOSTR_BUF_SIZE], f[G_ASCII_DTOSTR_BUF_SIZE];
 
   return g_strdup_printf ("%s;%s;%s;%s;%s;%s",
       g_ascii_dtostr (a, sizeof (a), m->lr),
@@ -449,8 +451,6 @@ history_line (const FemoEpochMetrics * m)
       g_ascii_dtostr (e, sizeof (e), m->val_accuracy),
       g_ascii_dtostr (f, sizeof (f), m->swa_accuracy));
 }
-
-/* ---- checkpoint ---- */
 
 /* The [options], [files], [state] and [history] of the checkpoint. */
 static GKeyFile *
@@ -986,15 +986,15 @@ apply_teacher (FemoTrainer * t, GError ** error)
 static gboolean
 load_data (FemoTrainer * t, GError ** error)
 {
+  g_autofree gchar *skipped = NULL;
+
   t->data = femo_fer_load (t->opt.data,
       t->opt.skip_bad ? FEMO_FER_SKIP_BAD : FEMO_FER_FLAGS_NONE, error);
   if (!t->data)
     return FALSE;
-  if (t->data->n_skipped > 0) {
-    g_autofree gchar *skipped = femo_fer_data_describe_skipped (t->data);
-
+  skipped = femo_fer_data_describe_skipped (t->data);
+  if (skipped)
     notify (t, FEMO_TRAINER_NOTICE_WARNING, "%s", skipped);
-  }
   t->train = &t->data->splits[FEMO_FER_TRAINING];
   t->val = &t->data->splits[FEMO_FER_PUBLIC_TEST];
   if (t->train->n < 2 || t->val->n < 1) {
