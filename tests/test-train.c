@@ -108,27 +108,13 @@ resume_ok (const gchar * checkpoint)
   train_ok (&o);
 }
 
-/* What gst-femo printed and returned. */
-typedef struct
-{
-  gint status;
-  gchar *out, *err;
-} Run;
-
-static void
-run_clear (Run * run)
-{
-  g_free (run->out);
-  g_free (run->err);
-}
-
-/* Runs gst-femo with a NULL-terminated argument list. */
-static Run
-run_tool (const gchar * first, ...)
+/* Runs gst-femo with a NULL-terminated argument list; returns its exit
+ * status, what it printed in @out and @err. */
+static gint
+run_tool (gchar ** out, gchar ** err, const gchar * first, ...)
 {
   GPtrArray *args = g_ptr_array_new ();
   GError *error = NULL;
-  Run run = { 0, };
   gint wait_status;
   const gchar *a;
   va_list ap;
@@ -140,12 +126,23 @@ run_tool (const gchar * first, ...)
   va_end (ap);
   g_ptr_array_add (args, NULL);
   g_spawn_sync (NULL, (gchar **) args->pdata, NULL, G_SPAWN_DEFAULT, NULL,
-      NULL, &run.out, &run.err, &wait_status, &error);
+      NULL, out, err, &wait_status, &error);
   g_assert_no_error (error);
   g_assert_true (WIFEXITED (wait_status));
-  run.status = WEXITSTATUS (wait_status);
   g_ptr_array_unref (args);
-  return run;
+  return WEXITSTATUS (wait_status);
+}
+
+/* The tiniest runs: one epoch of a net two channels wide. */
+static void
+tiny_run (FemoTrainOptions * o, const gchar * out)
+{
+  short_run (o, out);
+  o->epochs = 1;
+  o->batch = 8;
+  g_free (o->channels);
+  o->channels = g_strdup ("2,2,2,2,2,2");
+  o->threads = 1;
 }
 
 static gchar *
@@ -352,8 +349,8 @@ test_defaults (void)
   const FemoTrainOptionSpec *specs;
   const FemoTrainOptions *used;
   FemoTrainOptions o;
+  g_autofree gchar *help = NULL;
   guint n_specs, i;
-  Run run = run_tool ("train", "--help", NULL);
 
   femo_train_options_init (&o);
   o.data = g_strdup (data_path);
@@ -364,7 +361,7 @@ test_defaults (void)
   used = femo_trainer_get_options (trainer);
   g_assert_cmpint (used->threads, ==, g_get_num_processors ());
 
-  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpint (run_tool (&help, NULL, "train", "--help", NULL), ==, 0);
   specs = femo_train_option_specs (&n_specs);
   for (i = 0; i < n_specs; i++) {
     const FemoTrainOptionSpec *spec = &specs[i];
@@ -372,7 +369,7 @@ test_defaults (void)
     g_autofree gchar *option = g_strdup_printf (" --%s%s", spec->name,
         spec->kind == FEMO_TRAIN_OPTION_FLAG ? " " : "=");
     g_autofree gchar *shown = g_strdup_printf ("(default %s)", value);
-    const gchar *line = strstr (run.out, option);
+    const gchar *line = strstr (help, option);
     const gchar *end = line ? strchr (line, '\n') : NULL;
 
     if (!end)
@@ -402,7 +399,6 @@ test_defaults (void)
         break;
     }
   }
-  run_clear (&run);
 }
 
 /* gst-femo eval on a model trained with the reference recipe's schedule. */
@@ -414,22 +410,16 @@ test_eval (void)
   g_autoptr (FemoJson) root = NULL;
   g_autoptr (GError) error = NULL;
   FemoTrainOptions o;
-  Run run;
+  gchar *out = NULL, *err = NULL;
 
-  femo_train_options_init (&o);
-  o.data = g_strdup (data_path);
-  o.out = g_strdup (model);
-  o.epochs = 1;
-  o.batch = 8;
-  o.channels = g_strdup ("2,2,2,2,2,2");
-  o.threads = 1;
+  tiny_run (&o, model);
   o.schedule = g_strdup ("plateau");
   train_ok (&o);
 
-  run = run_tool ("eval", "--model", model, "--data", data_path, "--json",
-      "--svg", svg, NULL);
-  g_assert_cmpint (run.status, ==, 0);
-  root = femo_json_parse (run.out, strlen (run.out), &error);
+  g_assert_cmpint (run_tool (&out, NULL, "eval", "--model", model, "--data",
+          data_path, "--json", "--svg", svg, NULL), ==, 0);
+  root = femo_json_parse (out, strlen (out), &error);
+  g_free (out);
   g_assert_no_error (error);
   g_assert_cmpint (femo_json_get_int (femo_json_object_get (root, "n")), ==,
       21);
@@ -437,20 +427,17 @@ test_eval (void)
               "confusion")), ==, 7);
   g_assert_nonnull (femo_json_object_get (root, "macro_f1"));
   g_assert_true (g_file_test (svg, G_FILE_TEST_EXISTS));
-  run_clear (&run);
 
   /* No PrivateTest rows here: a clear failure. */
-  run = run_tool ("eval", "--model", model, "--data", data_path, "--usage",
-      "PrivateTest", NULL);
-  g_assert_cmpint (run.status, ==, 1);
-  g_assert_nonnull (strstr (run.err, "has no PrivateTest rows"));
-  run_clear (&run);
-  run = run_tool ("eval", "--model", model, "--data", data_path, "--usage",
-      "Private", NULL);
-  g_assert_cmpint (run.status, ==, 1);
-  g_assert_nonnull (strstr (run.err, "--usage must be Training, PublicTest "
-          "or PrivateTest, not 'Private'"));
-  run_clear (&run);
+  g_assert_cmpint (run_tool (NULL, &err, "eval", "--model", model, "--data",
+          data_path, "--usage", "PrivateTest", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "has no PrivateTest rows"));
+  g_free (err);
+  g_assert_cmpint (run_tool (NULL, &err, "eval", "--model", model, "--data",
+          data_path, "--usage", "Private", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "--usage must be Training, PublicTest or "
+          "PrivateTest, not 'Private'"));
+  g_free (err);
 }
 
 /* FER+ votes for the synthetic rows: mostly the row's own class. */
@@ -487,14 +474,8 @@ test_ferplus (void)
   g_assert_no_error (error);
   g_string_free (s, TRUE);
 
-  femo_train_options_init (&o);
-  o.data = g_strdup (data_path);
-  o.out = g_strdup (out);
+  tiny_run (&o, out);
   o.ferplus = g_strdup (plus);
-  o.epochs = 1;
-  o.batch = 8;
-  o.channels = g_strdup ("2,2,2,2,2,2");
-  o.threads = 1;
   train_ok (&o);
   model = femo_model_load (out, &error);
   g_assert_no_error (error);
@@ -538,9 +519,7 @@ test_init (void)
   g_assert_cmpstr (femo_model_get_metadata (model, "femo.train.init_sha256"),
       ==, digest);
 
-  short_run (&o, wrong);
-  g_free (o.channels);
-  o.channels = g_strdup ("2,2,2,2,2,2");
+  tiny_run (&o, wrong);
   o.init = g_strdup (first);
   train_fails (&o, FEMO_ERROR_ARGUMENT);
   g_assert_false (g_file_test (wrong, G_FILE_TEST_EXISTS));
@@ -870,8 +849,8 @@ test_missing_file (gconstpointer data)
   g_autofree gchar *pattern = g_strdup_printf ("gst-femo train: %s: Failed "
       "to open file*no-such-file*\n", option);
   g_autoptr (GError) error = NULL;
+  g_autofree gchar *err = NULL;
   FemoTrainOptions o;
-  Run run;
 
   short_run (&o, out);
   if (g_str_equal (option, "--init"))
@@ -883,14 +862,11 @@ test_missing_file (gconstpointer data)
   g_assert_false (train (&o, &error));
   g_assert_error (error, FEMO_ERROR, FEMO_ERROR_IO);
 
-  run = run_tool ("train", "--data", data_path, "--out", out, option,
-      missing, NULL);
-  g_assert_cmpint (run.status, ==, 1);
-  if (!g_pattern_match_simple (pattern, run.err)
-      || strchr (run.err, '\n')[1] != '\0')
-    g_error ("expected one line \"%s\", got: %s", pattern, run.err);
+  g_assert_cmpint (run_tool (NULL, &err, "train", "--data", data_path,
+          "--out", out, option, missing, NULL), ==, 1);
+  if (!g_pattern_match_simple (pattern, err) || strchr (err, '\n')[1] != '\0')
+    g_error ("expected one line \"%s\", got: %s", pattern, err);
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
-  run_clear (&run);
 }
 
 int
