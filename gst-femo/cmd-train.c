@@ -165,23 +165,25 @@ femo_cmd_train (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GPtrArray) descriptions = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GError) error = NULL;
+  g_autofree gchar *schedule_help = g_strdup_printf ("cosine: linear warm-up "
+      "then cosine decay to %g%% of --lr; plateau: the reference recipe, x%g "
+      "after %d epochs without a lower validation loss",
+      100 * FEMO_TRAIN_COSINE_FLOOR, FEMO_TRAIN_PLATEAU_FACTOR,
+      FEMO_TRAIN_PLATEAU_PATIENCE);
   GOptionEntry entries[] = {
     {"data", 'd', 0, G_OPTION_ARG_FILENAME, &o.data,
         "FER2013 CSV (fer2013.csv, or gzip-compressed)", "FILE"},
     {"out", 'o', 0, G_OPTION_ARG_FILENAME, &o.out,
         "Where the best model goes (NAME.safetensors)", "FILE"},
-    {"epochs", 'e', 0, G_OPTION_ARG_INT64, &o.epochs,
-        "Epochs to train", "N"},
+    {"epochs", 'e', 0, G_OPTION_ARG_INT64, &o.epochs, "Epochs to train", "N"},
     {"batch", 'b', 0, G_OPTION_ARG_INT64, &o.batch,
         "Images per optimiser step", "N"},
-    {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr,
-        "Peak learning rate of AdamW", "RATE"},
+    {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr, "Peak learning rate of AdamW",
+        "RATE"},
     {"weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &o.weight_decay,
         "Decoupled weight decay on convolution weights", "WD"},
-    {"schedule", 0, 0, G_OPTION_ARG_STRING, &o.schedule,
-        "cosine: linear warm-up then cosine decay to 1% of --lr; plateau: "
-          "the reference recipe, x0.1 after 12 epochs without a lower "
-          "validation loss", "NAME"},
+    {"schedule", 0, 0, G_OPTION_ARG_STRING, &o.schedule, schedule_help,
+        "NAME"},
     {"warmup", 0, 0, G_OPTION_ARG_INT64, &o.warmup,
         "Warm-up epochs of the cosine schedule", "N"},
     {"label-smoothing", 0, 0, G_OPTION_ARG_DOUBLE, &o.label_smoothing,
@@ -207,8 +209,7 @@ femo_cmd_train (int argc, char **argv)
         "Stop after N epochs without a better validation accuracy; 0 never "
           "stops early", "N"},
     {"channels", 0, 0, G_OPTION_ARG_STRING, &o.channels,
-          "Widths: stem, stem, block1..block4",
-        "LIST"},
+        "Widths: stem, stem, block1..block4", "LIST"},
     {"no-augment", 0, 0, G_OPTION_ARG_NONE, &o.no_augment,
         "Train on the images as they are", NULL},
     {"skip-bad", 0, 0, G_OPTION_ARG_NONE, &o.skip_bad,

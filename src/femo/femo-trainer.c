@@ -20,11 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PLATEAU_PATIENCE 12
-#define PLATEAU_FACTOR 0.1
-#define PLATEAU_MIN_DELTA 1e-4
-/* The cosine schedule ends at this fraction of the peak rate. */
-#define COSINE_FLOOR 0.01
 /* Images per forward pass when recomputing BN statistics (--bn-images). */
 #define BN_BATCH 256
 
@@ -430,8 +425,8 @@ learning_rate (FemoTrainer * t, guint64 step)
     return t->opt.lr * (step + 1) / warm;
   progress = total > warm ? (gdouble) (step - warm) / (total - warm) : 1.0;
   progress = MIN (progress, 1.0);
-  return t->opt.lr * (COSINE_FLOOR + (1.0 - COSINE_FLOOR) * 0.5 *
-      (1.0 + cos (G_PI * progress)));
+  return t->opt.lr * (FEMO_TRAIN_COSINE_FLOOR + (1.0 -
+          FEMO_TRAIN_COSINE_FLOOR) * 0.5 * (1.0 + cos (G_PI * progress)));
 }
 
 /* ---- checkpoint ---- */
@@ -888,11 +883,11 @@ run_epoch (FemoTrainer * t, gchar ** saved, gdouble * seconds, GError ** error)
 
   if (g_strcmp0 (t->opt.schedule, "plateau") == 0) {
     /* As Keras' ReduceLROnPlateau on val_loss (the reference recipe). */
-    if (m.val_loss < t->plateau_best_loss - PLATEAU_MIN_DELTA) {
+    if (m.val_loss < t->plateau_best_loss - FEMO_TRAIN_PLATEAU_MIN_DELTA) {
       t->plateau_best_loss = m.val_loss;
       t->plateau_wait = 0;
-    } else if (++t->plateau_wait >= PLATEAU_PATIENCE) {
-      t->plateau_lr *= PLATEAU_FACTOR;
+    } else if (++t->plateau_wait >= FEMO_TRAIN_PLATEAU_PATIENCE) {
+      t->plateau_lr *= FEMO_TRAIN_PLATEAU_FACTOR;
       t->plateau_wait = 0;
     }
   }

@@ -22,6 +22,15 @@
 
 G_BEGIN_DECLS
 
+/* The cosine schedule ends at this fraction of the peak rate. */
+#define FEMO_TRAIN_COSINE_FLOOR 0.01
+/* --schedule plateau, as Keras' ReduceLROnPlateau on the validation loss in
+ * the reference recipe: the rate is multiplied by the factor after
+ * PATIENCE epochs without a loss lower by MIN_DELTA. */
+#define FEMO_TRAIN_PLATEAU_PATIENCE 12
+#define FEMO_TRAIN_PLATEAU_FACTOR 0.1
+#define FEMO_TRAIN_PLATEAU_MIN_DELTA 1e-4
+
 /* An int option not given: the default (or on resume the checkpoint's)
  * applies. A double not given is NaN, a string NULL. */
 #define FEMO_TRAIN_UNSET_INT G_MININT64
