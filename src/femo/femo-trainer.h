@@ -175,9 +175,9 @@ typedef struct _FemoTrainer FemoTrainer;
  * the unset ones; a set one must agree unless it may change), fills the
  * other unset options with their defaults, checks them
  * (FEMO_ERROR_ARGUMENT), loads the data, FER+ targets and teacher, makes
- * the net (fresh, --init or the checkpoint's) and the optimiser. Nothing
- * is written before the first epoch ends. @callbacks (may be NULL) is
- * copied. */
+ * the net (fresh, --init or the checkpoint's) and the optimiser. It makes
+ * the directory of --out; no file is written before the first epoch ends.
+ * @callbacks (may be NULL) is copied. */
 FemoTrainer *femo_trainer_new (const FemoTrainOptions * options,
     const FemoTrainerCallbacks * callbacks, GError ** error);
 void femo_trainer_free (FemoTrainer * trainer);
@@ -194,12 +194,15 @@ const FemoTrainOptions *femo_trainer_get_options (FemoTrainer * trainer);
 const gchar *femo_trainer_get_summary (FemoTrainer * trainer);
 /* DIR/NAME.ckpt next to --out. */
 const gchar *femo_trainer_get_checkpoint_path (FemoTrainer * trainer);
+/* Training rows trained on (FER+ leaves out rows without votes) and
+ * PublicTest rows validated on. */
 guint femo_trainer_get_n_train (FemoTrainer * trainer);
 guint femo_trainer_get_n_val (FemoTrainer * trainer);
 /* Epochs done, this session and before. */
 guint femo_trainer_get_epoch (FemoTrainer * trainer);
 gboolean femo_trainer_is_finished (FemoTrainer * trainer);
-/* The best PublicTest accuracy so far and its epoch (0: none yet). */
+/* The best PublicTest accuracy so far and its epoch; -1 and epoch 0 before
+ * the first epoch. */
 gdouble femo_trainer_get_best_accuracy (FemoTrainer * trainer,
     guint * best_epoch);
 
