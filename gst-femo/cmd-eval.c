@@ -32,6 +32,7 @@ evaluate (EvalOptions * o, GError ** error)
   g_autoptr (FemoFerData) data = NULL;
   g_autoptr (FemoConfusion) confusion = NULL;
   g_autofree gchar *report = NULL;
+  g_autofree gchar *skipped = NULL;
   guint output_of_class[FEMO_FER_N_CLASSES];
   const FemoFerSplit *split;
   FemoFerUsage usage;
@@ -71,9 +72,9 @@ evaluate (EvalOptions * o, GError ** error)
       FEMO_FER_FLAGS_NONE, error);
   if (!data)
     return FALSE;
-  if (data->n_skipped > 0)
-    g_printerr ("gst-femo eval: skipped %u malformed rows of %u (first: %s)\n",
-        data->n_skipped, data->n_rows, data->first_skipped);
+  skipped = femo_fer_data_describe_skipped (data);
+  if (skipped)
+    g_printerr ("gst-femo eval: %s\n", skipped);
   split = &data->splits[usage];
   if (split->n == 0) {
     g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID, "%s has no %s rows",

@@ -1,921 +1,31 @@
-/* gst-femo train: train the emotion network on FER2013
+/* gst-femo train: the command line of libfemo's trainer (femo-trainer.h):
+ * options in, progress and results out
  * SPDX-License-Identifier: LGPL-2.1-or-later
- *
- * Trains on the Training rows, selects on the PublicTest rows (never trains
- * on them) and leaves the PrivateTest rows alone. AdamW, a cosine schedule
- * with linear warm-up (or the reference recipe's reduce-on-plateau), the
- * reference recipe's augmentation, early stopping on validation accuracy.
- *
- * Everything written is a function of the data, the options and the thread
- * count: no dates, host names or durations, so that a run can be repeated
- * byte for byte and a resumed run gives the bytes of an uninterrupted one.
- * Every file is written whole to a temporary name and renamed.
  */
 #include "config.h"
 
 #include "commands.h"
 #include "femo-cli.h"
-#include "femo-augment.h"
-#include "femo-error.h"
-#include "femo-evaluate.h"
-#include "femo-fer.h"
-#include "femo-metrics.h"
-#include "femo-net.h"
-#include "femo-optim.h"
-#include "femo-rng.h"
+#include "femo-trainer.h"
 
-#include <errno.h>
-#include <glib/gstdio.h>
-#include <math.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
-#define CHECKPOINT_MAGIC "FEMOCKPT"
-#define CHECKPOINT_VERSION 1
-#define PLATEAU_PATIENCE 12
-#define PLATEAU_FACTOR 0.1
-#define PLATEAU_MIN_DELTA 1e-4
-/* The cosine schedule ends at this fraction of the peak rate. */
-#define COSINE_FLOOR 0.01
-/* Images per forward pass when recomputing BN statistics (--bn-images). */
-#define BN_BATCH 256
-
-/* ---- options ---- */
-
-typedef enum
-{
-  OPT_INT,
-  OPT_DOUBLE,
-  OPT_STRING,
-  OPT_FLAG,
-} OptKind;
-
 typedef struct
 {
-  gchar *data;
-  gchar *out;
-  gchar *resume;
-  gchar *ferplus;
-  gchar *teacher;
-  gchar *init;
-  gint64 epochs;
-  gint64 batch;
-  gdouble lr;
-  gdouble weight_decay;
-  gchar *schedule;
-  gint64 warmup;
-  gdouble label_smoothing;
-  gint64 seed;
-  gint64 threads;
-  gint64 patience;
-  gchar *channels;
-  gboolean skip_bad;
-  gboolean no_augment;
-  gint64 bn_images;
-  gint64 swa_start;
-  gdouble swa_lr;
-  gdouble distill;
-  gint64 stop_after;
-} Options;
-
-/* The options that shape training: their defaults, how a checkpoint keeps
- * them, the provenance string and what --resume may change. */
-typedef struct
-{
-  const gchar *name;
-  OptKind kind;
-  gsize offset;
-  const gchar *fallback;        /* NULL: computed (threads) */
-  gboolean resume_may_change;
-  /* the value that gives the behaviour of checkpoints made before the
-   * option existed; NULL: every checkpoint has it */
-  const gchar *before;
-} OptSpec;
-
-#define OPT(name, kind, field, fallback, change) \
-  { name, kind, G_STRUCT_OFFSET (Options, field), fallback, change, NULL }
-#define OPT_ADDED(name, kind, field, fallback, before) \
-  { name, kind, G_STRUCT_OFFSET (Options, field), fallback, FALSE, before }
-
-static const OptSpec opt_specs[] = {
-  OPT ("epochs", OPT_INT, epochs, "60", FALSE),
-  OPT ("batch", OPT_INT, batch, "32", FALSE),
-  OPT ("lr", OPT_DOUBLE, lr, "0.003", FALSE),
-  OPT ("weight-decay", OPT_DOUBLE, weight_decay, "0.01", FALSE),
-  OPT ("schedule", OPT_STRING, schedule, "cosine", FALSE),
-  OPT ("warmup", OPT_INT, warmup, "2", FALSE),
-  OPT ("label-smoothing", OPT_DOUBLE, label_smoothing, "0", FALSE),
-  OPT ("seed", OPT_INT, seed, "1", FALSE),
-  OPT ("channels", OPT_STRING, channels, "8,8,16,32,64,128", FALSE),
-  OPT ("patience", OPT_INT, patience, "25", TRUE),
-  OPT ("threads", OPT_INT, threads, NULL, TRUE),
-  OPT ("skip-bad", OPT_FLAG, skip_bad, "false", FALSE),
-  OPT ("no-augment", OPT_FLAG, no_augment, "false", FALSE),
-  OPT_ADDED ("bn-images", OPT_INT, bn_images, "8192", "0"),
-  OPT_ADDED ("swa-start", OPT_INT, swa_start, "0", "0"),
-  OPT_ADDED ("swa-lr", OPT_DOUBLE, swa_lr, "0", "0"),
-  OPT_ADDED ("distill", OPT_DOUBLE, distill, "0.5", "0.5"),
-};
-
-#define UNSET_INT G_MININT64
-
-static gint64 *
-opt_int (Options * o, const OptSpec * spec)
-{
-  return &G_STRUCT_MEMBER (gint64, o, spec->offset);
-}
-
-static gdouble *
-opt_double (Options * o, const OptSpec * spec)
-{
-  return &G_STRUCT_MEMBER (gdouble, o, spec->offset);
-}
-
-static gchar **
-opt_string (Options * o, const OptSpec * spec)
-{
-  return &G_STRUCT_MEMBER (gchar *, o, spec->offset);
-}
-
-static gboolean *
-opt_flag (Options * o, const OptSpec * spec)
-{
-  return &G_STRUCT_MEMBER (gboolean, o, spec->offset);
-}
-
-static gboolean
-opt_is_set (Options * o, const OptSpec * spec)
-{
-  switch (spec->kind) {
-    case OPT_INT:
-      return *opt_int (o, spec) != UNSET_INT;
-    case OPT_DOUBLE:
-      return !isnan (*opt_double (o, spec));
-    case OPT_STRING:
-      return *opt_string (o, spec) != NULL;
-    case OPT_FLAG:
-      return *opt_flag (o, spec);
-  }
-  return FALSE;
-}
-
-/* The value as the checkpoint keeps it: exact (doubles round-trip). */
-static gchar *
-opt_to_string (Options * o, const OptSpec * spec)
-{
-  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-  switch (spec->kind) {
-    case OPT_INT:
-      return g_strdup_printf ("%" G_GINT64_FORMAT, *opt_int (o, spec));
-    case OPT_DOUBLE:
-      return g_strdup (g_ascii_dtostr (buf, sizeof (buf),
-              *opt_double (o, spec)));
-    case OPT_STRING:
-      return g_strdup (*opt_string (o, spec));
-    case OPT_FLAG:
-      return g_strdup (*opt_flag (o, spec) ? "true" : "false");
-  }
-  return NULL;
-}
-
-static gboolean
-opt_from_string (Options * o, const OptSpec * spec, const gchar * value)
-{
-  gchar *end = NULL;
-
-  switch (spec->kind) {
-    case OPT_INT:
-      *opt_int (o, spec) = g_ascii_strtoll (value, &end, 10);
-      return end != value && *end == '\0';
-    case OPT_DOUBLE:
-      *opt_double (o, spec) = g_ascii_strtod (value, &end);
-      return end != value && *end == '\0';
-    case OPT_STRING:
-      g_free (*opt_string (o, spec));
-      *opt_string (o, spec) = g_strdup (value);
-      return TRUE;
-    case OPT_FLAG:
-      *opt_flag (o, spec) = g_strcmp0 (value, "true") == 0;
-      return g_strcmp0 (value, "true") == 0 || g_strcmp0 (value, "false") == 0;
-  }
-  return FALSE;
-}
-
-/* "--epochs 60 --batch 32 ...": every option that shapes the model, short
- * numbers, for the provenance metadata. */
-static gchar *
-options_summary (Options * o)
-{
-  GPtrArray *parts = g_ptr_array_new_with_free_func (g_free);
-  gchar *summary;
-  guint i;
-
-  for (i = 0; i < G_N_ELEMENTS (opt_specs); i++) {
-    const OptSpec *spec = &opt_specs[i];
-    gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-    /* An option added later, at the value that behaves as before it
-     * existed, is left out: older runs keep their provenance bytes. */
-    if (spec->before) {
-      g_autofree gchar *v = opt_to_string (o, spec);
-
-      if (strcmp (v, spec->before) == 0)
-        continue;
-    }
-    switch (spec->kind) {
-      case OPT_INT:
-        g_ptr_array_add (parts, g_strdup_printf ("--%s %" G_GINT64_FORMAT,
-                spec->name, *opt_int (o, spec)));
-        break;
-      case OPT_DOUBLE:
-        g_ptr_array_add (parts, g_strdup_printf ("--%s %s", spec->name,
-                g_ascii_formatd (buf, sizeof (buf), "%g",
-                    *opt_double (o, spec))));
-        break;
-      case OPT_STRING:
-        g_ptr_array_add (parts, g_strdup_printf ("--%s %s", spec->name,
-                *opt_string (o, spec)));
-        break;
-      case OPT_FLAG:
-        if (*opt_flag (o, spec))
-          g_ptr_array_add (parts, g_strdup_printf ("--%s", spec->name));
-        break;
-    }
-  }
-  g_ptr_array_add (parts, NULL);
-  summary = g_strjoinv (" ", (gchar **) parts->pdata);
-  g_ptr_array_unref (parts);
-  return summary;
-}
-
-static void
-options_clear (Options * o)
-{
-  guint i;
-
-  for (i = 0; i < G_N_ELEMENTS (opt_specs); i++)
-    if (opt_specs[i].kind == OPT_STRING)
-      g_clear_pointer (opt_string (o, &opt_specs[i]), g_free);
-  g_free (o->data);
-  g_free (o->out);
-  g_free (o->resume);
-  g_free (o->ferplus);
-  g_free (o->teacher);
-  g_free (o->init);
-}
-
-/* Range checks; @channels gets the parsed widths. */
-static gboolean
-options_check (Options * o, guint channels[FEMO_NET_N_WIDTHS], GError ** error)
-{
-  g_auto (GStrv) parts = g_strsplit (o->channels, ",", -1);
-  guint i;
-
-#define REJECT(...) G_STMT_START { \
-    g_set_error (error, FEMO_ERROR, FEMO_ERROR_ARGUMENT, __VA_ARGS__); \
-    return FALSE; } G_STMT_END
-
-  if (o->epochs < 1 || o->epochs > 100000)
-    REJECT ("--epochs must be 1..100000, not %" G_GINT64_FORMAT, o->epochs);
-  if (o->batch < 2 || o->batch > 65536)
-    REJECT ("--batch must be 2..65536 (batch norm needs two images), not %"
-        G_GINT64_FORMAT, o->batch);
-  if (!(o->lr > 0.0 && o->lr < 10.0))
-    REJECT ("--lr must be above 0 and below 10");
-  if (!(o->weight_decay >= 0.0 && o->weight_decay * o->lr < 1.0))
-    REJECT ("--weight-decay must be at least 0 and below 1/lr");
-  if (g_strcmp0 (o->schedule, "cosine") != 0
-      && g_strcmp0 (o->schedule, "plateau") != 0)
-    REJECT ("--schedule must be cosine or plateau, not '%s'", o->schedule);
-  if (o->warmup < 0 || o->warmup > o->epochs)
-    REJECT ("--warmup must be 0..epochs, not %" G_GINT64_FORMAT, o->warmup);
-  if (!(o->label_smoothing >= 0.0 && o->label_smoothing < 1.0))
-    REJECT ("--label-smoothing must be in [0, 1)");
-  if (o->seed < 0)
-    REJECT ("--seed must not be negative");
-  if (o->threads < 1 || o->threads > 1024)
-    REJECT ("--threads must be 1..1024, not %" G_GINT64_FORMAT, o->threads);
-  if (o->patience < 0)
-    REJECT ("--patience must be 0 (never stop early) or more");
-  if (o->bn_images != 0 && (o->bn_images < 2 || o->bn_images > 1000000))
-    REJECT ("--bn-images must be 0 (keep the running averages) or 2..1000000, "
-        "not %" G_GINT64_FORMAT, o->bn_images);
-  if (o->swa_start < 0 || o->swa_start > o->epochs)
-    REJECT ("--swa-start must be 0 (no weight averaging) or 1..epochs, not %"
-        G_GINT64_FORMAT, o->swa_start);
-  if (!(o->swa_lr >= 0.0 && o->swa_lr < 10.0))
-    REJECT ("--swa-lr must be 0 (follow the schedule) or a rate below 10");
-  if (o->swa_lr > 0.0 && (o->swa_start < 2 || o->warmup >= o->swa_start))
-    REJECT ("--swa-lr needs --swa-start after the warm-up (the schedule "
-        "runs before it)");
-  if (!(o->distill >= 0.0 && o->distill <= 1.0))
-    REJECT ("--distill must be in [0, 1]");
-  if (o->swa_start > 0 && o->bn_images == 0)
-    REJECT ("--swa-start needs --bn-images: averaged weights have no batch "
-        "statistics of their own");
-  if (o->stop_after < 0)
-    REJECT ("--stop-after must be 0 (run to the end) or more");
-  if (g_strv_length (parts) != FEMO_NET_N_WIDTHS)
-    REJECT ("--channels needs %d widths (stem, stem, block1..block4), "
-        "not '%s'", FEMO_NET_N_WIDTHS, o->channels);
-  for (i = 0; i < FEMO_NET_N_WIDTHS; i++) {
-    gchar *end = NULL;
-    gint64 w = g_ascii_strtoll (parts[i], &end, 10);
-
-    if (end == parts[i] || *end || w < 1 || w > FEMO_NET_MAX_WIDTH)
-      REJECT ("--channels: '%s' is not a width 1..%d", parts[i],
-          FEMO_NET_MAX_WIDTH);
-    channels[i] = w;
-  }
-#undef REJECT
-  return TRUE;
-}
-
-/* ---- output names ---- */
-
-/* DIR/NAME.safetensors -> DIR/NAME; other names are kept whole. */
-static gchar *
-output_stem (const gchar * out)
-{
-  if (g_str_has_suffix (out, ".safetensors"))
-    return g_strndup (out, strlen (out) - strlen (".safetensors"));
-  return g_strdup (out);
-}
-
-/* ---- the run ---- */
-
-typedef struct
-{
-  Options opt;
-  guint channels[FEMO_NET_N_WIDTHS];
-  gchar *stem;
-  gchar *checkpoint_path;
-  gchar *summary;
-
-  FemoFerData *data;
-  FemoFerSplit *train;
-  FemoFerSplit *val;
-  gchar *ferplus_sha256;
-  gchar *teacher_sha256;
-  gchar *init_name;             /* --init: file name and sha256, provenance */
-  gchar *init_sha256;
-
-  FemoNet *net;
-  FemoAdam *adam;
-  gfloat *swa;                  /* mean of the weights after each epoch from
-                                 * --swa-start on (n_params floats) */
-  guint swa_count;
-
-  /* Progress, all saved in the checkpoint. */
-  guint epoch;                  /* epochs done */
-  gboolean finished;
-  gdouble best_accuracy;
-  guint best_epoch;
-  gdouble plateau_lr;
-  gdouble plateau_best_loss;
-  guint plateau_wait;
-  GArray *history;              /* FemoEpochMetrics */
-
+  FemoTrainer *trainer;
   gboolean tty;
-} Trainer;
+  gdouble last_shown;           /* seconds into the epoch */
+} TrainCli;
 
 static void
-trainer_free (Trainer * t)
+print_notice (FemoTrainerNotice kind, const gchar * message, gpointer data)
 {
-  options_clear (&t->opt);
-  g_free (t->stem);
-  g_free (t->checkpoint_path);
-  g_free (t->summary);
-  femo_fer_data_free (t->data);
-  g_free (t->ferplus_sha256);
-  g_free (t->teacher_sha256);
-  g_free (t->init_name);
-  g_free (t->init_sha256);
-  g_free (t->swa);
-  if (t->net)
-    femo_net_free (t->net);
-  femo_adam_free (t->adam);
-  if (t->history)
-    g_array_unref (t->history);
-  g_free (t);
+  if (kind == FEMO_TRAINER_NOTICE_WARNING)
+    g_printerr ("gst-femo train: %s\n", message);
+  else
+    g_print ("%s\n", message);
 }
-
-/* *INDENT-OFF* */
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Trainer, trainer_free)
-/* *INDENT-ON* */
-
-static guint
-steps_per_epoch (Trainer * t)
-{
-  guint n = t->train->n, b = t->opt.batch;
-
-  /* A last short batch is kept unless it has a single image. */
-  return n / b + (n % b >= 2 ? 1 : 0);
-}
-
-/* The learning rate for optimiser step @step (0-based, counted over the
- * whole run). */
-static gdouble
-learning_rate (Trainer * t, guint64 step)
-{
-  guint64 per = steps_per_epoch (t);
-  guint64 warm = per * t->opt.warmup, total = per * t->opt.epochs;
-  gdouble progress;
-
-  /* --swa-lr: constant from --swa-start on, the schedule fits before */
-  if (t->opt.swa_lr > 0.0) {
-    total = per * (t->opt.swa_start - 1);
-    if (step >= total)
-      return t->opt.swa_lr;
-  }
-  if (g_strcmp0 (t->opt.schedule, "plateau") == 0)
-    return t->plateau_lr;
-  if (step < warm)
-    return t->opt.lr * (step + 1) / warm;
-  progress = total > warm ? (gdouble) (step - warm) / (total - warm) : 1.0;
-  progress = MIN (progress, 1.0);
-  return t->opt.lr * (COSINE_FLOOR + (1.0 - COSINE_FLOOR) * 0.5 *
-      (1.0 + cos (G_PI * progress)));
-}
-
-/* ---- checkpoint ----
- *
- * "FEMOCKPT", u32 version, u32 0, then three sections each as u64 length +
- * bytes: the state (GKeyFile text), the weights file (safetensors, the net
- * with its batch-norm statistics and metadata), the Adam moments (2 x n
- * little-endian floats); then the SHA-256 of everything before it. */
-
-static void
-append_section (GByteArray * out, const guint8 * data, guint64 length)
-{
-  guint64 le = GUINT64_TO_LE (length);
-
-  g_byte_array_append (out, (const guint8 *) &le, 8);
-  g_byte_array_append (out, data, length);
-}
-
-static void
-append_floats (GByteArray * out, const gfloat * values, gsize n)
-{
-  gsize i;
-
-  for (i = 0; i < n; i++) {
-    guint32 bits;
-
-    memcpy (&bits, &values[i], 4);
-    bits = GUINT32_TO_LE (bits);
-    g_byte_array_append (out, (const guint8 *) &bits, 4);
-  }
-}
-
-static void
-read_floats (const guint8 * data, gfloat * values, gsize n)
-{
-  gsize i;
-
-  for (i = 0; i < n; i++) {
-    guint32 bits;
-
-    memcpy (&bits, data + 4 * i, 4);
-    bits = GUINT32_FROM_LE (bits);
-    memcpy (&values[i], &bits, 4);
-  }
-}
-
-static gchar *
-history_line (const FemoEpochMetrics * m)
-{
-  gchar a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE],
-      c[G_ASCII_DTOSTR_BUF_SIZE], d[G_ASCII_DTOSTR_BUF_SIZE],
-      e[G_ASCII_DTOSTR_BUF_SIZE];
-
-  gchar f[G_ASCII_DTOSTR_BUF_SIZE];
-
-  return g_strdup_printf ("%s;%s;%s;%s;%s;%s",
-      g_ascii_dtostr (a, sizeof (a), m->lr),
-      g_ascii_dtostr (b, sizeof (b), m->train_loss),
-      g_ascii_dtostr (c, sizeof (c), m->train_accuracy),
-      g_ascii_dtostr (d, sizeof (d), m->val_loss),
-      g_ascii_dtostr (e, sizeof (e), m->val_accuracy),
-      g_ascii_dtostr (f, sizeof (f), m->swa_accuracy));
-}
-
-static GBytes *
-checkpoint_serialize (Trainer * t)
-{
-  g_autoptr (GKeyFile) kf = g_key_file_new ();
-  g_autoptr (GBytes) weights = femo_net_serialize (t->net);
-  g_autofree gchar *state = NULL;
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-  GByteArray *out = g_byte_array_new ();
-  guint8 digest[32];
-  gsize state_len, digest_len = sizeof (digest);
-  guint32 header[2] = { GUINT32_TO_LE (CHECKPOINT_VERSION), 0 };
-  guint i;
-
-  for (i = 0; i < G_N_ELEMENTS (opt_specs); i++) {
-    g_autofree gchar *v = opt_to_string (&t->opt, &opt_specs[i]);
-
-    g_key_file_set_string (kf, "options", opt_specs[i].name, v);
-  }
-  g_key_file_set_string (kf, "files", "data", t->opt.data);
-  g_key_file_set_string (kf, "files", "data-sha256", t->data->sha256);
-  {
-    /* The checkpoint lies next to --out: keep the name only, so that the
-     * directory can move. */
-    g_autofree gchar *out_name = g_path_get_basename (t->opt.out);
-
-    g_key_file_set_string (kf, "files", "out-name", out_name);
-  }
-  if (t->init_name) {
-    g_key_file_set_string (kf, "files", "init-name", t->init_name);
-    g_key_file_set_string (kf, "files", "init-sha256", t->init_sha256);
-  }
-  if (t->opt.ferplus) {
-    g_key_file_set_string (kf, "files", "ferplus", t->opt.ferplus);
-    g_key_file_set_string (kf, "files", "ferplus-sha256", t->ferplus_sha256);
-  }
-  if (t->opt.teacher) {
-    g_key_file_set_string (kf, "files", "teacher", t->opt.teacher);
-    g_key_file_set_string (kf, "files", "teacher-sha256", t->teacher_sha256);
-  }
-  g_key_file_set_uint64 (kf, "state", "epoch", t->epoch);
-  g_key_file_set_uint64 (kf, "state", "finished", t->finished ? 1 : 0);
-  g_key_file_set_double (kf, "state", "best-accuracy", t->best_accuracy);
-  g_key_file_set_uint64 (kf, "state", "best-epoch", t->best_epoch);
-  g_key_file_set_uint64 (kf, "state", "adam-step", t->adam->step);
-  g_key_file_set_double (kf, "state", "plateau-lr", t->plateau_lr);
-  g_key_file_set_double (kf, "state", "plateau-best-loss",
-      t->plateau_best_loss);
-  g_key_file_set_uint64 (kf, "state", "plateau-wait", t->plateau_wait);
-  g_key_file_set_uint64 (kf, "state", "swa-count", t->swa_count);
-  for (i = 0; i < t->history->len; i++) {
-    const FemoEpochMetrics *m = &g_array_index (t->history,
-        FemoEpochMetrics, i);
-    g_autofree gchar *key = g_strdup_printf ("e%04u", m->epoch);
-    g_autofree gchar *line = history_line (m);
-
-    g_key_file_set_string (kf, "history", key, line);
-  }
-  state = g_key_file_to_data (kf, &state_len, NULL);
-
-  g_byte_array_append (out, (const guint8 *) CHECKPOINT_MAGIC, 8);
-  g_byte_array_append (out, (const guint8 *) header, 8);
-  append_section (out, (const guint8 *) state, state_len);
-  append_section (out, g_bytes_get_data (weights, NULL),
-      g_bytes_get_size (weights));
-  {
-    guint64 le = GUINT64_TO_LE ((guint64) t->adam->n * 8);
-
-    g_byte_array_append (out, (const guint8 *) &le, 8);
-    append_floats (out, t->adam->m, t->adam->n);
-    append_floats (out, t->adam->v, t->adam->n);
-  }
-  if (t->swa_count > 0) {
-    guint64 le = GUINT64_TO_LE ((guint64) t->adam->n * 4);
-
-    g_byte_array_append (out, (const guint8 *) &le, 8);
-    append_floats (out, t->swa, t->adam->n);
-  }
-  g_checksum_update (sum, out->data, out->len);
-  g_checksum_get_digest (sum, digest, &digest_len);
-  g_byte_array_append (out, digest, sizeof (digest));
-  return g_byte_array_free_to_bytes (out);
-}
-
-/* Reads a section at *@pos of @data (@size bytes) into @section/@length. */
-static gboolean
-next_section (const guint8 * data, gsize size, gsize * pos,
-    const guint8 ** section, gsize * length)
-{
-  guint64 le;
-
-  if (size - *pos < 8)
-    return FALSE;
-  memcpy (&le, data + *pos, 8);
-  le = GUINT64_FROM_LE (le);
-  *pos += 8;
-  if (le > size - *pos)
-    return FALSE;
-  *section = data + *pos;
-  *length = le;
-  *pos += le;
-  return TRUE;
-}
-
-typedef struct
-{
-  GKeyFile *state;
-  FemoNet *net;
-  const guint8 *moments;
-  gsize moments_len;
-  const guint8 *swa;            /* NULL when the run has no average yet */
-  gsize swa_len;
-  GBytes *bytes;
-} Checkpoint;
-
-static void
-checkpoint_clear (Checkpoint * c)
-{
-  if (c->state)
-    g_key_file_unref (c->state);
-  if (c->net)
-    femo_net_free (c->net);
-  if (c->bytes)
-    g_bytes_unref (c->bytes);
-}
-
-static gboolean
-checkpoint_read (const gchar * path, Checkpoint * c, GError ** error)
-{
-  gchar *contents = NULL;
-  gsize size, pos = 16, len;
-  const guint8 *data, *section;
-  guint32 version;
-  gchar digest_hex[65];
-  g_autofree gchar *expected = NULL;
-  GError *sub = NULL;
-  guint i;
-
-  if (!g_file_get_contents (path, &contents, &size, &sub)) {
-    g_set_error (error, FEMO_ERROR, FEMO_ERROR_IO, "%s", sub->message);
-    g_error_free (sub);
-    return FALSE;
-  }
-  c->bytes = g_bytes_new_take (contents, size);
-  data = (const guint8 *) contents;
-  if (size < 16 + 32 || memcmp (data, CHECKPOINT_MAGIC, 8) != 0)
-    goto invalid;
-  memcpy (&version, data + 8, 4);
-  if (GUINT32_FROM_LE (version) != CHECKPOINT_VERSION) {
-    g_set_error (error, FEMO_ERROR, FEMO_ERROR_UNSUPPORTED,
-        "%s: checkpoint version %u, this gst-femo reads %u", path,
-        GUINT32_FROM_LE (version), CHECKPOINT_VERSION);
-    return FALSE;
-  }
-  /* The checksum catches truncation and any damage in between. */
-  expected = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, size - 32);
-  for (i = 0; i < 32; i++)
-    g_snprintf (digest_hex + 2 * i, 3, "%02x", data[size - 32 + i]);
-  if (strcmp (expected, digest_hex) != 0) {
-    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
-        "%s: checkpoint checksum mismatch (truncated or damaged)", path);
-    return FALSE;
-  }
-  size -= 32;
-
-  if (!next_section (data, size, &pos, &section, &len))
-    goto invalid;
-  c->state = g_key_file_new ();
-  {
-    g_autofree gchar *text = g_strndup ((const gchar *) section, len);
-
-    if (!g_key_file_load_from_data (c->state, text, len, G_KEY_FILE_NONE, &sub)) {
-      g_set_error (error, FEMO_ERROR, FEMO_ERROR_PARSE,
-          "%s: checkpoint state: %s", path, sub->message);
-      g_error_free (sub);
-      return FALSE;
-    }
-  }
-  if (!next_section (data, size, &pos, &section, &len))
-    goto invalid;
-  c->net = femo_net_load_from_data (section, len, &sub);
-  if (!c->net) {
-    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
-        "%s: checkpoint weights: %s", path, sub->message);
-    g_error_free (sub);
-    return FALSE;
-  }
-  if (!next_section (data, size, &pos, &c->moments, &c->moments_len))
-    goto invalid;
-  if (pos < size && !next_section (data, size, &pos, &c->swa, &c->swa_len))
-    goto invalid;
-  if (pos != size)
-    goto invalid;
-  return TRUE;
-
-invalid:
-  g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
-      "%s: not a gst-femo training checkpoint", path);
-  return FALSE;
-}
-
-/* ---- files next to --out ---- */
-
-static gboolean
-write_file (const gchar * path, const gchar * contents, gsize length,
-    GError ** error)
-{
-  GError *sub = NULL;
-
-  if (!g_file_set_contents (path, contents, length, &sub)) {
-    g_set_error (error, FEMO_ERROR, FEMO_ERROR_IO, "%s", sub->message);
-    g_error_free (sub);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static gboolean
-write_metrics (Trainer * t, GError ** error)
-{
-  const FemoEpochMetrics *h = (const FemoEpochMetrics *) t->history->data;
-  GString *csv = g_string_new ("epoch,lr,train_loss,train_accuracy,"
-      "val_loss,val_accuracy,swa_val_accuracy\n");
-  g_autofree gchar *csv_path = g_strconcat (t->stem, ".metrics.csv", NULL);
-  g_autofree gchar *svg_path = g_strconcat (t->stem, ".curves.svg", NULL);
-  g_autofree gchar *base = g_path_get_basename (t->stem);
-  g_autofree gchar *title = g_strdup_printf ("%s: mini-Xception on FER2013 "
-      "(validation: PublicTest)", base);
-  g_autofree gchar *svg = NULL;
-  gboolean ok;
-  guint i;
-
-  for (i = 0; i < t->history->len; i++) {
-    gchar v[6][G_ASCII_DTOSTR_BUF_SIZE];
-
-    /* swa_val_accuracy is empty for epochs without a weight average */
-    g_string_append_printf (csv, "%u,%s,%s,%s,%s,%s,%s\n", h[i].epoch,
-        g_ascii_formatd (v[0], sizeof (v[0]), "%.6g", h[i].lr),
-        g_ascii_formatd (v[1], sizeof (v[1]), "%.6f", h[i].train_loss),
-        g_ascii_formatd (v[2], sizeof (v[2]), "%.6f", h[i].train_accuracy),
-        g_ascii_formatd (v[3], sizeof (v[3]), "%.6f", h[i].val_loss),
-        g_ascii_formatd (v[4], sizeof (v[4]), "%.6f", h[i].val_accuracy),
-        h[i].swa_accuracy < 0 ? "" :
-        g_ascii_formatd (v[5], sizeof (v[5]), "%.6f", h[i].swa_accuracy));
-  }
-  ok = write_file (csv_path, csv->str, csv->len, error);
-  g_string_free (csv, TRUE);
-  if (!ok)
-    return FALSE;
-  svg = femo_curves_to_svg (h, t->history->len, title);
-  return write_file (svg_path, svg, strlen (svg), error);
-}
-
-static gboolean
-set_metadata (FemoNet * net, const gchar * key, const gchar * value,
-    GError ** error)
-{
-  if (!femo_net_set_metadata (net, key, value)) {
-    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
-        "cannot set metadata %s", key);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* Metadata that does not change during the run. */
-static gboolean
-set_provenance (Trainer * t, GError ** error)
-{
-  g_autofree gchar *data_name = g_path_get_basename (t->opt.data);
-  g_autofree gchar *seed = g_strdup_printf ("%" G_GINT64_FORMAT, t->opt.seed);
-  g_autofree gchar *rows = g_strdup_printf ("%u", t->train->n);
-  g_autofree gchar *val_rows = g_strdup_printf ("%u", t->val->n);
-
-  if (!set_metadata (t->net, "femo.train.tool", "gst-femo " VERSION, error)
-      || !set_metadata (t->net, "femo.train.data", data_name, error)
-      || !set_metadata (t->net, "femo.train.data_sha256", t->data->sha256, error)
-      || !set_metadata (t->net, "femo.train.options", t->summary, error)
-      || !set_metadata (t->net, "femo.train.seed", seed, error)
-      || !set_metadata (t->net, "femo.train.train_usage", "Training", error)
-      || !set_metadata (t->net, "femo.train.train_rows", rows, error)
-      || !set_metadata (t->net, "femo.train.val_usage", "PublicTest", error)
-      || !set_metadata (t->net, "femo.train.val_rows", val_rows, error))
-    return FALSE;
-  if (t->init_name
-      && (!set_metadata (t->net, "femo.train.init", t->init_name, error)
-          || !set_metadata (t->net, "femo.train.init_sha256", t->init_sha256,
-              error)))
-    return FALSE;
-  if (t->opt.ferplus) {
-    g_autofree gchar *name = g_path_get_basename (t->opt.ferplus);
-
-    if (!set_metadata (t->net, "femo.train.ferplus", name, error)
-        || !set_metadata (t->net, "femo.train.ferplus_sha256", t->ferplus_sha256,
-            error))
-      return FALSE;
-  }
-  if (t->opt.teacher) {
-    g_autofree gchar *name = g_path_get_basename (t->opt.teacher);
-
-    if (!set_metadata (t->net, "femo.train.teacher", name, error)
-        || !set_metadata (t->net, "femo.train.teacher_sha256",
-            t->teacher_sha256, error))
-      return FALSE;
-  }
-  return TRUE;
-}
-
-/* Maps the file an option names and takes its sha256 (the provenance
- * written into the model and checked on resume). */
-static GBytes *
-map_option_file (const gchar * option, const gchar * path, gchar ** sha256,
-    GError ** error)
-{
-  g_autoptr (GMappedFile) file = NULL;
-  GError *sub = NULL;
-  GBytes *bytes;
-
-  file = g_mapped_file_new (path, FALSE, &sub);
-  if (!file) {
-    g_set_error (error, FEMO_ERROR, FEMO_ERROR_IO, "%s: %s", option,
-        sub->message);
-    g_error_free (sub);
-    return NULL;
-  }
-  bytes = g_mapped_file_get_bytes (file);
-  *sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
-  return bytes;
-}
-
-/* --init: the starting weights, which must fit the options. */
-static gboolean
-load_init (Trainer * t, GError ** error)
-{
-  g_autoptr (GBytes) bytes = NULL;
-  const guint *channels;
-  guint i;
-
-  bytes = map_option_file ("--init", t->opt.init, &t->init_sha256, error);
-  if (!bytes)
-    return FALSE;
-  t->net = femo_net_load_from_data (g_bytes_get_data (bytes, NULL),
-      g_bytes_get_size (bytes), error);
-  if (!t->net) {
-    g_prefix_error (error, "--init %s: ", t->opt.init);
-    return FALSE;
-  }
-  channels = femo_net_get_channels (t->net);
-  for (i = 0; i < FEMO_NET_N_WIDTHS; i++)
-    if (channels[i] != t->channels[i]) {
-      g_set_error (error, FEMO_ERROR, FEMO_ERROR_ARGUMENT,
-          "--init %s has other widths than --channels %s", t->opt.init,
-          t->opt.channels);
-      return FALSE;
-    }
-  for (i = 0; i < FEMO_FER_N_CLASSES; i++)
-    if (femo_net_get_n_labels (t->net) != FEMO_FER_N_CLASSES
-        || g_strcmp0 (femo_net_get_labels (t->net)[i],
-            femo_net_default_labels[i]) != 0) {
-      g_set_error (error, FEMO_ERROR, FEMO_ERROR_ARGUMENT,
-          "--init %s does not have FER2013's classes in FER2013's order",
-          t->opt.init);
-      return FALSE;
-    }
-  t->init_name = g_path_get_basename (t->opt.init);
-  return TRUE;
-}
-
-/* Saves @net (the epoch's weights, or their average when @swa) as this
- * epoch's snapshot and as --out. */
-static gboolean
-save_best (Trainer * t, FemoNet * net, guint epoch, gdouble accuracy,
-    gboolean swa, gchar ** snapshot_name, GError ** error)
-{
-  gchar acc[G_ASCII_DTOSTR_BUF_SIZE];
-  g_autofree gchar *epochs = g_strdup_printf ("%u", epoch);
-  g_autofree gchar *snapshot = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-  gsize size;
-  const gchar *data;
-
-  g_ascii_formatd (acc, sizeof (acc), "%.6f", accuracy);
-  if (!set_metadata (net, "femo.train.epochs", epochs, error)
-      || !set_metadata (net, "femo.train.val_accuracy", acc, error))
-    return FALSE;
-  if (swa) {
-    g_autofree gchar *range = g_strdup_printf ("%" G_GINT64_FORMAT "-%u",
-        t->opt.swa_start, epoch);
-
-    if (!set_metadata (net, "femo.train.swa_epochs", range, error))
-      return FALSE;
-  }
-  bytes = femo_net_serialize (net);
-  data = g_bytes_get_data (bytes, &size);
-  snapshot = g_strdup_printf ("%s.e%03u%s-%s.safetensors", t->stem, epoch,
-      swa ? "-swa" : "",
-      g_ascii_formatd (acc, sizeof (acc), "%.4f", accuracy));
-  if (!write_file (snapshot, data, size, error)
-      || !write_file (t->opt.out, data, size, error))
-    return FALSE;
-  *snapshot_name = g_path_get_basename (snapshot);
-  return TRUE;
-}
-
-static gboolean
-save_checkpoint (Trainer * t, GError ** error)
-{
-  g_autoptr (GBytes) bytes = checkpoint_serialize (t);
-  gsize size;
-  const gchar *data = g_bytes_get_data (bytes, &size);
-
-  return write_file (t->checkpoint_path, data, size, error);
-}
-
-/* ---- progress ---- */
 
 static void
 format_duration (gchar * buf, gsize size, gdouble seconds)
@@ -928,719 +38,205 @@ format_duration (gchar * buf, gsize size, gdouble seconds)
     g_snprintf (buf, size, "%u:%02u", s / 60, s % 60);
 }
 
-/* One line, redrawn: the ETA counts the rest of the run at this epoch's
- * speed (validation not included). */
+/* One line on the terminal, redrawn at most four times a second: the ETA
+ * counts the rest of the run at this epoch's speed (validation not
+ * included). */
 static void
-show_progress (Trainer * t, guint step, guint steps, gdouble loss,
-    gdouble accuracy, guint images, gdouble elapsed)
+show_batch (const FemoTrainerProgress * p, gpointer data)
 {
-  gdouble rate = elapsed > 0 ? images / elapsed : 0.0;
-  gdouble left = (gdouble) t->train->n * (t->opt.epochs - t->epoch) - images;
+  TrainCli *cli = data;
+  gdouble rate = p->seconds > 0 ? p->images / p->seconds : 0.0;
   gchar eta[32];
 
-  format_duration (eta, sizeof (eta), rate > 0 ? left / rate : 0.0);
-  fprintf (stderr, "\repoch %u/%" G_GINT64_FORMAT " batch %u/%u  loss %.4f  "
-      "acc %.4f  %.0f img/s  ETA %s   ", t->epoch + 1, t->opt.epochs, step,
-      steps, loss, accuracy, rate, eta);
+  if (p->step == 1)
+    cli->last_shown = -1.0;
+  if (p->seconds - cli->last_shown < 0.25 && p->step != p->n_steps)
+    return;
+  cli->last_shown = p->seconds;
+  format_duration (eta, sizeof (eta), rate > 0 ? p->images_left / rate : 0.0);
+  fprintf (stderr, "\repoch %u/%u batch %u/%u  loss %.4f  acc %.4f  %.0f "
+      "img/s  ETA %s   ", p->epoch, p->n_epochs, p->step, p->n_steps,
+      p->loss, p->accuracy, rate, eta);
   fflush (stderr);
 }
 
-/* ---- training ---- */
-
-static gboolean
-build_decay_mask (Trainer * t, guint8 ** mask, gsize * n, GError ** error)
-{
-  guint n_tensors, i;
-  const FemoNetTensor *tensors = femo_net_get_tensors (t->net, &n_tensors);
-
-  femo_net_get_params (t->net, n);
-  *mask = g_new0 (guint8, *n);
-  for (i = 0; i < n_tensors; i++) {
-    const FemoNetTensor *tt = &tensors[i];
-
-    /* Decoupled decay on convolution weights only, not on biases or the
-     * batch-norm scale and shift. */
-    if (tt->kind != FEMO_NET_TENSOR_CONV_WEIGHT)
-      continue;
-    if (tt->offset + tt->length > *n) {
-      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
-          "tensor %s lies outside the parameters", tt->name);
-      g_clear_pointer (mask, g_free);
-      return FALSE;
-    }
-    memset (*mask + tt->offset, 1, tt->length);
-  }
-  return TRUE;
-}
-
-/* Fills the batch at @first of the epoch's @order: augmented inputs and
- * labels (or soft targets). Each image has its own random stream, keyed
- * by epoch and position, so nothing depends on threads or batch timing. */
 static void
-fill_batch (Trainer * t, const guint32 * order, guint first, guint n,
-    gfloat * inputs, guint * labels, gfloat * targets)
+print_epoch (const FemoEpochMetrics * m, const gchar * saved,
+    gdouble seconds, gpointer data)
 {
-  const FemoAugmentParams params = FEMO_AUGMENT_PARAMS_DEFAULT;
-  guint i;
+  TrainCli *cli = data;
+  gchar swa[32] = "";
 
-  for (i = 0; i < n; i++) {
-    guint32 k = order[first + i];
-    const guint8 *img = t->train->pixels + (gsize) k * FEMO_FER_PIXELS;
-    gfloat *dst = inputs + (gsize) i * FEMO_FER_PIXELS;
-
-    if (t->opt.no_augment) {
-      femo_augment_normalize (img, FEMO_FER_PIXELS, dst);
-    } else {
-      FemoRng rng;
-      FemoAffine affine;
-
-      femo_rng_init (&rng, t->opt.seed,
-          ((guint64) (t->epoch + 1) << 32) | (first + i));
-      femo_augment_draw (&rng, &params, FEMO_FER_SIZE, FEMO_FER_SIZE, &affine);
-      femo_augment_warp (img, FEMO_FER_SIZE, FEMO_FER_SIZE, FEMO_FER_SIZE,
-          &affine, dst);
-    }
-    if (targets)
-      memcpy (targets + (gsize) i * FEMO_FER_N_CLASSES,
-          t->train->soft + (gsize) k * FEMO_FER_N_CLASSES,
-          FEMO_FER_N_CLASSES * sizeof (gfloat));
-    else
-      labels[i] = t->train->labels[k];
-  }
+  if (cli->tty)
+    fprintf (stderr, "\r%*s\r", 100, "");
+  if (m->swa_accuracy >= 0)
+    g_snprintf (swa, sizeof (swa), "  swa acc %.4f", m->swa_accuracy);
+  g_print ("epoch %u/%" G_GINT64_FORMAT ": lr %.3g  train loss %.4f acc "
+      "%.4f  val loss %.4f acc %.4f%s  %.1f s%s%s\n", m->epoch,
+      femo_trainer_get_options (cli->trainer)->epochs, m->lr, m->train_loss,
+      m->train_accuracy, m->val_loss, m->val_accuracy, swa, seconds,
+      saved ? "  saved " : "", saved ? saved : "");
 }
 
-/* Accuracy (and mean loss) of @net on PublicTest. With --bn-images the
- * net's BN statistics are first replaced by their mean over that many
- * Training images ("precise BN"): what @net is saved with. */
-static gboolean
-validate (Trainer * t, FemoNet * net, gdouble * loss, gdouble * accuracy,
-    GError ** error)
+/* Appends "(default VALUE)" from the trainer's table to the description of
+ * each option that has one: the help cannot disagree with the trainer.
+ * The new descriptions go into @keep. */
+static void
+describe_defaults (GOptionEntry * entries, GPtrArray * keep)
 {
-  g_autoptr (FemoConfusion) confusion = femo_confusion_new (FEMO_FER_N_CLASSES);
-  g_autoptr (FemoModel) model = NULL;
-  gdouble l;
+  guint n_specs, i;
+  const FemoTrainOptionSpec *specs = femo_train_option_specs (&n_specs);
 
-  if (t->opt.bn_images > 0 && !femo_evaluate_recalibrate_bn (net, t->train,
-          t->opt.bn_images, BN_BATCH, error))
-    return FALSE;
-  model = femo_model_new_from_net (net);
-  l = femo_evaluate_split (model, t->val, NULL, t->opt.threads, confusion);
-  if (loss)
-    *loss = l;
-  *accuracy = femo_confusion_accuracy (confusion);
-  return TRUE;
-}
+  for (; entries->long_name; entries++)
+    for (i = 0; i < n_specs; i++) {
+      gchar *description;
 
-/* One epoch: trains, validates, saves. */
-static gboolean
-run_epoch (Trainer * t, gchar ** saved, gdouble * seconds, GError ** error)
-{
-  guint n = t->train->n, batch = t->opt.batch;
-  guint steps = steps_per_epoch (t), step;
-  g_autofree guint32 *order = g_new (guint32, n);
-  g_autofree gfloat *inputs = g_new (gfloat, (gsize) batch * FEMO_FER_PIXELS);
-  g_autofree guint *labels = g_new (guint, batch);
-  g_autofree gfloat *targets = t->train->soft ?
-      g_new (gfloat, (gsize) batch * FEMO_FER_N_CLASSES) : NULL;
-  g_autoptr (FemoNet) eval_net = NULL;
-  g_autoptr (FemoNet) swa_net = NULL;
-  g_autoptr (GTimer) timer = g_timer_new ();
-  gsize n_params, n_grads;
-  gfloat *params = femo_net_get_params (t->net, &n_params);
-  const gfloat *grads = femo_net_get_grads (t->net, &n_grads);
-  gdouble loss_sum = 0.0, last_shown = -1.0, lr = t->opt.lr;
-  guint correct = 0, seen = 0, i;
-  FemoEpochMetrics m = { 0, };
-  FemoRng rng;
-
-  g_return_val_if_fail (n_params == t->adam->n && n_grads == n_params, FALSE);
-  for (i = 0; i < n; i++)
-    order[i] = i;
-  femo_rng_init (&rng, t->opt.seed, ((guint64) (t->epoch + 1) << 32) |
-      G_MAXUINT32);
-  femo_rng_shuffle (&rng, order, n);
-
-  for (step = 0; step < steps; step++) {
-    guint first = step * batch, count = MIN (batch, n - first);
-    FemoNetStepResult result;
-
-    fill_batch (t, order, first, count, inputs, labels, targets);
-    if (!femo_net_train_step (t->net, inputs, targets ? NULL : labels,
-            targets, count, t->opt.label_smoothing, &result, error))
-      return FALSE;
-    lr = learning_rate (t, t->adam->step);
-    femo_adam_update (t->adam, params, grads, lr, t->opt.weight_decay);
-    loss_sum += result.loss * count;
-    correct += result.n_correct;
-    seen += count;
-
-    if (t->tty) {
-      gdouble now = g_timer_elapsed (timer, NULL);
-
-      if (now - last_shown >= 0.25 || step + 1 == steps) {
-        show_progress (t, step + 1, steps, loss_sum / seen,
-            (gdouble) correct / seen, seen, now);
-        last_shown = now;
-      }
-    }
-  }
-
-  m.epoch = t->epoch + 1;
-  m.lr = lr;
-  m.train_loss = loss_sum / MAX (seen, 1);
-  m.train_accuracy = (gdouble) correct / MAX (seen, 1);
-  m.swa_accuracy = -1.0;
-  /* Validation on a copy: the training net keeps its running averages. */
-  eval_net = femo_net_copy (t->net);
-  if (!validate (t, eval_net, &m.val_loss, &m.val_accuracy, error))
-    return FALSE;
-  if (t->opt.swa_start > 0 && m.epoch >= t->opt.swa_start) {
-    t->swa_count++;
-    if (!t->swa)
-      t->swa = g_new0 (gfloat, n_params);
-    /* running mean: after k epochs, the plain mean of their weights */
-    for (gsize j = 0; j < n_params; j++)
-      t->swa[j] += (params[j] - t->swa[j]) / (gfloat) t->swa_count;
-    swa_net = femo_net_copy (t->net);
-    memcpy (femo_net_get_params (swa_net, NULL), t->swa,
-        n_params * sizeof (gfloat));
-    if (!validate (t, swa_net, NULL, &m.swa_accuracy, error))
-      return FALSE;
-  }
-  t->epoch++;
-  g_array_append_val (t->history, m);
-
-  if (g_strcmp0 (t->opt.schedule, "plateau") == 0) {
-    /* As Keras' ReduceLROnPlateau on val_loss (the reference recipe). */
-    if (m.val_loss < t->plateau_best_loss - PLATEAU_MIN_DELTA) {
-      t->plateau_best_loss = m.val_loss;
-      t->plateau_wait = 0;
-    } else if (++t->plateau_wait >= PLATEAU_PATIENCE) {
-      t->plateau_lr *= PLATEAU_FACTOR;
-      t->plateau_wait = 0;
-    }
-  }
-
-  if (m.val_accuracy > t->best_accuracy) {
-    t->best_accuracy = m.val_accuracy;
-    t->best_epoch = m.epoch;
-    if (!save_best (t, eval_net, m.epoch, m.val_accuracy, FALSE, saved, error))
-      return FALSE;
-  }
-  if (swa_net && m.swa_accuracy > t->best_accuracy) {
-    g_free (*saved);
-    *saved = NULL;
-    t->best_accuracy = m.swa_accuracy;
-    t->best_epoch = m.epoch;
-    if (!save_best (t, swa_net, m.epoch, m.swa_accuracy, TRUE, saved, error))
-      return FALSE;
-  }
-  if (t->opt.patience > 0 && t->epoch - t->best_epoch >= t->opt.patience)
-    t->finished = TRUE;
-  if (t->epoch >= t->opt.epochs)
-    t->finished = TRUE;
-  if (!write_metrics (t, error) || !save_checkpoint (t, error))
-    return FALSE;
-  *seconds = g_timer_elapsed (timer, NULL);
-  return TRUE;
-}
-
-/* ---- setup ---- */
-
-/* --teacher: each Training image's target becomes (1 - d) x its target
- * (the label, or FER+) + d x the teacher's probabilities for the image as
- * it is (--distill d), computed once. */
-static gboolean
-apply_teacher (Trainer * t, GError ** error)
-{
-  const gdouble d = t->opt.distill;
-  FemoFerSplit *train = t->train;
-  g_autoptr (FemoModel) teacher = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-  g_autofree gfloat *probs = NULL;
-  guint output_of_class[FEMO_FER_N_CLASSES];
-  guint i, c;
-
-  bytes = map_option_file ("--teacher", t->opt.teacher, &t->teacher_sha256,
-      error);
-  if (!bytes)
-    return FALSE;
-  teacher = femo_model_load_from_data (g_bytes_get_data (bytes, NULL),
-      g_bytes_get_size (bytes), error);
-  if (!teacher || !femo_evaluate_map_labels (teacher, output_of_class, error)) {
-    g_prefix_error (error, "--teacher %s: ", t->opt.teacher);
-    return FALSE;
-  }
-  probs = g_new (gfloat, (gsize) train->n * FEMO_FER_N_CLASSES);
-  femo_evaluate_probabilities (teacher, train, t->opt.threads, probs);
-  if (!train->soft) {
-    train->soft = g_new0 (gfloat, (gsize) train->n * FEMO_FER_N_CLASSES);
-    for (i = 0; i < train->n; i++)
-      train->soft[(gsize) i * FEMO_FER_N_CLASSES + train->labels[i]] = 1.0f;
-  }
-  for (i = 0; i < train->n; i++) {
-    gfloat *row = train->soft + (gsize) i * FEMO_FER_N_CLASSES;
-    const gfloat *p = probs + (gsize) i * FEMO_FER_N_CLASSES;
-
-    for (c = 0; c < FEMO_FER_N_CLASSES; c++)
-      row[c] = (gfloat) ((1.0 - d) * row[c] + d * p[output_of_class[c]]);
-  }
-  g_print ("distilling from %s (weight %g)\n", t->opt.teacher, d);
-  return TRUE;
-}
-
-static gboolean
-load_data (Trainer * t, GError ** error)
-{
-  t->data = femo_fer_load (t->opt.data,
-      t->opt.skip_bad ? FEMO_FER_SKIP_BAD : FEMO_FER_FLAGS_NONE, error);
-  if (!t->data)
-    return FALSE;
-  if (t->data->n_skipped > 0)
-    g_printerr ("gst-femo train: skipped %u malformed rows of %u (first: %s)\n",
-        t->data->n_skipped, t->data->n_rows, t->data->first_skipped);
-  t->train = &t->data->splits[FEMO_FER_TRAINING];
-  t->val = &t->data->splits[FEMO_FER_PUBLIC_TEST];
-  if (t->train->n < 2 || t->val->n < 1) {
-    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
-        "%s has %u Training and %u PublicTest rows: training needs at "
-        "least 2 and validation 1", t->opt.data, t->train->n, t->val->n);
-    return FALSE;
-  }
-
-  if (t->opt.ferplus) {
-    g_autoptr (FemoFerPlus) plus = NULL;
-    g_autoptr (GBytes) bytes = NULL;
-    g_autoptr (GInputStream) stream = NULL;
-    g_autofree gchar *name = g_path_get_basename (t->opt.ferplus);
-    guint dropped = 0;
-
-    bytes = map_option_file ("--ferplus", t->opt.ferplus, &t->ferplus_sha256,
-        error);
-    if (!bytes)
-      return FALSE;
-    /* the bytes just hashed, not a second read of the file */
-    stream = g_memory_input_stream_new_from_bytes (bytes);
-    plus = femo_ferplus_load_stream (stream, name, NULL, error);
-    if (!plus || !femo_fer_split_apply_ferplus (t->train, FEMO_FER_TRAINING,
-            plus, &dropped, error))
-      return FALSE;
-    if (t->train->n < 2) {
-      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
-          "%s leaves fewer than 2 Training rows", t->opt.ferplus);
-      return FALSE;
-    }
-    g_print ("FER+ soft targets from %s; %u Training rows without FER+ "
-        "votes left out\n", t->opt.ferplus, dropped);
-  }
-  if (t->opt.teacher && !apply_teacher (t, error))
-    return FALSE;
-  return TRUE;
-}
-
-/* Takes the options from the checkpoint; explicit options must agree. */
-static gboolean
-apply_checkpoint_options (Trainer * t, Checkpoint * c, GError ** error)
-{
-  guint i;
-
-  for (i = 0; i < G_N_ELEMENTS (opt_specs); i++) {
-    const OptSpec *spec = &opt_specs[i];
-    g_autofree gchar *stored = g_key_file_get_string (c->state, "options",
-        spec->name, NULL);
-    g_autofree gchar *given = NULL;
-
-    if (!stored && spec->before)
-      stored = g_strdup (spec->before);
-    if (!stored) {
-      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
-          "%s: checkpoint lacks option %s", t->opt.resume, spec->name);
-      return FALSE;
-    }
-    if (opt_is_set (&t->opt, spec)) {
-      given = opt_to_string (&t->opt, spec);
-      if (strcmp (given, stored) == 0 || spec->resume_may_change) {
-        if (strcmp (given, stored) != 0 && strcmp (spec->name, "threads") == 0)
-          g_printerr ("gst-femo train: warning: the checkpoint was made with "
-              "--threads %s: with %s the result will not be byte-identical "
-              "to an uninterrupted run\n", stored, given);
+      if (g_strcmp0 (specs[i].name, entries->long_name) != 0
+          || specs[i].kind == FEMO_TRAIN_OPTION_FLAG)
         continue;
-      }
-      g_set_error (error, FEMO_ERROR, FEMO_ERROR_ARGUMENT,
-          "--%s %s differs from the checkpoint's %s; a resumed run keeps "
-          "its options", spec->name, given, stored);
-      return FALSE;
+      description = g_strdup_printf ("%s (default %s)", entries->description,
+          specs[i].default_value);
+      g_ptr_array_add (keep, description);
+      entries->description = description;
     }
-    if (!opt_from_string (&t->opt, spec, stored)) {
-      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
-          "%s: bad option %s=%s in the checkpoint", t->opt.resume,
-          spec->name, stored);
-      return FALSE;
-    }
-  }
-  if (!t->opt.data)
-    t->opt.data = g_key_file_get_string (c->state, "files", "data", NULL);
-  if (!t->opt.out) {
-    g_autofree gchar *name = g_key_file_get_string (c->state, "files",
-        "out-name", NULL);
-    g_autofree gchar *dir = g_path_get_dirname (t->opt.resume);
-
-    if (name)
-      t->opt.out = g_build_filename (dir, name, NULL);
-  }
-  if (!t->opt.ferplus)
-    t->opt.ferplus = g_key_file_get_string (c->state, "files", "ferplus", NULL);
-  if (!t->opt.teacher)
-    t->opt.teacher = g_key_file_get_string (c->state, "files", "teacher", NULL);
-  t->init_name = g_key_file_get_string (c->state, "files", "init-name", NULL);
-  t->init_sha256 = g_key_file_get_string (c->state, "files", "init-sha256",
-      NULL);
-  return TRUE;
 }
 
-/* Reads [state] @key; after a first error the rest are skipped. */
-static guint64
-state_uint (GKeyFile * state, const gchar * key, GError ** error)
+/* What the run did, after it returned. */
+static void
+print_end (FemoTrainer * trainer)
 {
-  return *error ? 0 : g_key_file_get_uint64 (state, "state", key, error);
-}
+  const FemoTrainOptions *o = femo_trainer_get_options (trainer);
+  guint best_epoch;
+  gdouble best = femo_trainer_get_best_accuracy (trainer, &best_epoch);
 
-static gdouble
-state_double (GKeyFile * state, const gchar * key, GError ** error)
-{
-  return *error ? 0.0 : g_key_file_get_double (state, "state", key, error);
-}
-
-/* Restores the run from the checkpoint, once the data are loaded. */
-static gboolean
-restore_checkpoint (Trainer * t, Checkpoint * c, GError ** error)
-{
-  g_autofree gchar *data_sha = g_key_file_get_string (c->state, "files",
-      "data-sha256", NULL);
-  g_autofree gchar *plus_sha = g_key_file_get_string (c->state, "files",
-      "ferplus-sha256", NULL);
-  g_autofree gchar *teacher_sha = g_key_file_get_string (c->state, "files",
-      "teacher-sha256", NULL);
-  g_auto (GStrv) keys = g_key_file_get_keys (c->state, "history", NULL, NULL);
-  GError *sub = NULL;
-  gsize n_params;
-  guint i;
-
-  if (g_strcmp0 (data_sha, t->data->sha256) != 0) {
-    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
-        "%s is not the data the checkpoint was trained on (sha256 %s, "
-        "expected %s)", t->opt.data, t->data->sha256, data_sha);
-    return FALSE;
+  if (!femo_trainer_is_finished (trainer)) {
+    g_print ("stopping after %u epochs as asked; continue with --resume "
+        "%s\n", (guint) o->stop_after,
+        femo_trainer_get_checkpoint_path (trainer));
+    return;
   }
-  if (g_strcmp0 (plus_sha, t->ferplus_sha256) != 0) {
-    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
-        "the FER+ file differs from the one the checkpoint was trained on");
-    return FALSE;
-  }
-  if (g_strcmp0 (teacher_sha, t->teacher_sha256) != 0) {
-    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
-        "the teacher model differs from the one the checkpoint was trained "
-        "with");
-    return FALSE;
-  }
-  t->net = g_steal_pointer (&c->net);
-  femo_net_get_params (t->net, &n_params);
-  if (c->moments_len != n_params * 8) {
-    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
-        "%s: optimiser state for %" G_GSIZE_FORMAT " parameters, the net has %"
-        G_GSIZE_FORMAT, t->opt.resume, c->moments_len / 8, n_params);
-    return FALSE;
-  }
-
-  t->epoch = state_uint (c->state, "epoch", &sub);
-  t->finished = state_uint (c->state, "finished", &sub) != 0;
-  t->best_accuracy = state_double (c->state, "best-accuracy", &sub);
-  t->best_epoch = state_uint (c->state, "best-epoch", &sub);
-  t->plateau_lr = state_double (c->state, "plateau-lr", &sub);
-  t->plateau_best_loss = state_double (c->state, "plateau-best-loss", &sub);
-  t->plateau_wait = state_uint (c->state, "plateau-wait", &sub);
-  /* absent from checkpoints made before --swa-start existed */
-  if (!sub && g_key_file_has_key (c->state, "state", "swa-count", NULL))
-    t->swa_count = state_uint (c->state, "swa-count", &sub);
-  if (sub) {
-    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID, "%s: %s",
-        t->opt.resume, sub->message);
-    g_error_free (sub);
-    return FALSE;
-  }
-  for (i = 0; keys && keys[i]; i++) {
-    g_autofree gchar *line = g_key_file_get_string (c->state, "history",
-        keys[i], NULL);
-    g_auto (GStrv) f = g_strsplit (line ? line : "", ";", -1);
-    FemoEpochMetrics m = { 0, };
-
-    /* the sixth field (SWA accuracy) came with --swa-start */
-    if (g_strv_length (f) != 5 && g_strv_length (f) != 6) {
-      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
-          "%s: bad history entry %s", t->opt.resume, keys[i]);
-      return FALSE;
-    }
-    m.epoch = i + 1;
-    m.lr = g_ascii_strtod (f[0], NULL);
-    m.train_loss = g_ascii_strtod (f[1], NULL);
-    m.train_accuracy = g_ascii_strtod (f[2], NULL);
-    m.val_loss = g_ascii_strtod (f[3], NULL);
-    m.val_accuracy = g_ascii_strtod (f[4], NULL);
-    m.swa_accuracy = f[5] ? g_ascii_strtod (f[5], NULL) : -1.0;
-    g_array_append_val (t->history, m);
-  }
-  if ((t->swa_count > 0) != (c->swa != NULL)
-      || (c->swa && c->swa_len != n_params * 4)) {
-    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
-        "%s: the weight average does not match its count or the net",
-        t->opt.resume);
-    return FALSE;
-  }
-  if (c->swa) {
-    t->swa = g_new (gfloat, n_params);
-    read_floats (c->swa, t->swa, n_params);
-  }
-  if (t->history->len != t->epoch) {
-    g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
-        "%s: %u epochs done but %u in the history", t->opt.resume, t->epoch,
-        t->history->len);
-    return FALSE;
-  }
-  return TRUE;
+  if (o->patience > 0 && femo_trainer_get_epoch (trainer) < o->epochs)
+    g_print ("stopped early: no better validation accuracy for %"
+        G_GINT64_FORMAT " epochs\n", o->patience);
+  g_print ("best PublicTest accuracy %.4f at epoch %u: %s\n", best,
+      best_epoch, o->out);
 }
 
 static gboolean
-setup_optimizer (Trainer * t, Checkpoint * c, GError ** error)
+train (FemoTrainOptions * options, TrainCli * cli, GError ** error)
 {
-  g_autofree guint8 *mask = NULL;
-  gsize n;
+  FemoTrainerCallbacks callbacks = { print_notice,
+    cli->tty ? show_batch : NULL, print_epoch, cli
+  };
+  g_autoptr (FemoTrainer) trainer = NULL;
+  const FemoTrainOptions *o;
 
-  if (!build_decay_mask (t, &mask, &n, error))
+  trainer = femo_trainer_new (options, &callbacks, error);
+  if (!trainer)
     return FALSE;
-  t->adam = femo_adam_new (n, mask);
-  if (c) {
-    GError *sub = NULL;
+  cli->trainer = trainer;
+  o = femo_trainer_get_options (trainer);
+  if (femo_trainer_is_finished (trainer)) {
+    guint best_epoch;
+    gdouble best = femo_trainer_get_best_accuracy (trainer, &best_epoch);
 
-    read_floats (c->moments, t->adam->m, n);
-    read_floats (c->moments + 4 * n, t->adam->v, n);
-    t->adam->step = state_uint (c->state, "adam-step", &sub);
-    if (sub) {
-      g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID, "%s: %s",
-          t->opt.resume, sub->message);
-      g_error_free (sub);
-      return FALSE;
-    }
-  }
-  return TRUE;
-}
-
-static gboolean
-train (Trainer * t, GError ** error)
-{
-  Checkpoint ckpt = { 0, };
-  gboolean resumed = t->opt.resume != NULL, warmup_given;
-  guint i, session = 0;
-
-  if (resumed) {
-    if (!checkpoint_read (t->opt.resume, &ckpt, error)
-        || !apply_checkpoint_options (t, &ckpt, error))
-      goto fail;
-  }
-  warmup_given = t->opt.warmup != UNSET_INT;
-  for (i = 0; i < G_N_ELEMENTS (opt_specs); i++) {
-    const OptSpec *spec = &opt_specs[i];
-
-    if (!opt_is_set (&t->opt, spec))
-      opt_from_string (&t->opt, spec, spec->fallback ? spec->fallback : "0");
-  }
-  /* The default warm-up fits short runs too. */
-  if (!warmup_given)
-    t->opt.warmup = MIN (t->opt.warmup, t->opt.epochs);
-  if (t->opt.threads == 0)
-    t->opt.threads = MAX (1, g_get_num_processors ());
-  if (!t->opt.data || !t->opt.out) {
-    g_set_error (error, FEMO_ERROR, FEMO_ERROR_ARGUMENT,
-        "--data and --out are required (see --help)");
-    goto fail;
-  }
-  if (!options_check (&t->opt, t->channels, error))
-    goto fail;
-  t->summary = options_summary (&t->opt);
-  t->stem = output_stem (t->opt.out);
-  t->checkpoint_path = g_strconcat (t->stem, ".ckpt", NULL);
-
-  if (!load_data (t, error))
-    goto fail;
-  /* Fail now rather than after the first epoch. */
-  {
-    g_autofree gchar *dir = g_path_get_dirname (t->opt.out);
-
-    if (g_mkdir_with_parents (dir, 0777) != 0 || g_access (dir, W_OK) != 0) {
-      g_set_error (error, FEMO_ERROR, FEMO_ERROR_IO,
-          "cannot write into %s: %s", dir, g_strerror (errno));
-      goto fail;
-    }
-  }
-
-  t->history = g_array_new (FALSE, TRUE, sizeof (FemoEpochMetrics));
-  if (resumed) {
-    if (!restore_checkpoint (t, &ckpt, error))
-      goto fail;
-  } else {
-    if (t->opt.init) {
-      if (!load_init (t, error))
-        goto fail;
-    } else {
-      t->net = femo_net_new (t->channels, femo_net_default_labels,
-          FEMO_FER_N_CLASSES, FEMO_NET_DEFAULT_BN_EPS, t->opt.seed, error);
-    }
-    if (!t->net)
-      goto fail;
-    t->best_accuracy = -1.0;
-    t->plateau_lr = t->opt.lr;
-    t->plateau_best_loss = G_MAXDOUBLE;
-  }
-  if (!setup_optimizer (t, resumed ? &ckpt : NULL, error))
-    goto fail;
-  checkpoint_clear (&ckpt);
-  femo_net_set_n_threads (t->net, t->opt.threads);
-  if (!set_provenance (t, error))
-    goto fail;
-
-  if (t->finished) {
     g_print ("%s: the run finished after epoch %u (best PublicTest accuracy "
-        "%.4f at epoch %u); nothing to do\n", t->opt.resume, t->epoch,
-        t->best_accuracy, t->best_epoch);
+        "%.4f at epoch %u); nothing to do\n", o->resume,
+        femo_trainer_get_epoch (trainer), best, best_epoch);
     return TRUE;
   }
   g_print ("training on %u Training rows, validating on %u PublicTest rows "
-      "of %s\n%s\n", t->train->n, t->val->n, t->opt.data, t->summary);
-  if (resumed)
-    g_print ("resuming after epoch %u\n", t->epoch);
-
-  while (!t->finished) {
-    g_autofree gchar *saved = NULL;
-    gdouble seconds = 0.0;
-    const FemoEpochMetrics *m;
-    gchar swa[32] = "";
-
-    if (!run_epoch (t, &saved, &seconds, error))
-      return FALSE;
-    m = &g_array_index (t->history, FemoEpochMetrics, t->history->len - 1);
-    if (t->tty)
-      fprintf (stderr, "\r%*s\r", 100, "");
-    if (m->swa_accuracy >= 0)
-      g_snprintf (swa, sizeof (swa), "  swa acc %.4f", m->swa_accuracy);
-    g_print ("epoch %u/%" G_GINT64_FORMAT ": lr %.3g  train loss %.4f acc "
-        "%.4f  val loss %.4f acc %.4f%s  %.1f s%s%s\n", m->epoch,
-        t->opt.epochs, m->lr, m->train_loss, m->train_accuracy, m->val_loss,
-        m->val_accuracy, swa, seconds, saved ? "  saved " : "",
-        saved ? saved : "");
-    if (++session == t->opt.stop_after && !t->finished) {
-      g_print ("stopping after %u epochs as asked; continue with --resume "
-          "%s\n", session, t->checkpoint_path);
-      return TRUE;
-    }
-  }
-  if (t->opt.patience > 0 && t->epoch < t->opt.epochs)
-    g_print ("stopped early: no better validation accuracy for %"
-        G_GINT64_FORMAT " epochs\n", t->opt.patience);
-  g_print ("best PublicTest accuracy %.4f at epoch %u: %s\n",
-      t->best_accuracy, t->best_epoch, t->opt.out);
+      "of %s\n%s\n", femo_trainer_get_n_train (trainer),
+      femo_trainer_get_n_val (trainer), o->data,
+      femo_trainer_get_summary (trainer));
+  if (o->resume)
+    g_print ("resuming after epoch %u\n", femo_trainer_get_epoch (trainer));
+  if (!femo_trainer_run (trainer, error))
+    return FALSE;
+  print_end (trainer);
   return TRUE;
-
-fail:
-  checkpoint_clear (&ckpt);
-  return FALSE;
 }
 
 int
 femo_cmd_train (int argc, char **argv)
 {
-  g_autoptr (Trainer) t = g_new0 (Trainer, 1);
+  FemoTrainOptions o;
+  TrainCli cli = { NULL, FALSE, -1.0 };
   g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GPtrArray) descriptions = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GError) error = NULL;
-  Options *o = &t->opt;
-  const GOptionEntry entries[] = {
-    {"data", 'd', 0, G_OPTION_ARG_FILENAME, &o->data,
+  g_autofree gchar *schedule_help = g_strdup_printf ("cosine: linear warm-up "
+      "then cosine decay to %g%% of --lr; plateau: the reference recipe, x%g "
+      "after %d epochs without a lower validation loss",
+      100 * FEMO_TRAIN_COSINE_FLOOR, FEMO_TRAIN_PLATEAU_FACTOR,
+      FEMO_TRAIN_PLATEAU_PATIENCE);
+  GOptionEntry entries[] = {
+    {"data", 'd', 0, G_OPTION_ARG_FILENAME, &o.data,
         "FER2013 CSV (fer2013.csv, or gzip-compressed)", "FILE"},
-    {"out", 'o', 0, G_OPTION_ARG_FILENAME, &o->out,
+    {"out", 'o', 0, G_OPTION_ARG_FILENAME, &o.out,
         "Where the best model goes (NAME.safetensors)", "FILE"},
-    {"epochs", 'e', 0, G_OPTION_ARG_INT64, &o->epochs,
-        "Epochs to train (default 60)", "N"},
-    {"batch", 'b', 0, G_OPTION_ARG_INT64, &o->batch,
-        "Images per optimiser step (default 32)", "N"},
-    {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &o->lr,
-        "Peak learning rate of AdamW (default 0.003)", "RATE"},
-    {"weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &o->weight_decay,
-        "Decoupled weight decay on convolution weights (default 0.01)", "WD"},
-    {"schedule", 0, 0, G_OPTION_ARG_STRING, &o->schedule,
-        "cosine: linear warm-up then cosine decay to 1% of --lr (default); "
-          "plateau: the reference recipe, x0.1 after 12 epochs without a "
-          "lower validation loss", "NAME"},
-    {"warmup", 0, 0, G_OPTION_ARG_INT64, &o->warmup,
-        "Warm-up epochs of the cosine schedule (default 2)", "N"},
-    {"label-smoothing", 0, 0, G_OPTION_ARG_DOUBLE, &o->label_smoothing,
-        "Label smoothing of the targets, 0..1 (default 0)", "S"},
-    {"ferplus", 0, 0, G_OPTION_ARG_FILENAME, &o->ferplus,
+    {"epochs", 'e', 0, G_OPTION_ARG_INT64, &o.epochs, "Epochs to train", "N"},
+    {"batch", 'b', 0, G_OPTION_ARG_INT64, &o.batch,
+        "Images per optimiser step", "N"},
+    {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr, "Peak learning rate of AdamW",
+        "RATE"},
+    {"weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &o.weight_decay,
+        "Decoupled weight decay on convolution weights", "WD"},
+    {"schedule", 0, 0, G_OPTION_ARG_STRING, &o.schedule, schedule_help,
+        "NAME"},
+    {"warmup", 0, 0, G_OPTION_ARG_INT64, &o.warmup,
+        "Warm-up epochs of the cosine schedule", "N"},
+    {"label-smoothing", 0, 0, G_OPTION_ARG_DOUBLE, &o.label_smoothing,
+        "Label smoothing of the targets, 0..1", "S"},
+    {"ferplus", 0, 0, G_OPTION_ARG_FILENAME, &o.ferplus,
         "Train on FER+ soft targets (fer2013new.csv) instead of the "
           "FER2013 labels; validation keeps the FER2013 labels", "FILE"},
-    {"teacher", 0, 0, G_OPTION_ARG_FILENAME, &o->teacher,
+    {"teacher", 0, 0, G_OPTION_ARG_FILENAME, &o.teacher,
           "Distil from this model (FER2013 labels, any widths): each "
           "Training image's target mixes in the teacher's probabilities for "
           "it", "MODEL"},
-    {"distill", 0, 0, G_OPTION_ARG_DOUBLE, &o->distill,
-          "Weight of the teacher's probabilities in the targets, 0..1 "
-          "(default 0.5)", "W"},
-    {"init", 0, 0, G_OPTION_ARG_FILENAME, &o->init,
+    {"distill", 0, 0, G_OPTION_ARG_DOUBLE, &o.distill,
+          "Weight of the teacher's probabilities in the targets, 0..1", "W"},
+    {"init", 0, 0, G_OPTION_ARG_FILENAME, &o.init,
           "Start from the weights of this model (same --channels, FER2013 "
           "labels) instead of a fresh net: a new schedule over a trained "
           "model, as in warm restarts", "MODEL"},
-    {"seed", 0, 0, G_OPTION_ARG_INT64, &o->seed,
-        "Seed of initialisation, shuffling and augmentation (default 1)", "N"},
-    {"threads", 'j', 0, G_OPTION_ARG_INT64, &o->threads,
-        "Worker threads (default: all cores)", "N"},
-    {"patience", 0, 0, G_OPTION_ARG_INT64, &o->patience,
+    {"seed", 0, 0, G_OPTION_ARG_INT64, &o.seed,
+        "Seed of initialisation, shuffling and augmentation", "N"},
+    {"threads", 'j', 0, G_OPTION_ARG_INT64, &o.threads,
+        "Worker threads, 0 for all cores", "N"},
+    {"patience", 0, 0, G_OPTION_ARG_INT64, &o.patience,
         "Stop after N epochs without a better validation accuracy; 0 never "
-          "stops early (default 25)", "N"},
-    {"channels", 0, 0, G_OPTION_ARG_STRING, &o->channels,
-          "Widths: stem, stem, block1..block4 (default 8,8,16,32,64,128)",
-        "LIST"},
-    {"no-augment", 0, 0, G_OPTION_ARG_NONE, &o->no_augment,
+          "stops early", "N"},
+    {"channels", 0, 0, G_OPTION_ARG_STRING, &o.channels,
+        "Widths: stem, stem, block1..block4", "LIST"},
+    {"no-augment", 0, 0, G_OPTION_ARG_NONE, &o.no_augment,
         "Train on the images as they are", NULL},
-    {"skip-bad", 0, 0, G_OPTION_ARG_NONE, &o->skip_bad,
+    {"skip-bad", 0, 0, G_OPTION_ARG_NONE, &o.skip_bad,
         "Skip malformed CSV rows (and count them) instead of failing", NULL},
-    {"bn-images", 0, 0, G_OPTION_ARG_INT64, &o->bn_images,
+    {"bn-images", 0, 0, G_OPTION_ARG_INT64, &o.bn_images,
           "Before each validation, recompute the batch-norm statistics as "
           "the mean over N Training images (unaugmented); 0 keeps the "
-          "running averages of training (default 8192)", "N"},
-    {"swa-start", 0, 0, G_OPTION_ARG_INT64, &o->swa_start,
+          "running averages of training", "N"},
+    {"swa-start", 0, 0, G_OPTION_ARG_INT64, &o.swa_start,
           "From epoch N on, also validate the mean of the weights after "
           "each epoch (stochastic weight averaging); it becomes --out when "
-          "better. 0: off (default)", "N"},
-    {"swa-lr", 0, 0, G_OPTION_ARG_DOUBLE, &o->swa_lr,
+          "better; 0: off", "N"},
+    {"swa-lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.swa_lr,
           "With --swa-start: a constant learning rate from that epoch on "
           "(the schedule is fitted into the epochs before it); 0 follows "
-          "the schedule (default)", "RATE"},
-    {"resume", 0, 0, G_OPTION_ARG_FILENAME, &o->resume,
+          "the schedule", "RATE"},
+    {"resume", 0, 0, G_OPTION_ARG_FILENAME, &o.resume,
         "Continue from a checkpoint (NAME.ckpt), with its options, exactly "
           "as if never interrupted", "CHECKPOINT"},
-    {"stop-after", 0, 0, G_OPTION_ARG_INT64, &o->stop_after,
+    {"stop-after", 0, 0, G_OPTION_ARG_INT64, &o.stop_after,
         "Stop after N epochs of this session (resume later)", "N"},
     {NULL}
   };
-  guint i;
+  gboolean ok;
 
-  o->stop_after = 0;
-  for (i = 0; i < G_N_ELEMENTS (opt_specs); i++) {
-    const OptSpec *spec = &opt_specs[i];
-
-    if (spec->kind == OPT_INT)
-      *opt_int (o, spec) = UNSET_INT;
-    else if (spec->kind == OPT_DOUBLE)
-      *opt_double (o, spec) = NAN;
-  }
-
+  femo_train_options_init (&o);
+  describe_defaults (entries, descriptions);
   ctx = g_option_context_new ("- train the emotion network on FER2013");
   g_option_context_set_summary (ctx,
       "Trains mini-Xception on the Training rows of FER2013 and keeps the "
@@ -1668,14 +264,20 @@ femo_cmd_train (int argc, char **argv)
       "  gst-femo train -d fer2013.csv.gz -o run/m.safetensors --ferplus "
       "fer2013new.csv\n");
   g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!femo_cli_parse (ctx, &argc, &argv))
+  if (!femo_cli_parse (ctx, &argc, &argv)) {
+    femo_train_options_clear (&o);
     return 2;
-  if (argc > 1)
+  }
+  if (argc > 1) {
+    femo_train_options_clear (&o);
     return femo_cli_usage_error (argv[0], "unexpected argument '%s'", argv[1]);
-  t->tty = isatty (fileno (stderr));
+  }
+  cli.tty = isatty (fileno (stderr));
 
-  if (!train (t, &error)) {
-    if (t->tty)
+  ok = train (&o, &cli, &error);
+  femo_train_options_clear (&o);
+  if (!ok) {
+    if (cli.tty)
       fprintf (stderr, "\n");
     g_printerr ("%s: %s\n", argv[0], error->message);
     return 1;

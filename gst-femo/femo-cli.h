@@ -1,5 +1,4 @@
-/* gst-femo: argument parsing shared by the subcommands (no GStreamer here:
- * train and eval are also linked into a test without it)
+/* gst-femo: argument parsing shared by the subcommands
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once

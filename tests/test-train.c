@@ -1,19 +1,23 @@
-/* gst-femo tests: `gst-femo train` and `gst-femo eval` end to end on a tiny
- * synthetic data set: determinism, exact resume, outputs, failures.
+/* gst-femo tests: libfemo's trainer end to end on a tiny synthetic data
+ * set: determinism, exact resume, outputs, failures; and what `gst-femo
+ * train` and `gst-femo eval` add to it, run as a user would (argv[1] is the
+ * gst-femo binary of the build).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "../gst-femo/commands.h"
+#include "femo-error.h"
 #include "femo-evaluate.h"
 #include "femo-fer.h"
 #include "femo-json.h"
 #include "femo-net.h"
+#include "femo-trainer.h"
 
-#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/wait.h>
 
+static const gchar *gst_femo;
 static gchar *tmp_dir;
 static gchar *data_path;
 
@@ -49,36 +53,97 @@ path_in (const gchar * dir, const gchar * name)
   return g_build_filename (tmp_dir, dir, name, NULL);
 }
 
-/* Runs a command with a NULL-terminated argument list; returns its status. */
-static int
-run (int (*command) (int, char **), const gchar * first, ...)
+/* The short runs: two epochs of a tiny net. */
+static void
+short_run (FemoTrainOptions * o, const gchar * out)
 {
-  GPtrArray *args = g_ptr_array_new_with_free_func (g_free);
-  gchar **argv;
-  const gchar *a;
-  va_list ap;
-  int status;
-
-  g_ptr_array_add (args, g_strdup ("gst-femo cmd"));
-  va_start (ap, first);
-  a = first;
-  while (a) {
-    g_ptr_array_add (args, g_strdup (a));
-    a = va_arg (ap, const gchar *);
-  }
-  va_end (ap);
-  g_ptr_array_add (args, NULL);
-  /* The parser reorders argv; keep the strings owned by @args. */
-  argv = g_memdup2 (args->pdata, sizeof (gchar *) * args->len);
-  status = command (args->len - 1, argv);
-  g_free (argv);
-  g_ptr_array_unref (args);
-  return status;
+  femo_train_options_init (o);
+  o->data = g_strdup (data_path);
+  o->out = g_strdup (out);
+  o->epochs = 2;
+  o->batch = 16;
+  o->channels = g_strdup ("4,4,4,8,8,8");
+  o->seed = 7;
+  o->threads = 2;
+  o->lr = 0.01;
+  o->warmup = 1;
 }
 
-#define TRAIN_ARGS(out) "--data", data_path, "--out", out, "--epochs", "2", \
-  "--batch", "16", "--channels", "4,4,4,8,8,8", "--seed", "7", "-j", "2", \
-  "--lr", "0.01", "--warmup", "1"
+/* Sets up a trainer with @o and runs it; clears @o. */
+static gboolean
+train (FemoTrainOptions * o, GError ** error)
+{
+  g_autoptr (FemoTrainer) trainer = femo_trainer_new (o, NULL, error);
+
+  femo_train_options_clear (o);
+  return trainer && femo_trainer_run (trainer, error);
+}
+
+static void
+train_ok (FemoTrainOptions * o)
+{
+  g_autoptr (GError) error = NULL;
+
+  train (o, &error);
+  g_assert_no_error (error);
+}
+
+/* A run that must fail with FEMO_ERROR @code. */
+static void
+train_fails (FemoTrainOptions * o, gint code)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (train (o, &error));
+  g_assert_error (error, FEMO_ERROR, code);
+}
+
+static void
+resume_ok (const gchar * checkpoint)
+{
+  FemoTrainOptions o;
+
+  femo_train_options_init (&o);
+  o.resume = g_strdup (checkpoint);
+  train_ok (&o);
+}
+
+/* Runs gst-femo with a NULL-terminated argument list; returns its exit
+ * status, what it printed in @out and @err. */
+static gint
+run_tool (gchar ** out, gchar ** err, const gchar * first, ...)
+{
+  GPtrArray *args = g_ptr_array_new ();
+  GError *error = NULL;
+  gint wait_status;
+  const gchar *a;
+  va_list ap;
+
+  g_ptr_array_add (args, (gpointer) gst_femo);
+  va_start (ap, first);
+  for (a = first; a; a = va_arg (ap, const gchar *))
+    g_ptr_array_add (args, (gpointer) a);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  g_spawn_sync (NULL, (gchar **) args->pdata, NULL, G_SPAWN_DEFAULT, NULL,
+      NULL, out, err, &wait_status, &error);
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (wait_status));
+  g_ptr_array_unref (args);
+  return WEXITSTATUS (wait_status);
+}
+
+/* The tiniest runs: one epoch of a net two channels wide. */
+static void
+tiny_run (FemoTrainOptions * o, const gchar * out)
+{
+  short_run (o, out);
+  o->epochs = 1;
+  o->batch = 8;
+  g_free (o->channels);
+  o->channels = g_strdup ("2,2,2,2,2,2");
+  o->threads = 1;
+}
 
 static gchar *
 read_all (const gchar * path, gsize * length)
@@ -113,6 +178,37 @@ move_dir (const gchar * from, const gchar * to)
   g_assert_cmpint (g_mkdir (src, 0755), ==, 0);
 }
 
+/* Counts what the trainer reports. */
+typedef struct
+{
+  guint batches, epochs, last_epoch, n_steps, images;
+  gdouble last_loss;
+} Reports;
+
+static void
+count_batch (const FemoTrainerProgress * p, gpointer data)
+{
+  Reports *r = data;
+
+  r->batches++;
+  r->n_steps = p->n_steps;
+  r->images = p->images;
+  g_assert_cmpuint (p->step, <=, p->n_steps);
+  g_assert_cmpfloat (p->images_left, ==, 70.0 * (p->n_epochs - p->epoch + 1)
+      - p->images);
+}
+
+static void
+count_epoch (const FemoEpochMetrics * m, const gchar * saved, gdouble seconds,
+    gpointer data)
+{
+  Reports *r = data;
+
+  r->epochs++;
+  r->last_epoch = m->epoch;
+  r->last_loss = m->train_loss;
+}
+
 static void
 test_train_resume (void)
 {
@@ -128,31 +224,68 @@ test_train_resume (void)
   g_autofree gchar *csv_path = path_in ("a", "m.metrics.csv");
   g_autofree gchar *csv = NULL;
   g_auto (GStrv) lines = NULL;
+  FemoTrainOptions o;
   gsize data_len;
   guint i;
 
   /* Each run writes into "x" (the checkpoint records the data path), then
-   * the directory is renamed. */
-  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (x), NULL), ==, 0);
+   * the directory is renamed. The first run reports each step and epoch:
+   * 70 images in steps of 16, the last short one kept. */
+  {
+    Reports r = { 0, };
+    FemoTrainerCallbacks callbacks = { NULL, count_batch, count_epoch, &r };
+    g_autoptr (FemoTrainer) trainer = NULL;
+
+    short_run (&o, x);
+    trainer = femo_trainer_new (&o, &callbacks, &error);
+    femo_train_options_clear (&o);
+    g_assert_no_error (error);
+    g_assert_true (femo_trainer_run (trainer, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (r.batches, ==, 10);
+    g_assert_cmpuint (r.n_steps, ==, 5);
+    g_assert_cmpuint (r.images, ==, 70);
+    g_assert_cmpuint (r.epochs, ==, 2);
+    g_assert_cmpuint (r.last_epoch, ==, 2);
+    g_assert_true (femo_trainer_is_finished (trainer));
+    g_assert_cmpuint (femo_trainer_get_epoch (trainer), ==, 2);
+  }
   move_dir ("x", "a");
-  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (x), NULL), ==, 0);
+  short_run (&o, x);
+  train_ok (&o);
   move_dir ("x", "c");
   /* Stopped after one epoch, then resumed from the checkpoint alone, in
    * another directory. */
-  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (x), "--stop-after", "1",
-          NULL), ==, 0);
+  short_run (&o, x);
+  o.stop_after = 1;
+  train_ok (&o);
   move_dir ("x", "b");
   {
     g_autofree gchar *ckpt = path_in ("b", "m.ckpt");
     g_autofree gchar *wrong = path_in ("b", "wrong.safetensors");
+    g_autoptr (FemoTrainer) trainer = NULL;
 
     /* Options that shape training cannot change on resume. */
-    g_assert_cmpint (run (femo_cmd_train, "--resume", ckpt, "--lr", "0.5",
-            "--out", wrong, NULL), !=, 0);
+    femo_train_options_init (&o);
+    o.resume = g_strdup (ckpt);
+    o.lr = 0.5;
+    o.out = g_strdup (wrong);
+    g_assert_false (train (&o, &error));
+    g_assert_error (error, FEMO_ERROR, FEMO_ERROR_ARGUMENT);
+    g_assert_cmpstr (error->message, ==, "--lr 0.5 differs from the "
+        "checkpoint's 0.01; a resumed run keeps its options");
+    g_clear_error (&error);
     g_assert_false (g_file_test (wrong, G_FILE_TEST_EXISTS));
-    g_assert_cmpint (run (femo_cmd_train, "--resume", ckpt, NULL), ==, 0);
+    resume_ok (ckpt);
     /* A finished run has nothing left to do. */
-    g_assert_cmpint (run (femo_cmd_train, "--resume", ckpt, NULL), ==, 0);
+    femo_train_options_init (&o);
+    o.resume = g_strdup (ckpt);
+    trainer = femo_trainer_new (&o, NULL, &error);
+    femo_train_options_clear (&o);
+    g_assert_no_error (error);
+    g_assert_true (femo_trainer_is_finished (trainer));
+    g_assert_cmpuint (femo_trainer_get_epoch (trainer), ==, 2);
+    g_assert_cmpfloat (femo_trainer_get_options (trainer)->lr, ==, 0.01);
   }
 
   for (i = 0; i < G_N_ELEMENTS (same); i++) {
@@ -205,37 +338,88 @@ test_train_resume (void)
   }
 }
 
+/* Options left unset take the values of the trainer's table, the one place
+ * defaults are written (0 threads: all cores), and --help shows them. */
+static void
+test_defaults (void)
+{
+  g_autofree gchar *out = path_in ("d", "m.safetensors");
+  g_autoptr (FemoTrainer) trainer = NULL;
+  g_autoptr (GError) error = NULL;
+  const FemoTrainOptionSpec *specs;
+  const FemoTrainOptions *used;
+  FemoTrainOptions o;
+  g_autofree gchar *help = NULL;
+  guint n_specs, i;
+
+  femo_train_options_init (&o);
+  o.data = g_strdup (data_path);
+  o.out = g_strdup (out);
+  trainer = femo_trainer_new (&o, NULL, &error);
+  femo_train_options_clear (&o);
+  g_assert_no_error (error);
+  used = femo_trainer_get_options (trainer);
+  g_assert_cmpint (used->threads, ==, g_get_num_processors ());
+
+  g_assert_cmpint (run_tool (&help, NULL, "train", "--help", NULL), ==, 0);
+  specs = femo_train_option_specs (&n_specs);
+  for (i = 0; i < n_specs; i++) {
+    const FemoTrainOptionSpec *spec = &specs[i];
+    const gchar *value = spec->default_value;
+    g_autofree gchar *option = g_strdup_printf (" --%s%s", spec->name,
+        spec->kind == FEMO_TRAIN_OPTION_FLAG ? " " : "=");
+    g_autofree gchar *shown = g_strdup_printf ("(default %s)", value);
+    const gchar *line = strstr (help, option);
+    const gchar *end = line ? strchr (line, '\n') : NULL;
+
+    if (!end)
+      g_error ("--help lacks %s", option);
+    if (spec->kind != FEMO_TRAIN_OPTION_FLAG
+        && (end - line < (gssize) strlen (shown)
+            || strncmp (end - strlen (shown), shown, strlen (shown)) != 0))
+      g_error ("--help does not give%s its default %s", option, value);
+
+    switch (spec->kind) {
+      case FEMO_TRAIN_OPTION_INT:
+        if (strcmp (spec->name, "threads") != 0)
+          g_assert_cmpint (G_STRUCT_MEMBER (gint64, used, spec->offset), ==,
+              g_ascii_strtoll (value, NULL, 10));
+        break;
+      case FEMO_TRAIN_OPTION_DOUBLE:
+        g_assert_cmpfloat (G_STRUCT_MEMBER (gdouble, used, spec->offset), ==,
+            g_ascii_strtod (value, NULL));
+        break;
+      case FEMO_TRAIN_OPTION_STRING:
+        g_assert_cmpstr (G_STRUCT_MEMBER (gchar *, used, spec->offset), ==,
+            value);
+        break;
+      case FEMO_TRAIN_OPTION_FLAG:
+        g_assert_false (G_STRUCT_MEMBER (gboolean, used, spec->offset));
+        g_assert_cmpstr (value, ==, "false");
+        break;
+    }
+  }
+}
+
+/* gst-femo eval on a model trained with the reference recipe's schedule. */
 static void
 test_eval (void)
 {
   g_autofree gchar *model = path_in ("e", "m.safetensors");
   g_autofree gchar *svg = path_in ("e", "confusion.svg");
-  g_autofree gchar *out = path_in ("e", "stdout.json");
-  g_autofree gchar *json = NULL;
   g_autoptr (FemoJson) root = NULL;
   g_autoptr (GError) error = NULL;
-  int saved, fd, status;
+  FemoTrainOptions o;
+  gchar *out = NULL, *err = NULL;
 
-  /* The reference recipe's schedule, for once. */
-  g_assert_cmpint (run (femo_cmd_train, "--data", data_path, "--out", model,
-          "--epochs", "1", "--batch", "8", "--channels", "2,2,2,2,2,2", "-j",
-          "1", "--schedule", "plateau", NULL), ==, 0);
+  tiny_run (&o, model);
+  o.schedule = g_strdup ("plateau");
+  train_ok (&o);
 
-  fflush (stdout);
-  saved = dup (STDOUT_FILENO);
-  fd = open (out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  g_assert_cmpint (fd, >=, 0);
-  dup2 (fd, STDOUT_FILENO);
-  close (fd);
-  status = run (femo_cmd_eval, "--model", model, "--data", data_path,
-      "--json", "--svg", svg, NULL);
-  fflush (stdout);
-  dup2 (saved, STDOUT_FILENO);
-  close (saved);
-  g_assert_cmpint (status, ==, 0);
-
-  json = read_all (out, NULL);
-  root = femo_json_parse (json, strlen (json), &error);
+  g_assert_cmpint (run_tool (&out, NULL, "eval", "--model", model, "--data",
+          data_path, "--json", "--svg", svg, NULL), ==, 0);
+  root = femo_json_parse (out, strlen (out), &error);
+  g_free (out);
   g_assert_no_error (error);
   g_assert_cmpint (femo_json_get_int (femo_json_object_get (root, "n")), ==,
       21);
@@ -245,10 +429,15 @@ test_eval (void)
   g_assert_true (g_file_test (svg, G_FILE_TEST_EXISTS));
 
   /* No PrivateTest rows here: a clear failure. */
-  g_assert_cmpint (run (femo_cmd_eval, "--model", model, "--data", data_path,
-          "--usage", "PrivateTest", NULL), ==, 1);
-  g_assert_cmpint (run (femo_cmd_eval, "--model", model, "--data", data_path,
-          "--usage", "Private", NULL), ==, 1);
+  g_assert_cmpint (run_tool (NULL, &err, "eval", "--model", model, "--data",
+          data_path, "--usage", "PrivateTest", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "has no PrivateTest rows"));
+  g_free (err);
+  g_assert_cmpint (run_tool (NULL, &err, "eval", "--model", model, "--data",
+          data_path, "--usage", "Private", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "--usage must be Training, PublicTest or "
+          "PrivateTest, not 'Private'"));
+  g_free (err);
 }
 
 /* FER+ votes for the synthetic rows: mostly the row's own class. */
@@ -261,6 +450,7 @@ test_ferplus (void)
   g_autofree gchar *out = path_in ("p", "m.safetensors");
   g_autoptr (FemoModel) model = NULL;
   g_autoptr (GError) error = NULL;
+  FemoTrainOptions o;
   guint i, c;
 
   for (i = 0; i < 91; i++) {
@@ -284,9 +474,9 @@ test_ferplus (void)
   g_assert_no_error (error);
   g_string_free (s, TRUE);
 
-  g_assert_cmpint (run (femo_cmd_train, "--data", data_path, "--out", out,
-          "--ferplus", plus, "--epochs", "1", "--batch", "8", "--channels",
-          "2,2,2,2,2,2", "-j", "1", NULL), ==, 0);
+  tiny_run (&o, out);
+  o.ferplus = g_strdup (plus);
+  train_ok (&o);
   model = femo_model_load (out, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (femo_model_get_metadata (model, "femo.train.ferplus"), ==,
@@ -311,11 +501,14 @@ test_init (void)
   g_autoptr (GError) error = NULL;
   g_autofree gchar *bytes = NULL;
   g_autofree gchar *digest = NULL;
+  FemoTrainOptions o;
   gsize len;
 
-  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (first), NULL), ==, 0);
-  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (second), "--init", first,
-          NULL), ==, 0);
+  short_run (&o, first);
+  train_ok (&o);
+  short_run (&o, second);
+  o.init = g_strdup (first);
+  train_ok (&o);
   model = femo_model_load (second, &error);
   g_assert_no_error (error);
   bytes = read_all (first, &len);
@@ -326,10 +519,18 @@ test_init (void)
   g_assert_cmpstr (femo_model_get_metadata (model, "femo.train.init_sha256"),
       ==, digest);
 
-  g_assert_cmpint (run (femo_cmd_train, "--data", data_path, "--out", wrong,
-          "--epochs", "1", "--channels", "2,2,2,2,2,2", "--init", first,
-          NULL), !=, 0);
+  tiny_run (&o, wrong);
+  o.init = g_strdup (first);
+  train_fails (&o, FEMO_ERROR_ARGUMENT);
   g_assert_false (g_file_test (wrong, G_FILE_TEST_EXISTS));
+}
+
+/* Keeps each notice as "I MESSAGE" or "W MESSAGE". */
+static void
+keep_notice (FemoTrainerNotice kind, const gchar * message, gpointer data)
+{
+  g_ptr_array_add (data, g_strdup_printf ("%c %s",
+          kind == FEMO_TRAINER_NOTICE_WARNING ? 'W' : 'I', message));
 }
 
 static void
@@ -339,6 +540,10 @@ test_bad_data (void)
   g_autofree gchar *bad_path = path_in ("", "bad.csv");
   g_autofree gchar *out = path_in ("f", "m.safetensors");
   g_autofree gchar *ckpt = path_in ("f", "m.ckpt");
+  g_autoptr (GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
+  FemoTrainerCallbacks callbacks = { keep_notice, NULL, NULL, notices };
+  FemoTrainer *trainer;
+  FemoTrainOptions o;
   gchar *cut;
   GError *error = NULL;
 
@@ -352,22 +557,51 @@ test_bad_data (void)
   g_file_set_contents (bad_path, good, -1, &error);
   g_assert_no_error (error);
 
-  g_assert_cmpint (run (femo_cmd_train, "--data", bad_path, "--out", out,
-          NULL), ==, 1);
+  femo_train_options_init (&o);
+  o.data = g_strdup (bad_path);
+  o.out = g_strdup (out);
+  train_fails (&o, FEMO_ERROR_PARSE);
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
   g_assert_false (g_file_test (ckpt, G_FILE_TEST_EXISTS));
+  /* Skipped, the row is reported; the four rows left have no PublicTest
+   * row to validate on. */
+  femo_train_options_init (&o);
+  o.data = g_strdup (bad_path);
+  o.out = g_strdup (out);
+  o.skip_bad = TRUE;
+  trainer = femo_trainer_new (&o, &callbacks, &error);
+  femo_train_options_clear (&o);
+  g_assert_null (trainer);
+  g_assert_error (error, FEMO_ERROR, FEMO_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpuint (notices->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (notices, 0), ==, "W skipped 1 "
+      "malformed rows of 5 (first: bad.csv:6: expected 2304 pixels, found 3)");
   /* Bad options fail before anything is read. */
-  g_assert_cmpint (run (femo_cmd_train, "--data", data_path, "--out", out,
-          "--channels", "8,8,16", NULL), ==, 1);
-  g_assert_cmpint (run (femo_cmd_train, "--data", data_path, "--out", out,
-          "--batch", "1", NULL), ==, 1);
-  g_assert_cmpint (run (femo_cmd_train, "--data", data_path, NULL), ==, 1);
+  short_run (&o, out);
+  g_free (o.channels);
+  o.channels = g_strdup ("8,8,16");
+  train_fails (&o, FEMO_ERROR_ARGUMENT);
+  short_run (&o, out);
+  o.batch = 1;
+  train_fails (&o, FEMO_ERROR_ARGUMENT);
+  short_run (&o, out);
+  g_clear_pointer (&o.out, g_free);
+  train_fails (&o, FEMO_ERROR_ARGUMENT);
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
 /* Weight averaging: the CSV shows the average's accuracy from --swa-start
  * on, and a run stopped and resumed in the averaging phase (the average is
  * in the checkpoint) gives the bytes of an uninterrupted one. */
+static void
+swa_run (FemoTrainOptions * o, const gchar * out)
+{
+  short_run (o, out);
+  o->epochs = 3;
+  o->swa_start = 2;
+}
+
 static void
 test_swa (void)
 {
@@ -378,16 +612,18 @@ test_swa (void)
   static const gchar *const same[] = { "m.safetensors", "m.ckpt",
     "m.metrics.csv"
   };
+  FemoTrainOptions o;
 
-  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (x), "--epochs", "3",
-          "--swa-start", "2", NULL), ==, 0);
+  swa_run (&o, x);
+  train_ok (&o);
   move_dir ("x", "s1");
-  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (x), "--epochs", "3",
-          "--swa-start", "2", "--stop-after", "2", NULL), ==, 0);
+  swa_run (&o, x);
+  o.stop_after = 2;
+  train_ok (&o);
   {
     g_autofree gchar *ckpt = path_in ("x", "m.ckpt");
 
-    g_assert_cmpint (run (femo_cmd_train, "--resume", ckpt, NULL), ==, 0);
+    resume_ok (ckpt);
   }
   move_dir ("x", "s2");
   for (guint i = 0; i < G_N_ELEMENTS (same); i++) {
@@ -404,8 +640,9 @@ test_swa (void)
   g_assert_false (g_str_has_suffix (lines[3], ","));
 
   /* --swa-lr holds the rate from --swa-start on. */
-  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (x), "--epochs", "3",
-          "--swa-start", "2", "--swa-lr", "0.002", NULL), ==, 0);
+  swa_run (&o, x);
+  o.swa_lr = 0.002;
+  train_ok (&o);
   move_dir ("x", "s3");
   {
     g_autofree gchar *p = path_in ("s3", "m.metrics.csv");
@@ -416,14 +653,18 @@ test_swa (void)
     g_assert_true (g_str_has_prefix (rows[2], "2,0.002,"));
     g_assert_true (g_str_has_prefix (rows[3], "3,0.002,"));
   }
-  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (x), "--swa-lr", "0.002",
-          NULL), ==, 1);
+  short_run (&o, x);
+  o.swa_lr = 0.002;
+  train_fails (&o, FEMO_ERROR_ARGUMENT);
 
   /* An average needs recomputed BN statistics, and must start in the run. */
-  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (x), "--swa-start", "1",
-          "--bn-images", "0", NULL), ==, 1);
-  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (x), "--swa-start", "3",
-          NULL), ==, 1);
+  short_run (&o, x);
+  o.swa_start = 1;
+  o.bn_images = 0;
+  train_fails (&o, FEMO_ERROR_ARGUMENT);
+  short_run (&o, x);
+  o.swa_start = 3;
+  train_fails (&o, FEMO_ERROR_ARGUMENT);
   g_assert_false (g_file_test (x, G_FILE_TEST_EXISTS));
 }
 
@@ -503,13 +744,33 @@ test_teacher (void)
   g_autoptr (GError) error = NULL;
   g_autofree gfloat *probs = NULL;
   FemoFerSplit *split;
+  FemoTrainOptions o;
   guint i, c, hits = 0;
 
-  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (teacher), NULL), ==, 0);
-  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (other), "--seed", "8",
-          NULL), ==, 0);
-  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (student), "--teacher",
-          teacher, "--distill", "0.7", "--stop-after", "1", NULL), ==, 0);
+  short_run (&o, teacher);
+  train_ok (&o);
+  short_run (&o, other);
+  o.seed = 8;
+  train_ok (&o);
+  {
+    g_autoptr (GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
+    FemoTrainerCallbacks callbacks = { keep_notice, NULL, NULL, notices };
+    g_autoptr (FemoTrainer) trainer = NULL;
+    g_autofree gchar *expected = g_strdup_printf ("I distilling from %s "
+        "(weight 0.7)", teacher);
+
+    short_run (&o, student);
+    o.teacher = g_strdup (teacher);
+    o.distill = 0.7;
+    o.stop_after = 1;
+    trainer = femo_trainer_new (&o, &callbacks, &error);
+    femo_train_options_clear (&o);
+    g_assert_no_error (error);
+    g_assert_true (femo_trainer_run (trainer, &error));
+    g_assert_false (femo_trainer_is_finished (trainer));
+    g_assert_cmpuint (notices->len, ==, 1);
+    g_assert_cmpstr (g_ptr_array_index (notices, 0), ==, expected);
+  }
   /* the teacher changed under the checkpoint */
   {
     g_autofree gchar *bytes = NULL;
@@ -520,9 +781,13 @@ test_teacher (void)
     g_file_set_contents (teacher, bytes, len, &e);
     g_assert_no_error (e);
   }
-  g_assert_cmpint (run (femo_cmd_train, "--resume", ckpt, NULL), ==, 1);
-  g_assert_cmpint (run (femo_cmd_train, TRAIN_ARGS (other), "--teacher",
-          teacher, "--distill", "1.5", NULL), ==, 1);
+  femo_train_options_init (&o);
+  o.resume = g_strdup (ckpt);
+  train_fails (&o, FEMO_ERROR_INVALID);
+  short_run (&o, other);
+  o.teacher = g_strdup (teacher);
+  o.distill = 1.5;
+  train_fails (&o, FEMO_ERROR_ARGUMENT);
 
   model = femo_model_load (student, &error);
   g_assert_no_error (error);
@@ -574,26 +839,34 @@ remove_tree (const gchar * path)
 }
 
 /* A file option naming a missing file: the error names the option and the
- * file, and nothing is written. */
+ * file, gst-femo prints it on one line, and nothing is written. */
 static void
 test_missing_file (gconstpointer data)
 {
   const gchar *option = data;
+  const gchar *missing = "/nonexistent/no-such-file";
   g_autofree gchar *out = path_in ("", "missing.safetensors");
-  g_autofree gchar *pattern = g_strdup_printf ("*%s: Failed to open file*"
-      "no-such-file*", option);
+  g_autofree gchar *pattern = g_strdup_printf ("gst-femo train: %s: Failed "
+      "to open file*no-such-file*\n", option);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *err = NULL;
+  FemoTrainOptions o;
 
-  if (g_test_subprocess ()) {
-    int status = run (femo_cmd_train, TRAIN_ARGS (out), option,
-        "/nonexistent/no-such-file", NULL);
+  short_run (&o, out);
+  if (g_str_equal (option, "--init"))
+    o.init = g_strdup (missing);
+  else if (g_str_equal (option, "--teacher"))
+    o.teacher = g_strdup (missing);
+  else
+    o.ferplus = g_strdup (missing);
+  g_assert_false (train (&o, &error));
+  g_assert_error (error, FEMO_ERROR, FEMO_ERROR_IO);
 
-    g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
-    remove_tree (tmp_dir);
-    exit (status);
-  }
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-  g_test_trap_assert_failed ();
-  g_test_trap_assert_stderr (pattern);
+  g_assert_cmpint (run_tool (NULL, &err, "train", "--data", data_path,
+          "--out", out, option, missing, NULL), ==, 1);
+  if (!g_pattern_match_simple (pattern, err) || strchr (err, '\n')[1] != '\0')
+    g_error ("expected one line \"%s\", got: %s", pattern, err);
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
 int
@@ -601,11 +874,14 @@ main (int argc, char **argv)
 {
   GError *error = NULL;
   g_autofree gchar *csv = synthetic_csv (70, 21);
-  const gchar *const dirs[] = { "x", "e", "f", "p" };
+  const gchar *const dirs[] = { "x", "e", "f", "p", "d" };
   int ret;
   guint i;
 
   g_test_init (&argc, &argv, NULL);
+  gst_femo = argc > 1 ? argv[1] : g_getenv ("FEMO_GST_FEMO");
+  if (!gst_femo)
+    g_error ("usage: test-train GST-FEMO (or FEMO_GST_FEMO set)");
   tmp_dir = g_dir_make_tmp ("femo-train-XXXXXX", &error);
   g_assert_no_error (error);
   for (i = 0; i < G_N_ELEMENTS (dirs); i++) {
@@ -618,6 +894,7 @@ main (int argc, char **argv)
   g_assert_no_error (error);
 
   g_test_add_func ("/train/resume-is-exact", test_train_resume);
+  g_test_add_func ("/train/defaults", test_defaults);
   g_test_add_func ("/train/eval", test_eval);
   g_test_add_func ("/train/ferplus", test_ferplus);
   g_test_add_func ("/train/init", test_init);

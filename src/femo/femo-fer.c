@@ -505,6 +505,15 @@ femo_fer_data_free (FemoFerData * data)
   g_free (data);
 }
 
+gchar *
+femo_fer_data_describe_skipped (const FemoFerData * data)
+{
+  if (data->n_skipped == 0)
+    return NULL;
+  return g_strdup_printf ("skipped %u malformed rows of %u (first: %s)",
+      data->n_skipped, data->n_rows, data->first_skipped);
+}
+
 /* ---- FER+ (fer2013new.csv) ---- */
 
 enum

@@ -86,6 +86,9 @@ FemoFerData *femo_fer_load (const gchar * path, FemoFerFlags flags,
 FemoFerData *femo_fer_load_stream (GInputStream * stream, const gchar * name,
     FemoFerFlags flags, GCancellable * cancellable, GError ** error);
 void femo_fer_data_free (FemoFerData * data);
+/* "skipped N malformed rows of M (first: WHY)", what a command loading with
+ * %FEMO_FER_SKIP_BAD tells its user; NULL when no row was skipped. */
+gchar *femo_fer_data_describe_skipped (const FemoFerData * data);
 
 /**
  * FemoFerPlus:
