@@ -172,6 +172,61 @@ test_write_read (void)
   gst_buffer_unref (buf);
 }
 
+/* The messages femodetect posts, as the contract names their fields. */
+static void
+test_messages (void)
+{
+  static const gchar *const classes[] = { "angry", "happy" };
+  const gfloat probs[] = { 0.25f, 0.75f };
+  GstBuffer *buf = gst_buffer_new ();
+  GstVideoRegionOfInterestMeta *roi = femo_meta_add_face (buf, 1, 2, 3, 4, 0);
+  GstStructure *s = femo_meta_new_frame_message (40, 30, 20, 10);
+  const GstStructure *face, *emotion;
+  const GValue *faces;
+  guint64 t;
+  guint u;
+
+  femo_meta_frame_message_add_face (s, roi, 0);
+  femo_meta_set_emotion (roi, FEMO_META_EMOTION_PARAMS_NAME, classes, probs,
+      2, 1, 6);
+  femo_meta_frame_message_add_face (s, roi, 6);
+  g_assert_true (gst_structure_has_name (s, FEMO_META_DETECT_MESSAGE_NAME));
+  g_assert_true (gst_structure_get_uint64 (s, FEMO_META_FIELD_STREAM_TIME,
+          &t));
+  g_assert_cmpuint (t, ==, 30);
+  faces = gst_structure_get_value (s, FEMO_META_FIELD_FACES);
+  g_assert_cmpuint (gst_value_list_get_size (faces), ==, 2);
+  face = gst_value_get_structure (gst_value_list_get_value (faces, 0));
+  g_assert_true (gst_structure_get_uint (face, FEMO_META_FIELD_HEIGHT, &u));
+  g_assert_cmpuint (u, ==, 4);
+  g_assert_false (gst_structure_has_field (face, FEMO_META_FIELD_EMOTION));
+  g_assert_false (gst_structure_has_field (face, FEMO_META_FIELD_TRACK_ID));
+  face = gst_value_get_structure (gst_value_list_get_value (faces, 1));
+  g_assert_true (gst_structure_get_uint (face, FEMO_META_FIELD_TRACK_ID, &u));
+  g_assert_cmpuint (u, ==, 6);
+  g_assert_true (gst_structure_get (face, FEMO_META_FIELD_EMOTION,
+          GST_TYPE_STRUCTURE, &emotion, NULL));
+  g_assert_cmpstr (gst_structure_get_string (emotion,
+          FEMO_META_EMOTION_FIELD_LABEL), ==, "happy");
+  gst_structure_free ((GstStructure *) emotion);
+  gst_structure_free (s);
+
+  s = femo_meta_new_track_ended (6, 1, 2, 3, 4, 5, NULL, "cut");
+  g_assert_false (gst_structure_has_field (s,
+          FEMO_META_FIELD_DOMINANT_LABEL));
+  g_assert_cmpstr (gst_structure_get_string (s, FEMO_META_FIELD_REASON), ==,
+      "cut");
+  gst_structure_free (s);
+  s = femo_meta_new_label_changed (6, "angry", "happy", 7, 8);
+  g_assert_cmpstr (gst_structure_get_string (s, FEMO_META_FIELD_NEW_LABEL),
+      ==, "happy");
+  g_assert_true (gst_structure_get_uint64 (s, FEMO_META_FIELD_RUNNING_TIME,
+          &t));
+  g_assert_cmpuint (t, ==, 8);
+  gst_structure_free (s);
+  gst_buffer_unref (buf);
+}
+
 static void
 test_partial_faces (void)
 {
@@ -241,5 +296,6 @@ main (int argc, char **argv)
   g_test_add_func ("/femo-meta/partial-faces", test_partial_faces);
   g_test_add_func ("/femo-meta/other-region", test_other_region);
   g_test_add_func ("/femo-meta/write-read", test_write_read);
+  g_test_add_func ("/femo-meta/messages", test_messages);
   return g_test_run ();
 }

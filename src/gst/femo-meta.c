@@ -229,3 +229,82 @@ femo_meta_set_emotion (GstVideoRegionOfInterestMeta * roi,
         track_id, NULL);
   gst_video_region_of_interest_meta_add_param (roi, s);
 }
+
+GstStructure *
+femo_meta_new_frame_message (GstClockTime timestamp, GstClockTime stream_time,
+    GstClockTime running_time, GstClockTime duration)
+{
+  GstStructure *s;
+  GValue faces = G_VALUE_INIT;
+
+  s = gst_structure_new (FEMO_META_DETECT_MESSAGE_NAME,
+      FEMO_META_FIELD_TIMESTAMP, G_TYPE_UINT64, timestamp,
+      FEMO_META_FIELD_STREAM_TIME, G_TYPE_UINT64, stream_time,
+      FEMO_META_FIELD_RUNNING_TIME, G_TYPE_UINT64, running_time,
+      FEMO_META_FIELD_DURATION, G_TYPE_UINT64, duration, NULL);
+  g_value_init (&faces, GST_TYPE_LIST);
+  gst_structure_take_value (s, FEMO_META_FIELD_FACES, &faces);
+  return s;
+}
+
+void
+femo_meta_frame_message_add_face (GstStructure * message,
+    GstVideoRegionOfInterestMeta * roi, guint track_id)
+{
+  const GstStructure *emotion =
+      gst_video_region_of_interest_meta_get_param (roi,
+      FEMO_META_EMOTION_PARAMS_NAME);
+  const GValue *faces = gst_structure_get_value (message,
+      FEMO_META_FIELD_FACES);
+  GValue face = G_VALUE_INIT;
+  GstStructure *f;
+
+  g_return_if_fail (faces != NULL && GST_VALUE_HOLDS_LIST (faces));
+
+  f = gst_structure_new (FEMO_META_FACE_STRUCTURE_NAME,
+      FEMO_META_FIELD_X, G_TYPE_UINT, roi->x,
+      FEMO_META_FIELD_Y, G_TYPE_UINT, roi->y,
+      FEMO_META_FIELD_WIDTH, G_TYPE_UINT, roi->w,
+      FEMO_META_FIELD_HEIGHT, G_TYPE_UINT, roi->h, NULL);
+  if (emotion != NULL)
+    gst_structure_set (f, FEMO_META_FIELD_EMOTION, GST_TYPE_STRUCTURE,
+        emotion, NULL);
+  if (track_id != 0)
+    gst_structure_set (f, FEMO_META_FIELD_TRACK_ID, G_TYPE_UINT, track_id,
+        NULL);
+  g_value_init (&face, GST_TYPE_STRUCTURE);
+  g_value_take_boxed (&face, f);
+  gst_value_list_append_and_take_value ((GValue *) faces, &face);
+}
+
+GstStructure *
+femo_meta_new_label_changed (guint track_id, const gchar * old_label,
+    const gchar * new_label, GstClockTime timestamp, GstClockTime running_time)
+{
+  return gst_structure_new (FEMO_META_LABEL_CHANGED_MESSAGE_NAME,
+      FEMO_META_FIELD_TRACK_ID, G_TYPE_UINT, track_id,
+      FEMO_META_FIELD_OLD_LABEL, G_TYPE_STRING, old_label,
+      FEMO_META_FIELD_NEW_LABEL, G_TYPE_STRING, new_label,
+      FEMO_META_FIELD_TIMESTAMP, G_TYPE_UINT64, timestamp,
+      FEMO_META_FIELD_RUNNING_TIME, G_TYPE_UINT64, running_time, NULL);
+}
+
+GstStructure *
+femo_meta_new_track_ended (guint track_id, GstClockTime first_timestamp,
+    GstClockTime last_timestamp, GstClockTime duration, guint frames,
+    guint label_changes, const gchar * dominant_label, const gchar * reason)
+{
+  GstStructure *s = gst_structure_new (FEMO_META_TRACK_ENDED_MESSAGE_NAME,
+      FEMO_META_FIELD_TRACK_ID, G_TYPE_UINT, track_id,
+      FEMO_META_FIELD_FIRST_TIMESTAMP, G_TYPE_UINT64, first_timestamp,
+      FEMO_META_FIELD_LAST_TIMESTAMP, G_TYPE_UINT64, last_timestamp,
+      FEMO_META_FIELD_DURATION, G_TYPE_UINT64, duration,
+      FEMO_META_FIELD_FRAMES, G_TYPE_UINT, frames,
+      FEMO_META_FIELD_LABEL_CHANGES, G_TYPE_UINT, label_changes,
+      FEMO_META_FIELD_REASON, G_TYPE_STRING, reason, NULL);
+
+  if (dominant_label != NULL)
+    gst_structure_set (s, FEMO_META_FIELD_DOMINANT_LABEL, G_TYPE_STRING,
+        dominant_label, NULL);
+  return s;
+}

@@ -274,4 +274,25 @@ void femo_meta_set_emotion (GstVideoRegionOfInterestMeta * roi,
     const gchar * params_name, const gchar * const *class_names,
     const gfloat * probs, guint n_classes, guint label, guint track_id);
 
+/* femodetect's per-frame message (FEMO_META_DETECT_MESSAGE_NAME) with no
+ * face yet; times in nanoseconds (GST_CLOCK_TIME_NONE when unknown). */
+GstStructure *femo_meta_new_frame_message (GstClockTime timestamp,
+    GstClockTime stream_time, GstClockTime running_time,
+    GstClockTime duration);
+/* Appends the face of @roi to @message: its box, a copy of its emotion
+ * when it has one, and @track_id when not 0. */
+void femo_meta_frame_message_add_face (GstStructure * message,
+    GstVideoRegionOfInterestMeta * roi, guint track_id);
+/* FEMO_META_LABEL_CHANGED_MESSAGE_NAME: track @track_id now shows
+ * @new_label, on the frame of @timestamp. */
+GstStructure *femo_meta_new_label_changed (guint track_id,
+    const gchar * old_label, const gchar * new_label, GstClockTime timestamp,
+    GstClockTime running_time);
+/* FEMO_META_TRACK_ENDED_MESSAGE_NAME: its summary; @dominant_label may be
+ * NULL (never classified). */
+GstStructure *femo_meta_new_track_ended (guint track_id,
+    GstClockTime first_timestamp, GstClockTime last_timestamp,
+    GstClockTime duration, guint frames, guint label_changes,
+    const gchar * dominant_label, const gchar * reason);
+
 G_END_DECLS

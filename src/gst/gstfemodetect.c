@@ -5,73 +5,40 @@
 /**
  * SECTION:element-femodetect
  * @title: femodetect
- * @see_also: facedetect
+ * @see_also: facedetect, femooverlay
  *
- * Finds faces with an OpenCV cascade (Haar or LBP, read from OpenCV's XML
- * files; no OpenCV needed) and attaches one #GstVideoRegionOfInterestMeta
- * with roi_type "face" per face to the buffer, then tells the emotion of
- * each face with the mini-Xception network (#GstFemoDetect:model-file).
- * With #GstFemoDetect:post-messages it also posts an element message per
- * frame with the same schema as gst-plugins-bad's facedetect (structure name
- * "femodetect"; see <gst/femo/femo-meta.h> for the names of every field).
+ * Finds faces (an OpenCV Haar or LBP cascade from OpenCV's XML files, no
+ * OpenCV needed), tells the emotion of each with the mini-Xception network
+ * (#GstFemoDetect:model-file), follows each face over time as a track, and
+ * attaches one #GstVideoRegionOfInterestMeta "face" per face with its
+ * "detection", "object_id", "femo/emotion" and "femo/emotion-raw" params.
+ * With #GstFemoDetect:post-messages it also posts a "femodetect" element
+ * message per frame (facedetect's schema), "femodetect-label-changed" and
+ * "femodetect-track-ended". <gst/femo/femo-meta.h> names every field and
+ * has functions that read them (pkg-config gstreamer-femo-1.0).
  *
- * Each face's ROI meta carries two param structures: "femo/emotion" (label,
- * label_id, confidence and one probability per class of the model) and
- * "detection" (DL Streamer's convention: label_id, confidence, the box
- * normalised to 0..1, and the cascade's neighbour count). Each face of the
- * message has a field "emotion" with a copy of its "femo/emotion".
+ * The analysis itself is libfemo's FemoAnalyzer (femo-analyzer.h): this
+ * element maps each frame read-only (never copying or changing a pixel),
+ * hands the analyzer its luma plane (or packed RGB), and turns the result
+ * into metas and messages. Settings changed while playing apply from the
+ * next frame; numeric ones are controllable. A late frame (QoS) is not
+ * dropped: the tracks carry its faces. FLUSH and STREAM_START forget the
+ * tracks; EOS ends them.
  *
- * Faces are tracked (#GstFemoDetect:tracking): each face keeps a track id,
- * from 1, while it is the same face; it is the ROI meta's id and also in an
- * "object_id" param (DL Streamer's convention), in "femo/emotion" as
- * track_id and in the message as track-id. A track's "femo/emotion" holds
- * its probabilities smoothed over time (#GstFemoDetect:smoothing) and a
- * label with hysteresis (#GstFemoDetect:label-hysteresis); the frame's own
- * network output is in "femo/emotion-raw", present only when the network
- * ran for that face. The element posts "femodetect-label-changed" when a
- * track's shown label changes and "femodetect-track-ended" when a track
- * ends (timeout, shot cut, EOS). #GstFemoDetect:detect-interval and
- * #GstFemoDetect:classify-interval skip the cascade or the network on some
- * frames and carry the tracks instead; so does a frame that QoS says is
- * late (it is not dropped). FLUSH and STREAM_START forget the tracks.
- *
- * The network sees a square crop (square on the display: the pixel aspect
- * ratio of the caps is respected) centred on the box and
- * #GstFemoDetect:crop-margin larger on each side, its luma resampled to
- * 48x48; all faces of a frame go through the network in one batch. Elements
- * that use the same model file share one loaded copy of it.
- *
- * With #GstFemoDetect:detect=false the cascade is not run: the element
- * classifies the "face" ROI metas already on the buffer (from facedetect or
- * any other detector). With #GstFemoDetect:classify=false the model is never
- * loaded and no "femo/emotion" is attached. With both false the element
- * passes buffers through untouched and posts nothing.
- *
- * The element never changes a pixel and never copies one: it maps frames
- * read-only and works on the luma plane in place (also the Y samples of
- * packed YUY2/UYVY). Only RGB input is converted to gray first, the way
- * OpenCV's COLOR_RGB2GRAY does, into a buffer sized once per caps.
- *
- * The cascade (when detecting) and the model (when classifying) are loaded
- * when the element goes from READY to PAUSED; a missing or broken file fails
- * that state change with a RESOURCE error that names the file. A
- * #GstFemoDetect:cascade-file or #GstFemoDetect:model-file set while running
- * (or detect / classify switched on) is loaded by the streaming thread
- * before the next frame; if it cannot be loaded the element posts a warning
- * and keeps the cascade or model it had.
+ * The cascade and the model are loaded from READY to PAUSED; a missing or
+ * broken file fails that state change with a RESOURCE error naming it. A
+ * file set while running is loaded before the next frame; if it fails, a
+ * warning is posted and the previous one stays in use. Elements that use
+ * the same model file share one loaded copy.
  *
  * ## Example launch lines
  * |[
- * gst-launch-1.0 -m videotestsrc num-buffers=30 ! femodetect ! fakesink
- * ]| Runs on a test pattern and prints the (empty) femodetect messages.
- * |[
  * gst-launch-1.0 -m filesrc location=face.png ! pngdec ! videoconvert \
  *     ! femodetect ! fakesink
- * ]| Prints the faces found in a picture.
+ * ]| Prints the faces found in a picture and their emotions.
  * |[
- * gst-launch-1.0 v4l2src ! videoconvert ! femodetect scale-factor=1.2 \
- *     min-neighbors=5 min-size=60 max-faces=4 ! femooverlay ! videoconvert \
- *     ! autovideosink
+ * gst-launch-1.0 v4l2src ! videoconvert ! femodetect min-size=60 \
+ *     max-faces=4 ! femooverlay ! videoconvert ! autovideosink
  * ]| Shows up to four faces of at least 60x60 pixels of a webcam stream
  * with their emotions.
  * |[
@@ -80,16 +47,11 @@
  *     ! fakesink
  * ]| Classifies the faces that facedetect found.
  * |[
- * gst-launch-1.0 -m filesrc location=video.mp4 ! decodebin ! femodetect \
- *     cascade-file=/usr/share/opencv4/lbpcascades/lbpcascade_frontalface_improved.xml \
- *     ! fakesink
- * ]| Uses OpenCV's faster LBP cascade.
- * |[
  * gst-launch-1.0 -m filesrc location=video.mp4 ! decodebin ! videoconvert \
  *     ! femodetect detect-interval=3 classify-interval=2 process-width=640 \
  *     ! femooverlay show-track-id=true ! videoconvert ! autovideosink
- * ]| Tracks faces, scanning every third frame at 640 pixels wide, and prints
- * when a face's emotion changes and when a face leaves.
+ * ]| Scans every third frame at 640 pixels wide and prints when a face's
+ * emotion changes and when a face leaves.
  */
 
 
@@ -900,6 +862,13 @@ gst_femo_detect_collect_metas (GstFemoDetect * self, GstBuffer * buf)
   return n;
 }
 
+static void
+gst_femo_detect_post (GstFemoDetect * self, GstStructure * s)
+{
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
 /* The analyzer's track events as element messages, in their order. */
 static void
 gst_femo_detect_post_events (GstFemoDetect * self, GstBuffer * buf,
@@ -913,33 +882,20 @@ gst_femo_detect_post_events (GstFemoDetect * self, GstBuffer * buf,
   for (i = 0; i < result->n_events; i++) {
     const FemoTrackEvent *e = &result->events[i];
     const FemoTrackRecord *r = &e->record;
-    GstStructure *s;
 
-    if (e->type == FEMO_TRACK_EVENT_LABEL_CHANGED) {
-      s = gst_structure_new (FEMO_META_LABEL_CHANGED_MESSAGE_NAME,
-          FEMO_META_FIELD_TRACK_ID, G_TYPE_UINT, e->track_id,
-          FEMO_META_FIELD_OLD_LABEL, G_TYPE_STRING, labels[e->old_label],
-          FEMO_META_FIELD_NEW_LABEL, G_TYPE_STRING, labels[e->new_label],
-          FEMO_META_FIELD_TIMESTAMP, G_TYPE_UINT64, GST_BUFFER_PTS (buf),
-          FEMO_META_FIELD_RUNNING_TIME, G_TYPE_UINT64, running_time, NULL);
-    } else {
-      s = gst_structure_new (FEMO_META_TRACK_ENDED_MESSAGE_NAME,
-          FEMO_META_FIELD_TRACK_ID, G_TYPE_UINT, e->track_id,
-          FEMO_META_FIELD_FIRST_TIMESTAMP, G_TYPE_UINT64,
-          gst_femo_detect_to_timestamp (self, r->first_ns),
-          FEMO_META_FIELD_LAST_TIMESTAMP, G_TYPE_UINT64,
-          gst_femo_detect_to_timestamp (self, r->last_ns),
-          FEMO_META_FIELD_DURATION, G_TYPE_UINT64, r->duration_ns,
-          FEMO_META_FIELD_FRAMES, G_TYPE_UINT, r->n_detections,
-          FEMO_META_FIELD_LABEL_CHANGES, G_TYPE_UINT, r->n_label_changes,
-          FEMO_META_FIELD_REASON, G_TYPE_STRING,
-          femo_track_end_reason_to_string (e->reason), NULL);
-      if (r->dominant_label >= 0 && (guint) r->dominant_label < n_labels)
-        gst_structure_set (s, FEMO_META_FIELD_DOMINANT_LABEL, G_TYPE_STRING,
-            labels[r->dominant_label], NULL);
-    }
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_element (GST_OBJECT (self), s));
+    /* labels: label changes happen only where a model classified */
+    if (e->type == FEMO_TRACK_EVENT_LABEL_CHANGED)
+      gst_femo_detect_post (self, femo_meta_new_label_changed (e->track_id,
+              labels[e->old_label], labels[e->new_label],
+              GST_BUFFER_PTS (buf), running_time));
+    else
+      gst_femo_detect_post (self, femo_meta_new_track_ended (e->track_id,
+              gst_femo_detect_to_timestamp (self, r->first_ns),
+              gst_femo_detect_to_timestamp (self, r->last_ns),
+              r->duration_ns, r->n_detections, r->n_label_changes,
+              r->dominant_label >= 0 && (guint) r->dominant_label < n_labels ?
+              labels[r->dominant_label] : NULL,
+              femo_track_end_reason_to_string (e->reason)));
   }
 }
 
@@ -948,43 +904,14 @@ gst_femo_detect_post_message (GstFemoDetect * self, GstBuffer * buf,
     const FemoAnalyzerResult * result, GstClockTime running_time,
     GstClockTime stream_time)
 {
-  GValue faces = G_VALUE_INIT;
-  GstStructure *s;
+  GstStructure *s = femo_meta_new_frame_message (GST_BUFFER_PTS (buf),
+      stream_time, running_time, GST_BUFFER_DURATION (buf));
   gsize i;
 
-  g_value_init (&faces, GST_TYPE_LIST);
-  for (i = 0; i < result->n_faces; i++) {
-    const FemoRect *r = &result->faces[i].box;
-    const GstStructure *emotion =
-        gst_video_region_of_interest_meta_get_param (self->rois[i],
-        FEMO_META_EMOTION_PARAMS_NAME);
-    GValue face = G_VALUE_INIT;
-    GstStructure *f;
-
-    f = gst_structure_new (FEMO_META_FACE_STRUCTURE_NAME,
-        FEMO_META_FIELD_X, G_TYPE_UINT, (guint) r->x,
-        FEMO_META_FIELD_Y, G_TYPE_UINT, (guint) r->y,
-        FEMO_META_FIELD_WIDTH, G_TYPE_UINT, (guint) r->width,
-        FEMO_META_FIELD_HEIGHT, G_TYPE_UINT, (guint) r->height, NULL);
-    if (emotion != NULL)
-      gst_structure_set (f, FEMO_META_FIELD_EMOTION, GST_TYPE_STRUCTURE,
-          emotion, NULL);
-    if (result->tracked)
-      gst_structure_set (f, FEMO_META_FIELD_TRACK_ID, G_TYPE_UINT,
-          (guint) result->faces[i].track_id, NULL);
-    g_value_init (&face, GST_TYPE_STRUCTURE);
-    g_value_take_boxed (&face, f);
-    gst_value_list_append_and_take_value (&faces, &face);
-  }
-
-  s = gst_structure_new (FEMO_META_DETECT_MESSAGE_NAME,
-      FEMO_META_FIELD_TIMESTAMP, G_TYPE_UINT64, GST_BUFFER_PTS (buf),
-      FEMO_META_FIELD_STREAM_TIME, G_TYPE_UINT64, stream_time,
-      FEMO_META_FIELD_RUNNING_TIME, G_TYPE_UINT64, running_time,
-      FEMO_META_FIELD_DURATION, G_TYPE_UINT64, GST_BUFFER_DURATION (buf), NULL);
-  gst_structure_take_value (s, FEMO_META_FIELD_FACES, &faces);
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self), s));
+  for (i = 0; i < result->n_faces; i++)
+    femo_meta_frame_message_add_face (s, self->rois[i],
+        result->tracked ? result->faces[i].track_id : 0);
+  gst_femo_detect_post (self, s);
 }
 
 /* Copies the settings a frame needs, under the object lock; a cascade or
