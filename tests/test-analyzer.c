@@ -17,16 +17,14 @@
 #include <math.h>
 #include <string.h>
 
-#define CLIP "media/video/obama_montage_640x480_300f.mp4"
-#define FIRST_FRAME 100
-#define LAST_FRAME 200
-#define CUT_1 115
-#define CUT_2 181
-#define FPS_N 30000
-#define FPS_D 1001
+/* short names for the montage segment of test-util.h */
+#define M_FIRST FEMO_TEST_MONTAGE_FIRST
+#define M_LAST FEMO_TEST_MONTAGE_LAST
+#define M_CUT_1 FEMO_TEST_MONTAGE_CUT_1
+#define M_CUT_2 FEMO_TEST_MONTAGE_CUT_2
 #define PHOTO "media/facerec_two_people.jpg"
 
-static GPtrArray *frames;       /* GstBuffer of frame FIRST_FRAME + i */
+static GPtrArray *frames;       /* GstBuffer of frame M_FIRST + i */
 static gint frame_width, frame_height;
 
 static gchar *
@@ -72,7 +70,7 @@ video_settings (FemoAnalyzerSettings * s)
 static void
 video_frame (guint n, FemoAnalyzerFrame * f, GstMapInfo * map)
 {
-  GstBuffer *buf = g_ptr_array_index (frames, n - FIRST_FRAME);
+  GstBuffer *buf = g_ptr_array_index (frames, n - M_FIRST);
 
   memset (f, 0, sizeof (*f));
   g_assert_true (gst_buffer_map (buf, map, GST_MAP_READ));
@@ -90,7 +88,7 @@ static void
 process_video_frame (FemoAnalyzer * a, const FemoAnalyzerSettings * s,
     guint n, gboolean late, FemoAnalyzerResult * result)
 {
-  GstBuffer *buf = g_ptr_array_index (frames, n - FIRST_FRAME);
+  GstBuffer *buf = g_ptr_array_index (frames, n - M_FIRST);
   FemoAnalyzerFrame f;
   GstMapInfo map;
 
@@ -137,8 +135,8 @@ test_video_tracks (void)
   guint n, label_changes = 0;
 
   video_settings (&s);
-  for (n = FIRST_FRAME; n <= LAST_FRAME; n++) {
-    guint32 expected_id = n < CUT_1 ? 1 : n < CUT_2 ? 2 : 3;
+  for (n = M_FIRST; n <= M_LAST; n++) {
+    guint32 expected_id = n < M_CUT_1 ? 1 : n < M_CUT_2 ? 2 : 3;
     const FemoAnalyzedFace *face;
 
     process_video_frame (a, &s, n, FALSE, &r);
@@ -161,17 +159,17 @@ test_video_tracks (void)
     g_assert_cmpfloat_with_epsilon (sum (face->raw_probs, n_labels), 1.0,
         1e-4);
     /* the first classification of a track is shown as it is */
-    if (n == FIRST_FRAME || n == CUT_1 || n == CUT_2) {
+    if (n == M_FIRST || n == M_CUT_1 || n == M_CUT_2) {
       g_assert_cmpint (face->label, ==, face->raw_label);
       g_assert_cmpmem (face->probs, n_labels * sizeof (gfloat),
           face->raw_probs, n_labels * sizeof (gfloat));
     }
-    if (n == CUT_1 || n == CUT_2) {
+    if (n == M_CUT_1 || n == M_CUT_2) {
       g_assert_cmpuint (count_events (&r, FEMO_TRACK_EVENT_ENDED,
               FEMO_TRACK_END_CUT), ==, 1);
       g_assert_cmpuint (r.events[0].track_id, ==, expected_id - 1);
       g_assert_cmpuint (r.events[0].record.n_detections, ==,
-          n == CUT_1 ? CUT_1 - FIRST_FRAME : CUT_2 - CUT_1);
+          n == M_CUT_1 ? M_CUT_1 - M_FIRST : M_CUT_2 - M_CUT_1);
     } else {
       g_assert_cmpuint (count_events (&r, FEMO_TRACK_EVENT_ENDED,
               FEMO_TRACK_END_CUT), ==, 0);
@@ -186,11 +184,11 @@ test_video_tracks (void)
   g_assert_cmpint (r.events[0].reason, ==, FEMO_TRACK_END_EOS);
   g_assert_cmpuint (r.events[0].track_id, ==, 3);
   g_assert_cmpuint (r.events[0].record.n_detections, ==,
-      LAST_FRAME - CUT_2 + 1);
+      M_LAST - M_CUT_2 + 1);
   g_assert_cmpuint (r.events[0].record.first_ns, ==,
-      GST_BUFFER_PTS (g_ptr_array_index (frames, CUT_2 - FIRST_FRAME)));
+      GST_BUFFER_PTS (g_ptr_array_index (frames, M_CUT_2 - M_FIRST)));
   g_assert_cmpuint (r.events[0].record.last_ns, ==,
-      GST_BUFFER_PTS (g_ptr_array_index (frames, LAST_FRAME - FIRST_FRAME)));
+      GST_BUFFER_PTS (g_ptr_array_index (frames, M_LAST - M_FIRST)));
   g_assert_cmpuint (r.events[0].record.n_label_changes, <=, label_changes);
   /* finishing twice ends nothing more */
   femo_analyzer_finish (a, FEMO_TRACK_END_EOS, &r);
@@ -208,13 +206,13 @@ test_video_intervals (void)
   FemoAnalyzerSettings s;
   FemoAnalyzerResult r;
   guint n, detections = 0, classified = 0;
-  const guint last = CUT_1 - 1;
+  const guint last = M_CUT_1 - 1;
 
   video_settings (&s);
   s.detect_interval = 3;
   s.classify_interval = 2;
-  for (n = FIRST_FRAME; n <= last; n++) {
-    gboolean due = (n - FIRST_FRAME) % 3 == 0;
+  for (n = M_FIRST; n <= last; n++) {
+    gboolean due = (n - M_FIRST) % 3 == 0;
 
     process_video_frame (a, &s, n, FALSE, &r);
     g_assert_cmpint (r.detected, ==, due);
@@ -248,27 +246,27 @@ test_video_late (void)
 
   video_settings (&s);
   /* the first frame is always detected: there is nothing to carry */
-  process_video_frame (a, &s, FIRST_FRAME, TRUE, &r);
+  process_video_frame (a, &s, M_FIRST, TRUE, &r);
   g_assert_true (r.detected);
   g_assert_cmpuint (r.n_faces, ==, 1);
-  process_video_frame (a, &s, FIRST_FRAME + 1, TRUE, &r);
+  process_video_frame (a, &s, M_FIRST + 1, TRUE, &r);
   g_assert_true (r.analysed);
   g_assert_false (r.detected);
   g_assert_cmpuint (r.n_faces, ==, 1);
   g_assert_cmpuint (r.faces[0].track_id, ==, 1);
   g_assert_false (r.faces[0].detected);
-  process_video_frame (a, &s, FIRST_FRAME + 2, FALSE, &r);
+  process_video_frame (a, &s, M_FIRST + 2, FALSE, &r);
   g_assert_true (r.detected);
 
   /* tracking off ends the live track as "stopped" */
   s.tracking = FALSE;
-  process_video_frame (a, &s, FIRST_FRAME + 3, TRUE, &r);
+  process_video_frame (a, &s, M_FIRST + 3, TRUE, &r);
   g_assert_false (r.analysed);
   g_assert_cmpuint (r.n_faces, ==, 0);
   g_assert_cmpuint (r.n_events, ==, 1);
   g_assert_cmpint (r.events[0].reason, ==, FEMO_TRACK_END_STOPPED);
   g_assert_cmpuint (r.events[0].track_id, ==, 1);
-  process_video_frame (a, &s, FIRST_FRAME + 4, FALSE, &r);
+  process_video_frame (a, &s, M_FIRST + 4, FALSE, &r);
   g_assert_true (r.analysed);
   g_assert_false (r.tracked);
   g_assert_cmpuint (r.n_events, ==, 0);
@@ -291,11 +289,11 @@ test_reset_and_untimed (void)
   guint n;
 
   video_settings (&s);
-  process_video_frame (a, &s, FIRST_FRAME, FALSE, &r);
+  process_video_frame (a, &s, M_FIRST, FALSE, &r);
   g_assert_cmpuint (r.faces[0].track_id, ==, 1);
   femo_analyzer_reset (a);
-  for (n = FIRST_FRAME; n < FIRST_FRAME + 3; n++) {
-    GstBuffer *buf = g_ptr_array_index (frames, n - FIRST_FRAME);
+  for (n = M_FIRST; n < M_FIRST + 3; n++) {
+    GstBuffer *buf = g_ptr_array_index (frames, n - M_FIRST);
     FemoAnalyzerFrame f;
     GstMapInfo map;
 
@@ -443,11 +441,11 @@ test_process_width (void)
 
   video_settings (&s);
   s.tracking = FALSE;
-  process_video_frame (a, &s, FIRST_FRAME, FALSE, &r);
+  process_video_frame (a, &s, M_FIRST, FALSE, &r);
   g_assert_cmpuint (r.n_faces, ==, 1);
   full = r.faces[0].box;
   s.process_width = frame_width / 2;
-  process_video_frame (a, &s, FIRST_FRAME, FALSE, &r);
+  process_video_frame (a, &s, M_FIRST, FALSE, &r);
   g_assert_cmpuint (r.n_faces, ==, 1);
   b = &r.faces[0].box;
   ix = MIN (b->x + b->width, full.x + full.width) - MAX (b->x, full.x);
@@ -498,8 +496,9 @@ main (int argc, char **argv)
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   femo_test_require_default_cascade ();
-  frames = femo_test_decode_video_gray (CLIP, FIRST_FRAME, LAST_FRAME, FPS_N,
-      FPS_D, &frame_width, &frame_height);
+  frames = femo_test_decode_video_gray (FEMO_TEST_MONTAGE, M_FIRST, M_LAST,
+      FEMO_TEST_MONTAGE_FPS_N, FEMO_TEST_MONTAGE_FPS_D, &frame_width,
+      &frame_height);
   g_test_add_func ("/analyzer/video-tracks", test_video_tracks);
   g_test_add_func ("/analyzer/video-intervals", test_video_intervals);
   g_test_add_func ("/analyzer/video-late", test_video_late);

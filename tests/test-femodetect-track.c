@@ -20,14 +20,14 @@
 #include <math.h>
 #include <string.h>
 
-#define CLIP "media/video/obama_montage_640x480_300f.mp4"
+#define CLIP FEMO_TEST_MONTAGE
 #define CLIP_720P "media/video/obama_weekly_address_montage_1280x720.mp4"
-#define FIRST_FRAME 100
-#define LAST_FRAME 200
-#define CUT_1 115
-#define CUT_2 181
-#define FPS_N 30000
-#define FPS_D 1001
+#define FIRST_FRAME FEMO_TEST_MONTAGE_FIRST
+#define LAST_FRAME FEMO_TEST_MONTAGE_LAST
+#define CUT_1 FEMO_TEST_MONTAGE_CUT_1
+#define CUT_2 FEMO_TEST_MONTAGE_CUT_2
+#define FPS_N FEMO_TEST_MONTAGE_FPS_N
+#define FPS_D FEMO_TEST_MONTAGE_FPS_D
 #define MIN_SIZE 120
 #define MIN_NEIGHBORS 8
 

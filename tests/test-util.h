@@ -44,6 +44,17 @@ gchar *femo_test_data_path (const gchar * relative);
 guint8 *femo_test_load_image (const gchar * path, GstVideoFormat format,
     gint * width, gint * height, GError ** error);
 
+/* Frames 100-200 of the shared 640x480 montage, the segment the tracking
+ * tests use: shot cuts at frames 115 and 181, one speaker per shot, faces
+ * about 235 pixels wide, 30000/1001 frames a second. */
+#define FEMO_TEST_MONTAGE "media/video/obama_montage_640x480_300f.mp4"
+#define FEMO_TEST_MONTAGE_FIRST 100
+#define FEMO_TEST_MONTAGE_LAST 200
+#define FEMO_TEST_MONTAGE_CUT_1 115
+#define FEMO_TEST_MONTAGE_CUT_2 181
+#define FEMO_TEST_MONTAGE_FPS_N 30000
+#define FEMO_TEST_MONTAGE_FPS_D 1001
+
 /* Frames @first..@last of the shared H.264 MP4 @relative (relative to
  * FEMO_SHARED_DIR) as tightly packed GRAY8 buffers whose timestamps are
  * those of their frame numbers at @fps_n/@fps_d. */
