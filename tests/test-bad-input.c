@@ -425,6 +425,36 @@ test_edge_boxes (void)
   }
 }
 
+/* Boxes another element gives (detect=false) are clipped to the frame
+ * before they are cropped: absurd sizes cost no more than the frame, and
+ * a box wholly outside the frame is left without an emotion. */
+static void
+test_absurd_upstream_boxes (void)
+{
+  const guint boxes[][4] = {
+    {0, 0, 60000, 60000}, {0, 0, 4000000000u, 3}, {10, 20, 3, 4000000000u},
+    {4000000000u, 4000000000u, 4000000000u, 4000000000u}, {64, 0, 10, 10},
+    {0, 64, 10, 10},
+  };
+  const gboolean inside[] = { TRUE, TRUE, TRUE, FALSE, FALSE, FALSE };
+  GstVideoInfo info;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY8, 64, 64);
+  for (guint i = 0; i < G_N_ELEMENTS (boxes); i++) {
+    GstBuffer *buf = filled (&info, -1);
+    Faces f;
+
+    gst_buffer_add_video_region_of_interest_meta (buf,
+        FEMO_META_ROI_TYPE_FACE, boxes[i][0], boxes[i][1], boxes[i][2],
+        boxes[i][3]);
+    f = detect (&info, buf, "detect=false");
+    g_assert_cmpuint (f.n, ==, 1);
+    /* the meta itself is upstream's and keeps its box */
+    g_assert_cmpuint (f.first.w, ==, boxes[i][2]);
+    g_assert_cmpint (f.classified, ==, inside[i]);
+  }
+}
+
 /* FER2013 CSV: malformed rows fail with FILE:LINE and the reason; CRLF
  * lines read the same as LF ones. */
 static void
@@ -514,6 +544,8 @@ main (int argc, char **argv)
   g_test_add_func ("/bad-input/featureless", test_featureless);
   g_test_add_func ("/bad-input/odd-stride", test_odd_stride);
   g_test_add_func ("/bad-input/edge-boxes", test_edge_boxes);
+  g_test_add_func ("/bad-input/absurd-upstream-boxes",
+      test_absurd_upstream_boxes);
   g_test_add_func ("/bad-input/csv", test_csv);
   ret = g_test_run ();
 

@@ -835,9 +835,13 @@ gst_femo_detect_add_emotions (GstFemoDetect * self,
   }
 }
 
-/* detect=false: the "face" ROI metas already on @buf become the faces. */
+/* detect=false: the "face" ROI metas already on @buf become the faces,
+ * their boxes clipped to the frame (another element may give any box:
+ * the crop's cost grows with its area). Boxes wholly outside are left
+ * alone. */
 static gsize
-gst_femo_detect_collect_metas (GstFemoDetect * self, GstBuffer * buf)
+gst_femo_detect_collect_metas (GstFemoDetect * self, GstBuffer * buf,
+    gint width, gint height)
 {
   gpointer state = NULL;
   GstMeta *meta;
@@ -846,16 +850,20 @@ gst_femo_detect_collect_metas (GstFemoDetect * self, GstBuffer * buf)
   while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
               GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
     GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
+    guint64 x0 = MIN (roi->x, (guint) width);
+    guint64 y0 = MIN (roi->y, (guint) height);
+    guint64 x1 = MIN ((guint64) roi->x + roi->w, (guint64) width);
+    guint64 y1 = MIN ((guint64) roi->y + roi->h, (guint64) height);
     FemoRect *r;
 
-    if (roi->roi_type != face_quark || roi->w == 0 || roi->h == 0)
+    if (roi->roi_type != face_quark || x1 <= x0 || y1 <= y0)
       continue;
     gst_femo_detect_ensure_faces (self, n + 1);
     r = &self->given[n];
-    r->x = roi->x;
-    r->y = roi->y;
-    r->width = roi->w;
-    r->height = roi->h;
+    r->x = x0;
+    r->y = y0;
+    r->width = x1 - x0;
+    r->height = y1 - y0;
     r->neighbors = 0;
     self->rois[n++] = roi;
   }
@@ -1024,7 +1032,7 @@ gst_femo_detect_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   f.image.height = height;
 
   if (!settings.analysis.detect) {
-    f.n_faces = gst_femo_detect_collect_metas (self, buf);
+    f.n_faces = gst_femo_detect_collect_metas (self, buf, width, height);
     f.faces = self->given;
   }
   if (settings.analysis.detect || (settings.analysis.classify
