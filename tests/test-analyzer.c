@@ -427,6 +427,90 @@ test_photo_untracked (void)
   g_free (path);
 }
 
+static gint64
+overlap (const FemoRect * a, const FemoRect * b)
+{
+  gint64 iw = MIN (a->x + a->width, b->x + b->width) - MAX (a->x, b->x);
+  gint64 ih = MIN (a->y + a->height, b->y + b->height) - MAX (a->y, b->y);
+
+  return iw > 0 && ih > 0 ? iw * ih : 0;
+}
+
+static gint64
+area (const FemoRect * r)
+{
+  return (gint64) r->width * r->height;
+}
+
+/* merge-overlaps: of boxes that overlap by more than the threshold of the
+ * smaller one, only the one with more neighbours stays; the others keep
+ * the detector's order. On this photo OpenCV's grouping leaves a second,
+ * weaker box over one face. */
+static void
+test_merge_overlaps (void)
+{
+  gchar *path = femo_test_shared_path ("media/dlib_2009_004587.jpg");
+  FemoAnalyzer *a = analyzer_new (2);
+  FemoAnalyzerSettings s;
+  FemoAnalyzerFrame f = { {0}, };
+  FemoAnalyzerResult r;
+  GError *error = NULL;
+  FemoRect all[64];
+  guint8 *gray;
+  gint width, height;
+  gsize n_all, i, j, k = 0;
+
+  gray = femo_test_load_image (path, GST_VIDEO_FORMAT_GRAY8, &width, &height,
+      &error);
+  g_assert_no_error (error);
+  femo_analyzer_settings_init (&s);
+  s.tracking = FALSE;
+  s.classify = FALSE;
+  s.merge_overlaps = 0;
+  f.image = (FemoImageView) {
+  gray, width, height, width, 1};
+  f.par_n = f.par_d = 1;
+  f.time_ns = FEMO_ANALYZER_TIME_NONE;
+  femo_analyzer_process (a, &s, &f, &r);
+  n_all = r.n_faces;
+  g_assert_cmpuint (n_all, <=, G_N_ELEMENTS (all));
+  for (i = 0; i < n_all; i++)
+    all[i] = r.faces[i].box;
+
+  s.merge_overlaps = FEMO_ANALYZER_DEFAULT_MERGE_OVERLAPS;
+  femo_analyzer_process (a, &s, &f, &r);
+  g_test_message ("%" G_GSIZE_FORMAT " boxes, %" G_GSIZE_FORMAT " kept",
+      n_all, r.n_faces);
+  g_assert_cmpuint (r.n_faces, <, n_all);
+  /* what is kept overlaps nothing else kept by more than the threshold */
+  for (i = 0; i < r.n_faces; i++)
+    for (j = i + 1; j < r.n_faces; j++)
+      g_assert_cmpfloat (overlap (&r.faces[i].box, &r.faces[j].box), <=,
+          s.merge_overlaps * MIN (area (&r.faces[i].box),
+              area (&r.faces[j].box)));
+  /* each dropped box overlaps a kept one with at least its neighbours */
+  for (i = 0; i < n_all; i++) {
+    gboolean covered = FALSE;
+
+    if (k < r.n_faces && memcmp (&all[i], &r.faces[k].box,
+            sizeof (FemoRect)) == 0) {
+      k++;
+      continue;
+    }
+    for (j = 0; j < r.n_faces; j++)
+      covered |= overlap (&all[i], &r.faces[j].box) > s.merge_overlaps
+          * MIN (area (&all[i]), area (&r.faces[j].box))
+          && r.faces[j].box.neighbors >= all[i].neighbors;
+    g_assert_true (covered);
+  }
+  /* the kept ones are a subsequence of the detector's boxes */
+  g_assert_cmpuint (k, ==, r.n_faces);
+
+  femo_analyzer_free (a);
+  g_free (gray);
+  g_free (path);
+}
+
 /* process-width: a frame scanned at half its width gives about the same
  * boxes, in full-frame pixels. */
 static void
@@ -505,6 +589,7 @@ main (int argc, char **argv)
   g_test_add_func ("/analyzer/reset-untimed", test_reset_and_untimed);
   g_test_add_func ("/analyzer/photo-untracked", test_photo_untracked);
   g_test_add_func ("/analyzer/process-width", test_process_width);
+  g_test_add_func ("/analyzer/merge-overlaps", test_merge_overlaps);
   g_test_add_func ("/analyzer/load-errors", test_load_errors);
   ret = g_test_run ();
   g_ptr_array_unref (frames);

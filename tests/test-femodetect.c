@@ -495,7 +495,8 @@ check_reference_image (const gchar * stem, const gchar * image)
     GST_VIDEO_FORMAT_UYVY, GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_BGRx,
   };
   GArray *expected = load_reference (image, REFERENCE_KEY);
-  GstHarness *h = femo_test_detect_harness_new (NULL);
+  GstHarness *h = femo_test_detect_harness_new ("merge-overlaps", 0.0,
+      NULL);
   gint width, height;
   guint8 *gray = load_gray (stem, &width, &height);
   guint f;
@@ -550,7 +551,8 @@ test_reference_rgb_layouts (void)
   };
   GArray *expected = load_reference ("skimage_astronaut.png", REFERENCE_KEY);
   gchar *path = femo_test_shared_path ("media/skimage_astronaut.png");
-  GstHarness *h = femo_test_detect_harness_new (NULL);
+  GstHarness *h = femo_test_detect_harness_new ("merge-overlaps", 0.0,
+      NULL);
   GError *error = NULL;
   gint width, height;
   guint8 *rgb = femo_test_load_image (path, GST_VIDEO_FORMAT_RGB, &width,
@@ -713,7 +715,8 @@ static void
 test_cascade_change_while_playing (void)
 {
   GArray *expected = load_reference ("skimage_astronaut.png", REFERENCE_KEY);
-  GstHarness *h = femo_test_detect_harness_new (NULL);
+  GstHarness *h = femo_test_detect_harness_new ("merge-overlaps", 0.0,
+      NULL);
   gint width, height;
   guint8 *gray = load_gray ("skimage_astronaut", &width, &height);
   gchar *lbp =
@@ -930,7 +933,8 @@ static void
 test_caps_change (void)
 {
   GArray *expected = load_reference ("skimage_astronaut.png", REFERENCE_KEY);
-  GstHarness *h = femo_test_detect_harness_new (NULL);
+  GstHarness *h = femo_test_detect_harness_new ("merge-overlaps", 0.0,
+      NULL);
   gint width, height;
   guint8 *gray = load_gray ("skimage_astronaut", &width, &height);
   guint8 *flat = g_malloc ((gsize) width * height);
@@ -983,7 +987,8 @@ static void
 test_max_faces_and_sizes (void)
 {
   GArray *all = load_reference ("dlib_2008_002079.jpg", REFERENCE_KEY);
-  GstHarness *h = femo_test_detect_harness_new ("max-faces", 2, NULL);
+  GstHarness *h = femo_test_detect_harness_new ("max-faces", 2,
+      "merge-overlaps", 0.0, NULL);
   gint width, height;
   guint8 *gray = load_gray ("dlib_2008_002079", &width, &height);
   GArray *got, *largest;
@@ -1038,7 +1043,8 @@ test_max_faces_and_sizes (void)
 static void
 test_many_boxes (void)
 {
-  GstHarness *h = femo_test_detect_harness_new ("min-neighbors", 0, NULL);
+  GstHarness *h = femo_test_detect_harness_new ("min-neighbors", 0,
+      "merge-overlaps", 0.0, NULL);
   gint width, height;
   guint8 *gray = load_gray ("dlib_2008_002079", &width, &height);
   GArray *all, *again, *some;
@@ -1071,7 +1077,8 @@ static void
 test_controlled_property (void)
 {
   GArray *all = load_reference ("dlib_2008_002079.jpg", REFERENCE_KEY);
-  GstHarness *h = femo_test_detect_harness_new ("tracking", FALSE, NULL);
+  GstHarness *h = femo_test_detect_harness_new ("tracking", FALSE,
+      "merge-overlaps", 0.0, NULL);
   GstControlSource *source = gst_interpolation_control_source_new ();
   GstTimedValueControlSource *timed = GST_TIMED_VALUE_CONTROL_SOURCE (source);
   GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS
@@ -1117,7 +1124,8 @@ static void
 test_threads (void)
 {
   GArray *expected = load_reference ("dlib_2008_002079.jpg", REFERENCE_KEY);
-  GstHarness *h = femo_test_detect_harness_new ("n-threads", 1u, NULL);
+  GstHarness *h = femo_test_detect_harness_new ("n-threads", 1u,
+      "merge-overlaps", 0.0, NULL);
   gint width, height;
   guint8 *gray = load_gray ("dlib_2008_002079", &width, &height);
   guint threads[] = { 1, 2, 3, 0 };

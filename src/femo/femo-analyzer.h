@@ -31,6 +31,7 @@ G_BEGIN_DECLS
 #define FEMO_ANALYZER_DEFAULT_MAX_SIZE 0
 #define FEMO_ANALYZER_DEFAULT_MAX_FACES 0
 #define FEMO_ANALYZER_DEFAULT_PROCESS_WIDTH 0
+#define FEMO_ANALYZER_DEFAULT_MERGE_OVERLAPS 0.6
 #define FEMO_ANALYZER_DEFAULT_DETECT_INTERVAL 1
 #define FEMO_ANALYZER_DEFAULT_CROP_MARGIN 0.025
 #define FEMO_ANALYZER_DEFAULT_CLASSIFY_INTERVAL 1
@@ -54,6 +55,10 @@ G_BEGIN_DECLS
  * @scale_factor, @min_neighbors, @min_size, @max_size, @max_faces: the
  *   detection (OpenCV's detectMultiScale parameters; sizes in pixels of
  *   the frame, 0 = no limit)
+ * @merge_overlaps: a detection that overlaps a stronger one (more
+ *   neighbours, then larger) by more than this share of the smaller box's
+ *   area is dropped (nested or shifted boxes on one face, which OpenCV's
+ *   grouping leaves); 0 = off, OpenCV's boxes as they are
  * @process_width: frames wider than this are scanned at this width (an
  *   area-averaged copy), 0 = full size; the network still gets full-size
  *   crops
@@ -79,6 +84,7 @@ typedef struct
   gint min_size;
   gint max_size;
   gint max_faces;
+  gdouble merge_overlaps;
   guint process_width;
   guint detect_interval;
   gboolean classify;

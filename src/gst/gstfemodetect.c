@@ -129,6 +129,13 @@ static const SettingSpec setting_specs[] = {
         "Report at most this many faces per frame, the largest ones; "
         "0 = no limit", G_TYPE_INT, SETTING (analysis.max_faces), 0, G_MAXINT,
       FEMO_ANALYZER_DEFAULT_MAX_FACES},
+  {"merge-overlaps", "Merge overlaps",
+        "Drop a face box that overlaps a stronger one (more neighbors, then "
+        "larger) by more than this share of the smaller box's area: the "
+        "nested or shifted second boxes that OpenCV's grouping leaves on one "
+        "face; 0 = off, OpenCV's boxes exactly", G_TYPE_DOUBLE,
+        SETTING (analysis.merge_overlaps), 0.0, 1.0,
+      FEMO_ANALYZER_DEFAULT_MERGE_OVERLAPS},
   {"n-threads", "Threads",
         "Threads that scan one frame; 0 = one per CPU core", G_TYPE_UINT,
       SETTING (n_threads), 0, MAX_THREADS, 0, TRUE},
