@@ -22,6 +22,7 @@ typedef struct
   gchar *svg;
   gboolean json;
   gboolean skip_bad;
+  gboolean flip;
   gint threads;
 } EvalOptions;
 
@@ -83,7 +84,8 @@ evaluate (EvalOptions * o, GError ** error)
   }
 
   confusion = femo_confusion_new (femo_model_get_n_labels (model));
-  femo_evaluate_split (model, split, output_of_class, o->threads, confusion);
+  femo_evaluate_split (model, split, output_of_class, o->threads, o->flip,
+      confusion);
 
   if (o->json) {
     report = femo_confusion_to_json (confusion, femo_model_get_labels (model));
@@ -117,7 +119,7 @@ evaluate (EvalOptions * o, GError ** error)
 int
 femo_cmd_eval (int argc, char **argv)
 {
-  EvalOptions o = { NULL, NULL, NULL, NULL, FALSE, FALSE, 0 };
+  EvalOptions o = { NULL, NULL, NULL, NULL, FALSE, FALSE, FALSE, 0 };
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) error = NULL;
   const GOptionEntry entries[] = {
@@ -135,6 +137,9 @@ femo_cmd_eval (int argc, char **argv)
         "Also write the confusion matrix as an SVG heat map", "FILE"},
     {"threads", 'j', 0, G_OPTION_ARG_INT, &o.threads,
         "Worker threads (default: all cores)", "N"},
+    {"flip", 0, 0, G_OPTION_ARG_NONE, &o.flip,
+          "Also run each image mirrored left-right and average the two "
+          "probabilities (as femodetect flip=true)", NULL},
     {"skip-bad", 0, 0, G_OPTION_ARG_NONE, &o.skip_bad,
         "Skip malformed CSV rows (and count them) instead of failing", NULL},
     {NULL}
@@ -145,7 +150,7 @@ femo_cmd_eval (int argc, char **argv)
   ctx = g_option_context_new ("- measure a model on FER2013 rows");
   g_option_context_set_summary (ctx,
       "Runs the model once on each image of one Usage (a plain forward pass, "
-      "no test-time\naugmentation) and prints accuracy, macro-F1, "
+      "no test-time\naugmentation unless --flip) and prints accuracy, macro-F1, "
       "per-class precision and recall and the\nconfusion matrix (rows: "
       "true class, columns: predicted class).");
   g_option_context_set_description (ctx,

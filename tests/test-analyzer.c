@@ -387,6 +387,34 @@ test_photo_untracked (void)
   first_label = r.faces[0].label;
   first_probs = g_memdup2 (r.faces[0].probs, n_labels * sizeof (gfloat));
 
+  /* flip: the mean of the crop's and its mirror image's probabilities */
+  s.flip = TRUE;
+  femo_analyzer_process (a, &s, &f, &r);
+  g_assert_cmpuint (r.n_faces, ==, n);
+  {
+    const FemoRect *b = &r.faces[0].box;
+    guint8 mirror[FEMO_NET_INPUT_PIXELS];
+    gfloat *mirrored = g_new (gfloat, n_labels);
+    gdouble x, y, w, h;
+    guint k, row;
+
+    femo_face_crop_region (b->x, b->y, b->width, b->height, s.crop_margin, 1,
+        1, &x, &y, &w, &h);
+    femo_image_resample (&f.image, x, y, w, h, crop, FEMO_NET_INPUT_SIZE,
+        FEMO_NET_INPUT_SIZE);
+    for (row = 0; row < FEMO_NET_INPUT_SIZE; row++)
+      for (k = 0; k < FEMO_NET_INPUT_SIZE; k++)
+        mirror[row * FEMO_NET_INPUT_SIZE + k] =
+            crop[row * FEMO_NET_INPUT_SIZE + FEMO_NET_INPUT_SIZE - 1 - k];
+    femo_infer_run (infer, mirror, 1, mirrored, NULL);
+    for (k = 0; k < n_labels; k++)
+      g_assert_cmpfloat_with_epsilon (r.faces[0].probs[k],
+          0.5 * (first_probs[k] + mirrored[k]), 1e-6);
+    g_assert_cmpfloat (fabs (mirrored[0] - first_probs[0]), >, 1e-6);
+    g_free (mirrored);
+  }
+  s.flip = FALSE;
+
   f.image = (FemoImageView) {
   rgb, width, height, width * 3, 3};
   f.rgb = &layout;

@@ -801,7 +801,7 @@ test_teacher (void)
   split = &data->splits[FEMO_FER_PUBLIC_TEST];
   probs = g_new (gfloat, (gsize) split->n * 7);
   femo_evaluate_probabilities (model, split, 2, probs);
-  femo_evaluate_split (model, split, NULL, 2, confusion);
+  femo_evaluate_split (model, split, NULL, 2, FALSE, confusion);
   for (i = 0; i < split->n; i++) {
     const gfloat *p = probs + (gsize) i * 7;
     gdouble sum = 0.0;
@@ -817,6 +817,34 @@ test_teacher (void)
   }
   g_assert_cmpfloat (femo_confusion_accuracy (confusion), ==,
       (gdouble) hits / split->n);
+
+  /* with flip: the arg-max of the mean of each image's and its mirror
+   * image's probabilities */
+  {
+    g_autoptr (FemoConfusion) flipped = femo_confusion_new (7);
+    FemoInfer *infer = femo_infer_new (model);
+    guint flip_hits = 0;
+    gfloat p[7];
+
+    femo_infer_set_flip (infer, TRUE);
+    /* the loss moves: flip reached the forward pass */
+    g_assert_cmpfloat (femo_evaluate_split (model, split, NULL, 2, TRUE,
+            flipped), !=, femo_evaluate_split (model, split, NULL, 2, FALSE,
+            NULL));
+    for (i = 0; i < split->n; i++) {
+      guint best = 0;
+
+      femo_infer_run (infer, split->pixels + (gsize) i * FEMO_FER_PIXELS, 1,
+          p, NULL);
+      for (c = 1; c < 7; c++)
+        if (p[c] > p[best])
+          best = c;
+      flip_hits += best == split->labels[i];
+    }
+    g_assert_cmpfloat (femo_confusion_accuracy (flipped), ==,
+        (gdouble) flip_hits / split->n);
+    femo_infer_free (infer);
+  }
 }
 
 static void

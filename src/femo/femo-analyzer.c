@@ -90,6 +90,7 @@ femo_analyzer_settings_init (FemoAnalyzerSettings * s)
   s->process_width = FEMO_ANALYZER_DEFAULT_PROCESS_WIDTH;
   s->detect_interval = FEMO_ANALYZER_DEFAULT_DETECT_INTERVAL;
   s->classify = TRUE;
+  s->flip = FALSE;
   s->crop_margin = FEMO_ANALYZER_DEFAULT_CROP_MARGIN;
   s->classify_interval = FEMO_ANALYZER_DEFAULT_CLASSIFY_INTERVAL;
   s->tracking = TRUE;
@@ -545,7 +546,8 @@ crop_faces (FemoAnalyzer * a, const FemoImageView * view, gsize n,
 
 /* The network on the first @n crops, in one batch. */
 static void
-infer (FemoAnalyzer * a, gsize n, FemoAnalyzerResult * result)
+infer (FemoAnalyzer * a, gsize n, const FemoAnalyzerSettings * s,
+    FemoAnalyzerResult * result)
 {
   gsize need = n * femo_model_get_n_labels (a->model);
 
@@ -553,6 +555,7 @@ infer (FemoAnalyzer * a, gsize n, FemoAnalyzerResult * result)
     a->probs_capacity = MAX (need, a->probs_capacity * 2);
     a->probs = g_renew (gfloat, a->probs, a->probs_capacity);
   }
+  femo_infer_set_flip (a->infer, s->flip);
   femo_infer_run (a->infer, a->crops, n, a->probs, NULL);
   result->n_classified += n;
 }
@@ -579,7 +582,7 @@ classify_all (FemoAnalyzer * a, const FemoImageView * view, gsize n,
   gsize i;
 
   crop_faces (a, view, n, s, frame);
-  infer (a, n, result);
+  infer (a, n, s, result);
   for (i = 0; i < n; i++) {
     a->faces[i].probs = a->probs + i * n_labels;
     a->faces[i].label = arg_max (a->faces[i].probs, n_labels);
@@ -625,7 +628,7 @@ classify_tracks (FemoAnalyzer * a, gsize n_faces, guint64 time,
     a->batch[n++] = i;
   }
   if (n > 0)
-    infer (a, n, result);
+    infer (a, n, s, result);
 
   for (i = 0; i < n; i++) {
     FemoAnalyzedFace *face = &a->faces[a->batch[i]];

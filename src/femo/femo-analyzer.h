@@ -65,6 +65,9 @@ G_BEGIN_DECLS
  * @detect_interval: detect every Nth frame; the frames between carry the
  *   tracks (needs @tracking)
  * @classify: run the emotion network
+ * @flip: also classify each face mirrored left-right and average the two
+ *   probabilities (twice the network's work; off by default: on FER2013's
+ *   PublicTest it gave 0.6637 against 0.6654 for the shipped model)
  * @crop_margin: the crop is a square on the display of 1 + 2 * margin
  *   times the box side, centred on the box
  * @classify_interval: classify a track at every Mth detection of it (or
@@ -88,6 +91,7 @@ typedef struct
   guint process_width;
   guint detect_interval;
   gboolean classify;
+  gboolean flip;
   gdouble crop_margin;
   guint classify_interval;
   gboolean tracking;

@@ -50,7 +50,45 @@ typedef struct
   gdouble *losses;              /* per image of the split */
   gfloat *probs;                /* [split->n][K] softmax, or NULL */
   const guint *output_of_class;
+  gboolean flip;                /* average each face with its mirror image */
 } Slice;
+
+/* One image's outcome from its logits @z: arg-max, cross-entropy of
+ * @truth, softmax into @probs (may be NULL). */
+static guint
+score_logits (const gfloat * z, guint k, guint truth, gdouble * loss,
+    gfloat * probs)
+{
+  guint best = 0, c;
+  gdouble max, sum = 0.0;
+
+  for (c = 1; c < k; c++)
+    if (z[c] > z[best])
+      best = c;
+  max = z[best];
+  for (c = 0; c < k; c++)
+    sum += exp ((gdouble) z[c] - max);
+  *loss = log (sum) + max - z[truth];
+  for (c = 0; probs && c < k; c++)
+    probs[c] = exp ((gdouble) z[c] - max) / sum;
+  return best;
+}
+
+/* The same from averaged probabilities @p (flip averaging). */
+static guint
+score_probs (const gfloat * p, guint k, guint truth, gdouble * loss,
+    gfloat * probs)
+{
+  guint best = 0, c;
+
+  for (c = 1; c < k; c++)
+    if (p[c] > p[best])
+      best = c;
+  *loss = -log (MAX ((gdouble) p[truth], 1e-30));
+  if (probs)
+    memcpy (probs, p, k * sizeof (gfloat));
+  return best;
+}
 
 static gpointer
 run_slice (gpointer data)
@@ -60,28 +98,24 @@ run_slice (gpointer data)
   guint k = femo_model_get_n_labels (s->model);
   guint i, j;
 
+  femo_infer_set_flip (infer, s->flip);
   for (i = s->start; i < s->end; i += CHUNK) {
     guint n = MIN (CHUNK, s->end - i);
+    const guint8 *pixels = s->split->pixels + (gsize) i * FEMO_FER_PIXELS;
 
-    femo_infer_run (infer, s->split->pixels + (gsize) i * FEMO_FER_PIXELS, n,
-        NULL, s->logits);
+    /* the scratch holds logits, or with flip the averaged probabilities */
+    femo_infer_run (infer, pixels, n, s->flip ? s->logits : NULL,
+        s->flip ? NULL : s->logits);
     for (j = 0; j < n; j++) {
       const gfloat *z = s->logits + (gsize) j * k;
-      guint truth = s->split->labels[i + j], best = 0, c;
-      gdouble max, sum = 0.0;
+      guint truth = s->split->labels[i + j];
+      gfloat *probs = s->probs ? s->probs + (gsize) (i + j) * k : NULL;
 
       if (s->output_of_class)
         truth = s->output_of_class[truth];
-      for (c = 1; c < k; c++)
-        if (z[c] > z[best])
-          best = c;
-      max = z[best];
-      for (c = 0; c < k; c++)
-        sum += exp ((gdouble) z[c] - max);
-      s->losses[i + j] = log (sum) + max - z[truth];
-      for (c = 0; s->probs && c < k; c++)
-        s->probs[(gsize) (i + j) * k + c] = exp ((gdouble) z[c] - max) / sum;
-      s->predicted[i + j] = best;
+      s->predicted[i + j] = s->flip ?
+          score_probs (z, k, truth, &s->losses[i + j], probs) :
+          score_logits (z, k, truth, &s->losses[i + j], probs);
     }
   }
   femo_infer_free (infer);
@@ -90,8 +124,8 @@ run_slice (gpointer data)
 
 static gdouble
 evaluate (FemoModel * model, const FemoFerSplit * split,
-    const guint * output_of_class, guint n_threads, FemoConfusion * confusion,
-    gfloat * probs)
+    const guint * output_of_class, guint n_threads, gboolean flip,
+    FemoConfusion * confusion, gfloat * probs)
 {
   guint k = femo_model_get_n_labels (model);
   guint i, t, per;
@@ -123,6 +157,7 @@ evaluate (FemoModel * model, const FemoFerSplit * split,
     s->losses = losses;
     s->probs = probs;
     s->output_of_class = output_of_class;
+    s->flip = flip;
     /* The calling thread takes the first slice itself. */
     if (t > 0)
       threads[t] = g_thread_new ("femo-eval", run_slice, s);
@@ -151,16 +186,18 @@ evaluate (FemoModel * model, const FemoFerSplit * split,
 
 gdouble
 femo_evaluate_split (FemoModel * model, const FemoFerSplit * split,
-    const guint * output_of_class, guint n_threads, FemoConfusion * confusion)
+    const guint * output_of_class, guint n_threads, gboolean flip,
+    FemoConfusion * confusion)
 {
-  return evaluate (model, split, output_of_class, n_threads, confusion, NULL);
+  return evaluate (model, split, output_of_class, n_threads, flip, confusion,
+      NULL);
 }
 
 void
 femo_evaluate_probabilities (FemoModel * model, const FemoFerSplit * split,
     guint n_threads, gfloat * probs)
 {
-  evaluate (model, split, NULL, n_threads, NULL, probs);
+  evaluate (model, split, NULL, n_threads, FALSE, NULL, probs);
 }
 
 gboolean

@@ -16,13 +16,16 @@ gboolean femo_evaluate_map_labels (const FemoModel * model,
     guint output_of_class[FEMO_FER_N_CLASSES], GError ** error);
 
 /* Runs @model on every image of @split, @n_threads threads each with its
- * own workspace, no test-time augmentation. Adds each (true, predicted)
+ * own workspace; with @flip each image is also run mirrored and the two
+ * probabilities averaged (femo_infer_set_flip), else no test-time
+ * augmentation. Adds each (true, predicted)
  * pair to @confusion (indexed by model output; the truth is mapped through
  * @output_of_class, NULL for the identity) and returns the mean
  * cross-entropy of the true class, summed in image order so that it does
  * not depend on the thread count. */
 gdouble femo_evaluate_split (FemoModel * model, const FemoFerSplit * split,
-    const guint * output_of_class, guint n_threads, FemoConfusion * confusion);
+    const guint * output_of_class, guint n_threads, gboolean flip,
+    FemoConfusion * confusion);
 
 /* The softmax probabilities of @model for every image of @split:
  * @probs is [split->n][K], K the model's labels in its output order; the

@@ -37,8 +37,9 @@ struct _FemoInfer
   FemoModel *model;
   const FemoKernels *kern;
   guint cap;
+  gboolean flip;                /* also run each face mirrored, average */
   gfloat *slab;
-  gfloat *x0, *p, *q, *t1, *t2, *logits, *scratch;
+  gfloat *x0, *p, *q, *t1, *t2, *logits, *probs, *scratch;
 };
 
 /* Copies conv weights [co][rest] scaled per output channel by the BN
@@ -229,6 +230,7 @@ infer_plan (FemoInfer * inf, guint n, gfloat * base)
   PLACE (inf->t1, act * n);
   PLACE (inf->t2, act * n);
   PLACE (inf->logits, (gsize) m->k * n);
+  PLACE (inf->probs, (gsize) m->k * n);
   PLACE (inf->scratch, scratch);
 #undef PLACE
   return pos;
@@ -286,25 +288,70 @@ infer_chunk (FemoInfer * inf, guint n, gfloat * logits)
 }
 
 void
+femo_infer_set_flip (FemoInfer * infer, gboolean flip)
+{
+  infer->flip = flip;
+}
+
+gboolean
+femo_infer_get_flip (const FemoInfer * infer)
+{
+  return infer->flip;
+}
+
+/* Normalises @c crops into x0; with flip, their mirror images follow. */
+static void
+infer_load (FemoInfer * inf, const guint8 * src, guint c)
+{
+  const gsize pixels = (gsize) c * FEMO_NET_INPUT_PIXELS;
+  const guint side = FEMO_NET_INPUT_SIZE;
+
+  for (gsize i = 0; i < pixels; i++)
+    inf->x0[i] = src[i] / 127.5f - 1.0f;
+  if (!inf->flip)
+    return;
+  for (gsize row = 0; row < (gsize) c * side; row++) {
+    const gfloat *in = inf->x0 + row * side;
+    gfloat *out = inf->x0 + pixels + row * side;
+
+    for (guint x = 0; x < side; x++)
+      out[x] = in[side - 1 - x];
+  }
+}
+
+void
 femo_infer_run (FemoInfer * infer, const guint8 * crops, guint n,
     gfloat * probs, gfloat * logits)
 {
   const guint k = infer->model->k;
+  const guint views = infer->flip ? 2 : 1;
 
   for (guint done = 0; done < n;) {
     const guint c = MIN (n - done, INFER_CHUNK);
-    const gsize pixels = (gsize) c * FEMO_NET_INPUT_PIXELS;
-    const guint8 *src = crops + (gsize) done * FEMO_NET_INPUT_PIXELS;
+    const gsize out = (gsize) c * k;
     gfloat *lg = logits ? logits + (gsize) done * k : NULL;
+    gfloat *pr = probs ? probs + (gsize) done * k : NULL;
 
-    infer_reserve (infer, c);
-    for (gsize i = 0; i < pixels; i++)
-      infer->x0[i] = src[i] / 127.5f - 1.0f;
-    /* the x0 slack stays zero: only @pixels floats are ever written, and
-     * a smaller chunk leaves finite values the kernels read as junk */
-    infer_chunk (infer, c, lg ? lg : infer->logits);
-    if (probs)
-      femo_softmax (lg ? lg : infer->logits, c, k, probs + (gsize) done * k);
+    infer_reserve (infer, c * views);
+    infer_load (infer, crops + (gsize) done * FEMO_NET_INPUT_PIXELS, c);
+    /* the x0 slack stays zero: only the loaded floats are ever written,
+     * and a smaller chunk leaves finite values the kernels read as junk */
+    infer_chunk (infer, c * views, infer->logits);
+    if (views == 1) {
+      if (lg)
+        memcpy (lg, infer->logits, out * sizeof (gfloat));
+      if (pr)
+        femo_softmax (infer->logits, c, k, pr);
+    } else {
+      /* the mean of the two views' probabilities (and of their logits) */
+      femo_softmax (infer->logits, 2 * c, k, infer->probs);
+      for (gsize i = 0; i < out; i++) {
+        if (lg)
+          lg[i] = 0.5f * (infer->logits[i] + infer->logits[out + i]);
+        if (pr)
+          pr[i] = 0.5f * (infer->probs[i] + infer->probs[out + i]);
+      }
+    }
     done += c;
   }
 }

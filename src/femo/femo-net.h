@@ -259,6 +259,11 @@ FemoModel *femo_infer_get_model (FemoInfer * infer);
  */
 void femo_infer_run (FemoInfer * infer, const guint8 * crops, guint n,
     gfloat * probs, gfloat * logits);
+/* Horizontal-flip averaging: with @flip, femo_infer_run also runs each crop
+ * mirrored left-right and gives the mean of the two probabilities (and
+ * logits), at twice the cost. Off by default. */
+void femo_infer_set_flip (FemoInfer * infer, gboolean flip);
+gboolean femo_infer_get_flip (const FemoInfer * infer);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FemoNet, femo_net_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FemoModel, femo_model_unref)

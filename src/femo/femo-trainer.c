@@ -795,7 +795,8 @@ validate (FemoTrainer * t, FemoNet * net, gdouble * loss, gdouble * accuracy,
           t->opt.bn_images, BN_BATCH, error))
     return FALSE;
   model = femo_model_new_from_net (net);
-  l = femo_evaluate_split (model, t->val, NULL, t->opt.threads, confusion);
+  l = femo_evaluate_split (model, t->val, NULL, t->opt.threads, FALSE,
+      confusion);
   if (loss)
     *loss = l;
   *accuracy = femo_confusion_accuracy (confusion);
