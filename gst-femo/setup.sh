@@ -36,8 +36,17 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing: ${missing[*]}"
+  # root (as on a fresh Debian, where sudo may not be installed) installs
+  # directly; anyone else through sudo
   SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null; then
+      echo "setup.sh: missing packages: ${missing[*]}" >&2
+      echo "setup.sh: run this as root (or install sudo) to install them" >&2
+      exit 1
+    fi
+    SUDO=sudo
+  fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
