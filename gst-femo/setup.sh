@@ -19,8 +19,10 @@ packages=(
 build=yes
 for arg in "$@"; do
   case $arg in
-    # facedetect (the peer in the benchmark)
-    --tests) packages+=(gstreamer1.0-opencv) ;;
+    # facedetect (the peer in the benchmark); the README's Python example
+    # (test readme-samples)
+    --tests) packages+=(gstreamer1.0-opencv python3-gst-1.0
+      gir1.2-gst-plugins-base-1.0) ;;
     --valgrind) packages+=(valgrind) ;;
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
     --no-build) build=no ;;
