@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The entry tables of this process's one command, and its argument vector
- * after glued values were split: the command reads argv after parsing, so
- * that vector lives as long as the process. */
+/* The entry tables of this process's one command, and its arguments after
+ * glued values were split: the command reads argv after parsing, so they
+ * live as long as the process. The parser takes pointers out of the vector
+ * it is given, so the strings are owned by split_args, not by the vector. */
 static GPtrArray *entry_tables;
-static GPtrArray *split_argv;
+static GPtrArray *split_args;
+static gchar **split_argv;
 
 int
 femo_cli_usage_error (const gchar * prog, const gchar * format, ...)
@@ -64,36 +66,37 @@ femo_cli_parse (GOptionContext * ctx, int *argc, char ***argv)
   g_autoptr (GError) error = NULL;
   const gchar *prog = (*argv)[0];
 
-  split_argv = g_ptr_array_new_with_free_func (g_free);
-  g_ptr_array_add (split_argv, g_strdup (prog));
+  split_args = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (split_args, g_strdup (prog));
   for (gint i = 1; i < *argc; i++) {
     const gchar *arg = (*argv)[i];
     gboolean is_short = arg[0] == '-' && arg[1] && arg[1] != '-';
 
     if (strcmp (arg, "--") == 0) {
       for (; i < *argc; i++)
-        g_ptr_array_add (split_argv, g_strdup ((*argv)[i]));
+        g_ptr_array_add (split_args, g_strdup ((*argv)[i]));
       break;
     }
     if (arg[0] != '-' || arg[1] == '\0' || strchr (arg, '=')
         || find_valued_entry (arg) == NULL) {
-      g_ptr_array_add (split_argv, g_strdup (arg));
+      g_ptr_array_add (split_args, g_strdup (arg));
       continue;
     }
     if (is_short && arg[2]) {
-      g_ptr_array_add (split_argv, g_strndup (arg, 2));
-      g_ptr_array_add (split_argv, g_strdup (arg + 2));
+      g_ptr_array_add (split_args, g_strndup (arg, 2));
+      g_ptr_array_add (split_args, g_strdup (arg + 2));
       continue;
     }
     /* "-X VALUE" or "--name VALUE": the value is not an option, even when
      * it starts with '-' */
-    g_ptr_array_add (split_argv, g_strdup (arg));
+    g_ptr_array_add (split_args, g_strdup (arg));
     if (i + 1 < *argc)
-      g_ptr_array_add (split_argv, g_strdup ((*argv)[++i]));
+      g_ptr_array_add (split_args, g_strdup ((*argv)[++i]));
   }
-  *argc = split_argv->len;
-  g_ptr_array_add (split_argv, NULL);
-  *argv = (char **) split_argv->pdata;
+  *argc = split_args->len;
+  split_argv = g_new0 (gchar *, split_args->len + 1);
+  memcpy (split_argv, split_args->pdata, split_args->len * sizeof (gchar *));
+  *argv = split_argv;
 
   if (!g_option_context_parse (ctx, argc, argv, &error)) {
     femo_cli_usage_error (prog, "%s", error->message);

@@ -84,6 +84,12 @@ sed "s|^prefix=.*|prefix=$root$prefix|" \
 # shellcheck disable=SC2046 # the flags are words
 "$@" -Wall -Werror -o "$tmp/check" "$tmp/check.c" \
   $(PKG_CONFIG_PATH=$tmp/pc "$pkg_config" --cflags --libs gstreamer-femo-1.0)
+# a sanitizer build's library needs the ASan runtime loaded first in a
+# program built without it (its leaks are the C tests' to find)
+if readelf -d "$root$libdir/libgstfemo-1.0.so.0" | grep -q 'NEEDED.*libasan'; then
+  LD_PRELOAD=$("$@" -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0
+  export LD_PRELOAD ASAN_OPTIONS
+fi
 # only the installed copies: no build tree, no system plugin of ours
 LD_LIBRARY_PATH=$root$libdir GST_PLUGIN_PATH=$root$plugindir \
   GST_PLUGIN_SYSTEM_PATH_1_0=$(pkg-config --variable pluginsdir gstreamer-1.0) \
