@@ -56,6 +56,8 @@ evaluate (EvalOptions * o, GError ** error)
     return FALSE;
   }
 
+  if (!femo_cli_check_model_file (o->model, error))
+    return FALSE;
   model = femo_model_load (o->model, &sub);
   if (!model) {
     /* Name the file once. */
@@ -161,7 +163,7 @@ femo_cmd_eval (int argc, char **argv)
       "PrivateTest --json\n"
       "  gst-femo eval -m run/m.safetensors -d fer2013.csv.gz --svg "
       "confusion.svg\n");
-  g_option_context_add_main_entries (ctx, entries, NULL);
+  femo_cli_add_entries (ctx, entries);
   if (!femo_cli_parse (ctx, &argc, &argv))
     return 2;
   if (argc > 1)

@@ -219,11 +219,16 @@ femo_cmd_image (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GArray) faces = NULL;
+  /* annotated copy written -> its input: two inputs of one name (a/x.jpg,
+   * b/x.jpg) would write one file */
+  g_autoptr (GHashTable) written = g_hash_table_new_full (g_str_hash,
+      g_str_equal, g_free, g_free);
   guint n_done = 0;
   int status = 0;
   const GOptionEntry entries[] = {
-    {"json", 'j', 0, G_OPTION_ARG_NONE, &json,
-        "Print JSON instead of a table", NULL},
+    {"json", 0, 0, G_OPTION_ARG_NONE, &json,
+        "Print JSON instead of a table (no short option: -j is --threads, "
+          "as in every command)", NULL},
     {"output-dir", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
         "Write each image with its faces drawn in to DIR (same name and "
           "format; PNG where GStreamer has no encoder for the format)", "DIR"},
@@ -242,7 +247,7 @@ femo_cmd_image (int argc, char **argv)
       "  gst-femo image photo.jpg\n"
       "  gst-femo image --json *.jpg > faces.json\n"
       "  gst-femo image -o annotated/ photo.jpg scan.png\n");
-  g_option_context_add_main_entries (ctx, entries, NULL);
+  femo_cli_add_entries (ctx, entries);
   if (!femo_detect_options_parse (ctx, &detect, &argc, &argv))
     return 2;
   if (argc < 2)
@@ -288,9 +293,15 @@ femo_cmd_image (int argc, char **argv)
     }
     if (error == NULL && out_dir) {
       encoder = choose_output (input, media, out_dir, &output, &notice);
+      const gchar *earlier = g_hash_table_lookup (written, output);
+
       if (femo_same_file (output, input))
         g_set_error (&error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
             "%s: -o would overwrite the input", input);
+      else if (earlier)
+        g_set_error (&error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+            "%s: skipped: its annotated copy %s would replace that of %s "
+            "(rename one of them)", input, output, earlier);
     }
     if (error == NULL)
       analyse_image (input, media, &detect, encoder, output, &result, &error);
@@ -299,6 +310,8 @@ femo_cmd_image (int argc, char **argv)
       status = 1;
       continue;
     }
+    if (output)
+      g_hash_table_insert (written, g_strdup (output), g_strdup (input));
     if (notice)
       fprintf (stderr, "%s: %s: %s\n", prog, input, notice);
     if (json)

@@ -76,7 +76,7 @@ femo_cmd_live (int argc, char **argv)
       "Examples:\n"
       "  gst-femo live\n"
       "  gst-femo live /dev/video2 --min-size 60\n");
-  g_option_context_add_main_entries (ctx, entries, NULL);
+  femo_cli_add_entries (ctx, entries);
   if (!femo_detect_options_parse (ctx, &detect, &argc, &argv))
     return 2;
   if (argc > 2)

@@ -263,7 +263,7 @@ femo_cmd_train (int argc, char **argv)
       "  gst-femo train --resume run/m.ckpt\n"
       "  gst-femo train -d fer2013.csv.gz -o run/m.safetensors --ferplus "
       "fer2013new.csv\n");
-  g_option_context_add_main_entries (ctx, entries, NULL);
+  femo_cli_add_entries (ctx, entries);
   if (!femo_cli_parse (ctx, &argc, &argv)) {
     femo_train_options_clear (&o);
     return 2;

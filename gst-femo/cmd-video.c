@@ -299,6 +299,7 @@ on_pad_added (GstElement * decodebin, GstPad * pad, gpointer user_data)
   if (g_str_has_prefix (media, "video/x-raw") && !job->have_video) {
     GstElement *detect;
     GstPad *src;
+    gint64 duration;
     const GstStructure *s = gst_caps_get_structure (caps, 0);
 
     if (!gst_structure_get_fraction (s, "framerate", &job->fps_n,
@@ -317,6 +318,13 @@ on_pad_added (GstElement * decodebin, GstPad * pad, gpointer user_data)
     gst_object_unref (src);
     gst_object_unref (detect);
     gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_decoded, job, NULL);
+    /* the container's duration, for the progress and to tell a cut file */
+    if (gst_pad_query_duration (pad, GST_FORMAT_TIME, &duration)
+        && duration > 0) {
+      g_mutex_lock (&job->lock);
+      job->duration = duration;
+      g_mutex_unlock (&job->lock);
+    }
     if (!start_branch (job, bin, "video_%u"))
       goto failed;
     job->have_video = TRUE;
@@ -383,19 +391,48 @@ format_by_name (const gchar * name)
   return NULL;
 }
 
-static const ContainerFormat *
-format_by_extension (const gchar * path)
+static gboolean
+has_extension (const gchar * path, const gchar * extension)
 {
   const gchar *dot = strrchr (path, '.');
 
-  if (dot == NULL || strchr (dot, G_DIR_SEPARATOR))
-    return NULL;
+  return dot && !strchr (dot, G_DIR_SEPARATOR)
+      && g_ascii_strcasecmp (dot + 1, extension) == 0;
+}
+
+static const ContainerFormat *
+format_by_extension (const gchar * path)
+{
   for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
     for (guint j = 0; j < G_N_ELEMENTS (formats[i].extensions); j++)
-      if (formats[i].extensions[j] &&
-          g_ascii_strcasecmp (dot + 1, formats[i].extensions[j]) == 0)
+      if (formats[i].extensions[j]
+          && has_extension (path, formats[i].extensions[j]))
         return &formats[i];
   return NULL;
+}
+
+/* A file whose frames end well before its container's duration was cut
+ * short (a download or a copy that stopped): the analysis then covers only
+ * part of what the user expects, so say so. */
+static void
+report_cut_file (const VideoJob * job, gboolean interrupted)
+{
+  GstClockTime expected = job->duration > 0 ?
+      (GstClockTime) job->duration : GST_CLOCK_TIME_NONE;
+  GstClockTime end;
+
+  if (interrupted || job->frames == 0 || expected == GST_CLOCK_TIME_NONE)
+    return;
+  if (job->limit != GST_CLOCK_TIME_NONE)
+    expected = MIN (expected, job->limit);
+  end = job->position + gst_util_uint64_scale (GST_SECOND, job->fps_d,
+      job->fps_n);
+  /* a second: far more than timestamp rounding or a last frame's length */
+  if (end + GST_SECOND > expected)
+    return;
+  fprintf (stderr, "%s: %s: %" G_GUINT64_FORMAT " frames, %.1f s of %.1f s: "
+      "the file looks cut\n", job->prog, job->input, job->frames,
+      (gdouble) end / GST_SECOND, (gdouble) expected / GST_SECOND);
 }
 
 /* IN without its extension, then @suffix. */
@@ -461,8 +498,8 @@ femo_cmd_video (int argc, char **argv)
     {"jsonl", 0, 0, G_OPTION_ARG_FILENAME, &jsonl_path,
         "The same rows as JSON lines", "FILE"},
     {"plot", 0, 0, G_OPTION_ARG_FILENAME, &plot_path,
-          "Emotions over time as an SVG chart, one panel per face track",
-        "FILE.svg"},
+          "Emotions over time as an SVG chart (the only format: FILE must "
+          "end in .svg), one panel per face track", "FILE.svg"},
     {"duration", 0, 0, G_OPTION_ARG_DOUBLE, &duration_s,
         "Only the first SECONDS of IN", "SECONDS"},
     {NULL}
@@ -487,7 +524,7 @@ femo_cmd_video (int argc, char **argv)
       "  gst-femo video talk.mp4 -o out.mkv --csv faces.csv --plot faces.svg\n"
       "  gst-femo video talk.mp4 --no-output-video --jsonl faces.jsonl\n"
       "  gst-femo video talk.mp4 -o talk.webm --quality 30 --duration 10\n");
-  g_option_context_add_main_entries (ctx, entries, NULL);
+  femo_cli_add_entries (ctx, entries);
   if (!femo_detect_options_parse (ctx, &detect, &argc, &argv))
     return 2;
   if (argc != 2)
@@ -512,6 +549,9 @@ femo_cmd_video (int argc, char **argv)
       (GstClockTime) (duration_s * GST_SECOND) : GST_CLOCK_TIME_NONE;
   if (format_name && (job.format = format_by_name (format_name)) == NULL)
     return femo_cli_usage_error (prog, "--format must be mp4, mkv or webm");
+  if (plot_path && !has_extension (plot_path, "svg"))
+    return femo_cli_usage_error (prog, "--plot writes SVG: name the file "
+        ".svg, not %s", plot_path);
   if (no_video && video_path)
     return femo_cli_usage_error (prog,
         "-o and --no-output-video exclude each other");
@@ -652,6 +692,7 @@ femo_cmd_video (int argc, char **argv)
       goto done;
   }
 
+  report_cut_file (&job, interrupted);
   femo_report_print_summary (job.report, stdout);
   printf ("analysed in %.1f s%s\n",
       (g_get_monotonic_time () - job.start_us) / 1e6,

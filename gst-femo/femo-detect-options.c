@@ -9,9 +9,36 @@
 #include "femo-detect-options.h"
 #include "femo-cli.h"
 
-static void
-detect_options_add (GOptionContext * ctx, FemoDetectOptions * o)
+#include <stdio.h>
+
+/* FALSE + @error when a value is out of range. */
+static gboolean
+detect_options_check (const FemoDetectOptions * o, GError ** error)
 {
+  if (o->scale_factor != 0 && (o->scale_factor < 1.01 || o->scale_factor > 10))
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--scale-factor must be 1.01 to 10");
+  else if (o->min_neighbors != FEMO_DETECT_OPTION_UNSET
+      && (o->min_neighbors < 0 || o->min_neighbors > 1000))
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--min-neighbors must be 0 to 1000, not %d", o->min_neighbors);
+  else if (o->min_size != FEMO_DETECT_OPTION_UNSET && o->min_size < 0)
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--min-size must be 0 or more pixels, not %d", o->min_size);
+  else if (o->threads != FEMO_DETECT_OPTION_UNSET
+      && (o->threads < 0 || o->threads > 256))
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--threads must be 0 to 256, not %d", o->threads);
+  else
+    return TRUE;
+  return FALSE;
+}
+
+gboolean
+femo_detect_options_parse (GOptionContext * ctx, FemoDetectOptions * o,
+    int *argc, char ***argv)
+{
+  g_autoptr (GError) error = NULL;
   const GOptionEntry entries[] = {
     {"model", 0, 0, G_OPTION_ARG_FILENAME, &o->model,
         "Emotion model, safetensors (default: femodetect's)", "FILE"},
@@ -23,43 +50,21 @@ detect_options_add (GOptionContext * ctx, FemoDetectOptions * o)
         "Detections needed to keep a face (default 3)", "N"},
     {"min-size", 0, 0, G_OPTION_ARG_INT, &o->min_size,
         "Smallest face in pixels (default 30)", "PX"},
-    {"threads", 0, 0, G_OPTION_ARG_INT, &o->threads,
+    {"threads", 'j', 0, G_OPTION_ARG_INT, &o->threads,
         "Threads to use (default: one per CPU core)", "N"},
     {NULL}
   };
-  g_option_context_add_main_entries (ctx, entries, NULL);
-}
 
-/* FALSE + @error when a value is out of range. */
-static gboolean
-detect_options_check (const FemoDetectOptions * o, GError ** error)
-{
-  if (o->scale_factor != 0 && (o->scale_factor < 1.01 || o->scale_factor > 10))
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "--scale-factor must be 1.01 to 10");
-  else if (o->min_neighbors > 1000)
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "--min-neighbors must be 0 to 1000");
-  else if (o->threads > 256)
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "--threads must be 0 to 256");
-  else
-    return TRUE;
-  return FALSE;
-}
-
-gboolean
-femo_detect_options_parse (GOptionContext * ctx, FemoDetectOptions * o,
-    int *argc, char ***argv)
-{
-  g_autoptr (GError) error = NULL;
-
-  detect_options_add (ctx, o);
+  femo_cli_add_entries (ctx, entries);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   if (!femo_cli_parse (ctx, argc, argv))
     return FALSE;
   if (!detect_options_check (o, &error)) {
     femo_cli_usage_error ((*argv)[0], "%s", error->message);
+    return FALSE;
+  }
+  if (o->model && !femo_cli_check_model_file (o->model, &error)) {
+    fprintf (stderr, "%s: %s\n", (*argv)[0], error->message);
     return FALSE;
   }
   return TRUE;
@@ -75,11 +80,11 @@ femo_detect_options_apply (const FemoDetectOptions * o, GstElement * detect)
     g_object_set (detect, "model-file", o->model, NULL);
   if (o->scale_factor != 0)
     g_object_set (detect, "scale-factor", o->scale_factor, NULL);
-  if (o->min_neighbors >= 0)
+  if (o->min_neighbors != FEMO_DETECT_OPTION_UNSET)
     g_object_set (detect, "min-neighbors", o->min_neighbors, NULL);
-  if (o->min_size >= 0)
+  if (o->min_size != FEMO_DETECT_OPTION_UNSET)
     g_object_set (detect, "min-size", o->min_size, NULL);
-  if (o->threads >= 0)
+  if (o->threads != FEMO_DETECT_OPTION_UNSET)
     g_object_set (detect, "n-threads", (guint) o->threads, NULL);
 }
 

@@ -11,19 +11,23 @@ typedef struct
 {
   gchar *cascade, *model;       /* NULL: the element's default */
   gdouble scale_factor;         /* 0: default */
-  gint min_neighbors, min_size; /* < 0: default */
-  gint threads;                 /* < 0: default (one per core) */
+  /* FEMO_DETECT_OPTION_UNSET: the element's default (threads: one per
+   * core); any other negative value is refused */
+  gint min_neighbors, min_size, threads;
 } FemoDetectOptions;
 
-#define FEMO_DETECT_OPTIONS_INIT { NULL, NULL, 0.0, -1, -1, -1 }
+#define FEMO_DETECT_OPTION_UNSET G_MININT
+#define FEMO_DETECT_OPTIONS_INIT { NULL, NULL, 0.0, FEMO_DETECT_OPTION_UNSET, \
+    FEMO_DETECT_OPTION_UNSET, FEMO_DETECT_OPTION_UNSET }
 
 void femo_detect_options_apply (const FemoDetectOptions * o,
     GstElement * detect);
 void femo_detect_options_clear (FemoDetectOptions * o);
 /* Adds --model, --cascade, --scale-factor, --min-neighbors, --min-size and
- * --threads to the main group of @ctx, and GStreamer's options; parses
- * (femo_cli_parse) and checks the values; FALSE after printing the usage
- * error (exit status 2). */
+ * --threads (-j) to the main group of @ctx, and GStreamer's options; parses
+ * (femo_cli_parse) and checks the values (a --model that is not a
+ * safetensors file included); FALSE after printing the usage error (exit
+ * status 2). */
 gboolean femo_detect_options_parse (GOptionContext * ctx,
     FemoDetectOptions * o, int *argc, char ***argv);
 

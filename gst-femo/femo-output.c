@@ -45,6 +45,12 @@ femo_output_file_new (const gchar * path, GError ** error)
         "cannot write %s: it is a directory", path);
     return NULL;
   }
+  if (g_mkdir_with_parents (dir, 0777) != 0) {
+    int e = errno;
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e),
+        "cannot write %s: cannot create %s: %s", path, dir, g_strerror (e));
+    return NULL;
+  }
   file = g_new0 (FemoOutputFile, 1);
   file->path = g_strdup (path);
   file->temp_path = g_build_filename (dir, name, NULL);

@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * A temporary file beside the output's path (same directory, so the rename
- * is atomic) is created at once, which also proves the directory writable;
+ * is atomic) is created at once, which also proves the directory writable
+ * (missing directories are created first, as mkdir -p does);
  * commit renames it to the path, discard deletes it.
  */
 #pragma once

@@ -19,8 +19,10 @@ packages=(
 build=yes
 for arg in "$@"; do
   case $arg in
-    # facedetect (the peer in the benchmark)
-    --tests) packages+=(gstreamer1.0-opencv) ;;
+    # facedetect (the peer in the benchmark); the README's Python example
+    # (test readme-samples)
+    --tests) packages+=(gstreamer1.0-opencv python3-gst-1.0
+      gir1.2-gst-plugins-base-1.0) ;;
     --valgrind) packages+=(valgrind) ;;
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
     --no-build) build=no ;;
@@ -36,8 +38,17 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing: ${missing[*]}"
+  # root (as on a fresh Debian, where sudo may not be installed) installs
+  # directly; anyone else through sudo
   SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null; then
+      echo "setup.sh: missing packages: ${missing[*]}" >&2
+      echo "setup.sh: run this as root (or install sudo) to install them" >&2
+      exit 1
+    fi
+    SUDO=sudo
+  fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

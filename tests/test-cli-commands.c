@@ -460,6 +460,109 @@ test_image_errors (void)
   g_free (video);
 }
 
+/* Option habits shared by every command that runs the network: -j is
+ * --threads, short values can be glued on, negative counts are refused. */
+static void
+test_image_options (void)
+{
+  gchar *image = femo_test_shared_path (images[0]);
+  gchar *text = g_build_filename (FEMO_SOURCE_ROOT, "README.md", NULL);
+  static const gchar *const counts[] = {
+    "--threads", "--min-size", "--min-neighbors"
+  };
+  GError *error = NULL;
+  FemoJson *json;
+  Run run;
+
+  run = run_tool ("image", "-j1", "--json", image, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  json = femo_json_parse (run.out, strlen (run.out), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (femo_json_get_length (json), ==, 1);
+  femo_json_free (json);
+  run_clear (&run);
+  run = run_tool ("image", "--help", NULL);
+  g_assert_nonnull (strstr (run.out, "-j, --threads=N"));
+  g_assert_nonnull (strstr (run.out, "  --json "));
+  run_clear (&run);
+
+  for (guint i = 0; i < G_N_ELEMENTS (counts); i++) {
+    gchar *message = g_strdup_printf ("%s must be", counts[i]);
+
+    run = run_tool ("image", counts[i], "-1", image, NULL);
+    assert_one_line_error (&run, message);
+    g_assert_cmpint (run.status, ==, 2);
+    run_clear (&run);
+    g_free (message);
+  }
+  run = run_tool ("image", "-j-2", image, NULL);
+  assert_one_line_error (&run, "--threads must be 0 to 256, not -2");
+  run_clear (&run);
+
+  /* a model file that is not one: plain words, no header figures */
+  run = run_tool ("image", "--model", text, image, NULL);
+  assert_one_line_error (&run, "README.md is not a model: not a safetensors "
+      "file");
+  g_assert_null (strstr (run.err, "header"));
+  run_clear (&run);
+  g_free (text);
+  g_free (image);
+}
+
+/* Two inputs of one name in different folders would write one annotated
+ * copy: the second is refused, the first's copy stays. */
+static void
+test_image_same_name (void)
+{
+  gchar *dir = g_dir_make_tmp ("femo-cli-XXXXXX", NULL);
+  gchar *out = g_build_filename (dir, "new", "annotated", NULL);
+  gchar *glued = g_strconcat ("-o", out, NULL);
+  gchar *inputs[2], *copy, *bytes;
+  gsize length;
+  Run run;
+
+  for (guint i = 0; i < 2; i++) {
+    gchar *sub = g_build_filename (dir, i ? "b" : "a", NULL);
+    gchar *source = femo_test_shared_path (i ? "media/facerec_obama.jpg" :
+        images[0]);
+
+    g_assert_cmpint (g_mkdir (sub, 0755), ==, 0);
+    inputs[i] = g_build_filename (sub, "face.jpg", NULL);
+    bytes = femo_test_read_file (source, &length);
+    g_assert_true (g_file_set_contents (inputs[i], bytes, length, NULL));
+    g_free (bytes);
+    g_free (source);
+    g_free (sub);
+  }
+  run = run_tool ("image", "-j1", glued, inputs[0], inputs[1], NULL);
+  assert_one_line_error (&run, "b/face.jpg: skipped: its annotated copy ");
+  g_assert_nonnull (strstr (run.err, "would replace that of "));
+  g_assert_nonnull (strstr (run.out, "a/face.jpg: "));
+  g_assert_null (strstr (run.out, "b/face.jpg"));
+  copy = g_build_filename (out, "face.jpg", NULL);
+  g_assert_true (g_file_test (copy, G_FILE_TEST_IS_REGULAR));
+  run_clear (&run);
+
+  g_unlink (copy);
+  g_rmdir (out);
+  g_free (out);
+  out = g_build_filename (dir, "new", NULL);
+  g_rmdir (out);
+  for (guint i = 0; i < 2; i++) {
+    gchar *sub = g_path_get_dirname (inputs[i]);
+    g_unlink (inputs[i]);
+    g_rmdir (sub);
+    g_free (sub);
+    g_free (inputs[i]);
+  }
+  assert_dir_empty (dir);
+  g_rmdir (dir);
+  g_free (copy);
+  g_free (glued);
+  g_free (out);
+  g_free (dir);
+}
+
 /* ---- gst-femo video ---- */
 
 /* CSV lines of @path, the header first. */
@@ -550,6 +653,7 @@ test_video (void)
   run = run_tool ("video", input, "-o", out, "--csv", csv, "--jsonl", jsonl,
       "--plot", svg, "--duration", seconds, "--threads", "1", NULL);
   g_assert_cmpint (run.status, ==, 0);
+  g_assert_null (strstr (run.err, "looks cut"));
 
   /* the input's frames and faces, counted here */
   media_decode (input, TRUE, VIDEO_SECONDS * GST_SECOND, &ref);
@@ -689,6 +793,7 @@ test_video_errors (void)
   gchar *out = g_build_filename (dir, "out.mp4", NULL);
   gchar *csv = g_build_filename (dir, "out.csv", NULL);
   gchar *junk = g_build_filename (dir, "junk.mp4", NULL);
+  gchar *blocked;
   guint8 noise[4096];
   Run run;
 
@@ -705,8 +810,16 @@ test_video_errors (void)
   assert_one_line_error (&run, "--frobnicate");
   g_assert_cmpint (run.status, ==, 2);
   run_clear (&run);
-  run = run_tool ("video", input, "-o", "/nonexistent/dir/out.mp4", NULL);
-  assert_one_line_error (&run, "cannot write /nonexistent/dir/out.mp4");
+  /* a folder that cannot be made: a file is in its path */
+  g_assert_true (g_file_set_contents (junk, "", 0, NULL));
+  blocked = g_build_filename (junk, "dir", "out.mp4", NULL);
+  run = run_tool ("video", input, "-o", blocked, NULL);
+  assert_one_line_error (&run, "cannot write");
+  g_assert_nonnull (strstr (run.err, "junk.mp4/dir: Not a directory"));
+  run_clear (&run);
+  g_unlink (junk);
+  run = run_tool ("video", input, "--plot", "emotions.png", NULL);
+  assert_one_line_error (&run, "--plot writes SVG");
   run_clear (&run);
   run = run_tool ("video", input, "-o", csv, NULL);
   assert_one_line_error (&run, "format");
@@ -738,6 +851,7 @@ test_video_errors (void)
   run_clear (&run);
 
   g_rmdir (dir);
+  g_free (blocked);
   g_free (junk);
   g_free (csv);
   g_free (out);
@@ -745,6 +859,72 @@ test_video_errors (void)
   g_free (text);
   g_free (image);
   g_free (input);
+}
+
+/* -o makes the folders it needs; short values glued on */
+static void
+test_video_options (void)
+{
+  gchar *input = femo_test_shared_path (HAMILTON);
+  gchar *dir = g_dir_make_tmp ("femo-cli-XXXXXX", NULL);
+  gchar *out = g_build_filename (dir, "new", "sub", "out.mp4", NULL);
+  gchar *glued = g_strconcat ("-o", out, NULL);
+  gchar *sub;
+  Run run;
+
+  run = run_tool ("video", "-q30", "-j1", glued, "--duration", "0.3", input,
+      NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_true (g_file_test (out, G_FILE_TEST_IS_REGULAR));
+  run_clear (&run);
+  g_unlink (out);
+  sub = g_path_get_dirname (out);
+  g_rmdir (sub);
+  g_free (sub);
+  sub = g_build_filename (dir, "new", NULL);
+  g_rmdir (sub);
+  g_free (sub);
+  assert_dir_empty (dir);
+  g_rmdir (dir);
+  g_free (glued);
+  g_free (out);
+  g_free (dir);
+  g_free (input);
+}
+
+/* A file cut short (a download that stopped) keeps its header's duration:
+ * its first bytes of a clip whose index comes first. */
+static void
+test_video_cut (void)
+{
+  gchar *clip = femo_test_shared_path ("media/video/"
+      "obama_montage_640x480_300f.mp4");
+  gchar *dir = g_dir_make_tmp ("femo-cli-XXXXXX", NULL);
+  gchar *cut = g_build_filename (dir, "cut.mp4", NULL);
+  gsize length;
+  gchar *bytes = femo_test_read_file (clip, &length);
+  Run run;
+
+  g_assert_cmpuint (length, >, 80000);
+  g_assert_true (g_file_set_contents (cut, bytes, 80000, NULL));
+  run = run_tool ("video", "--no-output-video", "-j1", cut, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  if (!g_pattern_match_simple ("*: * frames, 0.* s of 10.0 s: the file looks "
+          "cut\n", run.err))
+    g_error ("expected the cut to be reported, got: %s", run.err);
+  run_clear (&run);
+  /* --duration within what is there: nothing is missing */
+  run = run_tool ("video", "--no-output-video", "-j1", "--duration", "0.5",
+      cut, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpstr (run.err, ==, "");
+  run_clear (&run);
+  g_unlink (cut);
+  g_rmdir (dir);
+  g_free (bytes);
+  g_free (cut);
+  g_free (dir);
+  g_free (clip);
 }
 
 /* ---- gst-femo live ---- */
@@ -781,8 +961,12 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/image/json", test_image_json);
   g_test_add_func ("/cli/image/annotated", test_image_annotated);
   g_test_add_func ("/cli/image/errors", test_image_errors);
+  g_test_add_func ("/cli/image/options", test_image_options);
+  g_test_add_func ("/cli/image/same-name", test_image_same_name);
   g_test_add_func ("/cli/video/outputs", test_video);
   g_test_add_func ("/cli/video/errors", test_video_errors);
+  g_test_add_func ("/cli/video/options", test_video_options);
+  g_test_add_func ("/cli/video/cut", test_video_cut);
   g_test_add_func ("/cli/live/errors", test_live_errors);
   return g_test_run ();
 }

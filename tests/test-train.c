@@ -438,6 +438,25 @@ test_eval (void)
   g_assert_nonnull (strstr (err, "--usage must be Training, PublicTest or "
           "PrivateTest, not 'Private'"));
   g_free (err);
+
+  /* -j is --threads in every command, its value glued on as in other
+   * tools */
+  g_assert_cmpint (run_tool (&out, NULL, "eval", "-j1", "-m", model,
+          "-d", data_path, "--json", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "\"confusion\""));
+  g_free (out);
+  g_assert_cmpint (run_tool (NULL, &err, "train", "-j-1", "-d", data_path,
+          "-o", model, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "--threads must be 1..1024, not -1"));
+  g_free (err);
+
+  /* a file that is not a model: said in plain words, not with the figures
+   * of a header that is not there */
+  g_assert_cmpint (run_tool (NULL, &err, "eval", "--model", data_path,
+          "--data", data_path, NULL), ==, 1);
+  if (!strstr (err, "not a safetensors file") || strstr (err, "header"))
+    g_error ("expected \"not a safetensors file\", got: %s", err);
+  g_free (err);
 }
 
 /* FER+ votes for the synthetic rows: mostly the row's own class. */
