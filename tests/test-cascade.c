@@ -7,6 +7,7 @@
 #include "test-util.h"
 
 #include <string.h>
+#include <sys/resource.h>
 
 /* the folders of Debian's opencv-data below FEMO_CASCADE_DIR */
 static const gchar *const cascade_dirs[] = { "haarcascades", "lbpcascades" };
@@ -126,6 +127,10 @@ test_load_broken (void)
   check_broken (xml, -1, FEMO_ERROR_INVALID, "outside");
   g_free (xml);
   xml = make_xml ("HAAR", "0", "1. -1.", stage2_ok, "0 -1 3 6 2.");
+  check_broken (xml, -1, FEMO_ERROR_INVALID, "outside");
+  g_free (xml);
+  /* corners whose int sums wrap around to inside the window */
+  xml = make_xml ("HAAR", "0", "1. -1.", stage2_ok, "1 0 2147483647 6 2.");
   check_broken (xml, -1, FEMO_ERROR_INVALID, "outside");
   g_free (xml);
   xml = make_xml ("HAAR", "2", "1. -1.", stage2_ok, "0 0 3 6 2.");
@@ -449,6 +454,56 @@ test_detect_simd (void)
       cascades->len, total);
 }
 
+/* The widest frame femo_detector_detect takes, 32768 pixels (32 x 2 copies
+ * of a photo): one thread scans it in stripes of bounded height (a stripe
+ * of a whole scale took 9 bytes per pixel of the scale, 200 MB here and
+ * gigabytes on a tall frame), with the boxes of 5 threads' stripes. In a
+ * subprocess, for its peak memory. */
+static void
+test_detect_wide_frame (void)
+{
+  g_autoptr (FemoCascade) c = NULL;
+  g_autofree guint8 *px = NULL, *wide = NULL;
+  g_autofree FemoRect *r1 = g_new (FemoRect, 4096);
+  g_autofree FemoRect *r5 = g_new (FemoRect, 4096);
+  FemoDetectParams p = FEMO_DETECT_PARAMS_INIT;
+  const gint ww = 32768;
+  struct rusage before, after;
+  gsize n1, n5;
+  gint w, h;
+
+  if (!g_test_subprocess ()) {
+    g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_test_trap_assert_passed ();
+    return;
+  }
+  c = femo_test_cascade_new (FEMO_TEST_DEFAULT_CASCADE);
+  px = load_gray ("ulfd_20.png", &w, &h);
+  wide = g_malloc ((gsize) ww * 2 * h);
+  for (gint y = 0; y < 2 * h; y++)
+    for (gint x = 0; x < ww; x += w)
+      memcpy (wide + (gsize) y * ww + x, px + (gsize) (y % h) * w,
+          MIN (w, ww - x));
+  /* the small faces only: a few scales, 1.25 to 2 */
+  p.max_width = p.max_height = 48;
+  {
+    FemoImageView v = { wide, ww, 2 * h, ww, 1 };
+    g_autoptr (FemoDetector) d1 = femo_detector_new (c, 1);
+    g_autoptr (FemoDetector) d5 = femo_detector_new (c, 5);
+
+    getrusage (RUSAGE_SELF, &before);
+    n1 = femo_detector_detect (d1, &v, &p, r1, 4096);
+    getrusage (RUSAGE_SELF, &after);
+    n5 = femo_detector_detect (d5, &v, &p, r5, 4096);
+  }
+  g_printerr ("%" G_GSIZE_FORMAT " boxes; one thread's scan raised the peak "
+      "memory by %ld kB\n", n1, after.ru_maxrss - before.ru_maxrss);
+  g_assert_cmpuint (n1, >=, 10);
+  g_assert_cmpuint (n1, <, 4096);
+  g_assert_true (same_rects (r1, n1, r5, n5));
+  g_assert_cmpint (after.ru_maxrss - before.ru_maxrss, <, 100 * 1024);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -461,5 +516,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cascade/detect/threads", test_detect_threads);
   g_test_add_func ("/cascade/detect/sizes", test_detect_sizes);
   g_test_add_func ("/cascade/detect/simd", test_detect_simd);
+  g_test_add_func ("/cascade/detect/wide-frame", test_detect_wide_frame);
   return g_test_run ();
 }

@@ -33,6 +33,8 @@
 #define GROUP_EPS 0.2
 /* words after the integral images: 8 windows at step 2 read 16 words */
 #define ROW_PAD 32
+/* words of an integral image a stripe may take (see plan_work) */
+#define STRIPE_WORDS (1 << 22)
 
 /* Offsets of one Haar feature's rectangle corners for a given row stride;
  * tilted rectangles point into the tilted integral, tofs words further. */
@@ -1056,7 +1058,10 @@ plan_work (FemoDetector * d)
 
   /* One stripe per scale on one thread; otherwise about 6 tasks per thread,
    * large scales cut into row stripes (each recomputes a window height of
-   * rows, so no stripe is made shorter than 32 rows). */
+   * rows, so no stripe is made shorter than 32 rows). A stripe's rows
+   * (with the window height below it) take at most STRIPE_WORDS words of
+   * each integral image, so that no frame size makes them larger (a
+   * 32768-wide frame: 128 rows, 54 MB a worker with tilted features). */
   target = total / (d->n_threads * 6.0);
   d->n_tasks = 0;
   for (i = 0; i < d->n_scales; i++) {
@@ -1064,6 +1069,9 @@ plan_work (FemoDetector * d)
     gdouble area = (gdouble) s->work_width * s->work_height
         / (s->ystep * s->ystep);
     gint n_rows = (s->work_height + s->ystep - 1) / s->ystep;
+    /* even, so that every stripe starts on the window grid */
+    const gint max_stripe = MAX (STRIPE_WORDS / (s->width + 1)
+        - c->win_height, 32) / 2 * 2;
     gint n_str = 1, stripe, y;
 
     if (s->work_width == 0 || s->work_height == 0)
@@ -1071,7 +1079,7 @@ plan_work (FemoDetector * d)
     if (d->n_threads > 1 && target > 0)
       n_str = (gint) MIN (ceil (area / target), n_rows);
     stripe = ((n_rows + n_str - 1) / MAX (n_str, 1)) * s->ystep;
-    stripe = MAX (stripe, 32);
+    stripe = MIN (MAX (stripe, 32), max_stripe);
     for (y = 0; y < s->work_height; y += stripe) {
       Task *t;
       gint r1;
