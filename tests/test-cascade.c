@@ -381,6 +381,20 @@ test_detect_sizes (void)
     memset (flat, 77, sizeof flat);
     g_assert_cmpuint (femo_detector_detect (d, &fv, &p, r, 64), ==, 0);
   }
+  /* scale factors below 1.01 are refused: more levels than the scan plans
+   * for (it used to stop at its limit without a word) */
+  p.scale_factor = 1.005;
+  g_test_expect_message ("femo", G_LOG_LEVEL_CRITICAL, "*scale_factor*");
+  g_assert_cmpuint (femo_detector_detect (d, &v, &p, r, 64), ==, 0);
+  g_test_assert_expected_messages ();
+  /* rows whose last pixel lies past the stride, by more than an int holds
+   * ((width - 1) * pixel_stride wrapped to negative) */
+  p.scale_factor = 1.1;
+  v = (FemoImageView) {
+  px, 32768, 1, 100, 1 << 20};
+  g_test_expect_message ("femo", G_LOG_LEVEL_CRITICAL, "*stride*");
+  g_assert_cmpuint (femo_detector_detect (d, &v, &p, r, 64), ==, 0);
+  g_test_assert_expected_messages ();
 }
 
 /* Raw candidates (min_neighbors 0) of the SIMD path and of the scalar

@@ -29,7 +29,13 @@
 #define HAVE_X86_SIMD 0
 #endif
 
-#define MAX_SCALES 4096
+/* Frames up to MAX_FRAME pixels a side, windows of 3 pixels or more (the
+ * loader's minimum) and a scale factor of at least MIN_SCALE_FACTOR need at
+ * most 935 scales (1.01^934 * 3 <= 32768 < 1.01^935 * 3): plan_scales
+ * never runs out of MAX_SCALES. */
+#define MAX_FRAME 32768
+#define MIN_SCALE_FACTOR 1.01
+#define MAX_SCALES 1024
 #define GROUP_EPS 0.2
 /* words after the integral images: 8 windows at step 2 read 16 words */
 #define ROW_PAD 32
@@ -1389,12 +1395,13 @@ femo_detector_detect (FemoDetector * detector, const FemoImageView * image,
   g_return_val_if_fail (d != NULL, 0);
   g_return_val_if_fail (image != NULL && image->data != NULL, 0);
   g_return_val_if_fail (image->width > 0 && image->height > 0, 0);
-  g_return_val_if_fail (image->width <= 32768 && image->height <= 32768, 0);
+  g_return_val_if_fail (image->width <= MAX_FRAME
+      && image->height <= MAX_FRAME, 0);
   g_return_val_if_fail (image->pixel_stride >= 1, 0);
-  g_return_val_if_fail (image->stride >= (image->width - 1)
+  g_return_val_if_fail (image->stride >= (gint64) (image->width - 1)
       * image->pixel_stride + 1, 0);
   g_return_val_if_fail (params != NULL, 0);
-  g_return_val_if_fail (params->scale_factor > 1.0
+  g_return_val_if_fail (params->scale_factor >= MIN_SCALE_FACTOR
       && params->scale_factor < 100.0, 0);
   g_return_val_if_fail (faces != NULL || capacity == 0, 0);
 

@@ -34,7 +34,8 @@ typedef struct
 
 /**
  * FemoDetectParams:
- * @scale_factor: > 1.0, the ratio between two pyramid levels (OpenCV scaleFactor)
+ * @scale_factor: 1.01 to 100 (excluded), the ratio between two pyramid
+ *   levels (OpenCV scaleFactor)
  * @min_neighbors: OpenCV minNeighbors (0 = return the ungrouped raw windows)
  * @min_width, @min_height: smallest face (OpenCV minSize)
  * @max_width, @max_height: largest face, 0 = no limit (OpenCV maxSize)
