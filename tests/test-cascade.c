@@ -8,6 +8,7 @@
 
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 /* the folders of Debian's opencv-data below FEMO_CASCADE_DIR */
 static const gchar *const cascade_dirs[] = { "haarcascades", "lbpcascades" };
@@ -518,6 +519,57 @@ test_detect_wide_frame (void)
   g_assert_cmpint (after.ru_maxrss - before.ru_maxrss, <, 100 * 1024);
 }
 
+/* A cascade that accepts every window (not flat) on noise: millions of
+ * raw windows. With less memory than they take, the scan gives no boxes
+ * and a warning instead of aborting the process, and the next scan with
+ * enough memory works. In a subprocess, under an address-space limit
+ * (which AddressSanitizer cannot run under). */
+static void
+test_detect_out_of_memory (void)
+{
+  g_autofree gchar *xml = make_xml ("HAAR", "0", "1. 1.", stage2_ok,
+      "0 0 3 6 2.");
+  g_autoptr (FemoCascade) c = NULL;
+  g_autoptr (FemoDetector) d = NULL;
+  g_autofree guint8 *px = g_malloc (512 * 512);
+  FemoImageView v = { px, 512, 512, 512, 1 };
+  FemoDetectParams p = FEMO_DETECT_PARAMS_INIT;
+  FemoRect r[16];
+  struct rlimit old, lim;
+  g_autofree gchar *statm = NULL;
+  guint64 pages;
+
+#ifdef __SANITIZE_ADDRESS__
+  g_test_skip ("an address-space limit stops AddressSanitizer itself");
+  return;
+#endif
+  if (!g_test_subprocess ()) {
+    g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_test_trap_assert_passed ();
+    return;
+  }
+  c = femo_cascade_new_from_data (xml, strlen (xml), "all.xml", NULL);
+  d = femo_detector_new (c, 1);
+  for (gsize i = 0; i < 512 * 512; i++)
+    px[i] = g_test_rand_int_range (0, 256);
+  p.min_neighbors = 0;
+  p.min_width = p.min_height = 0;
+
+  g_assert_true (g_file_get_contents ("/proc/self/statm", &statm, NULL,
+          NULL));
+  pages = g_ascii_strtoull (statm, NULL, 10);
+  g_assert_cmpint (getrlimit (RLIMIT_AS, &old), ==, 0);
+  lim = old;
+  lim.rlim_cur = pages * sysconf (_SC_PAGESIZE) + 16 * 1024 * 1024;
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &lim), ==, 0);
+  g_test_expect_message ("femo", G_LOG_LEVEL_WARNING,
+      "out of memory scanning a 512x512 frame*");
+  g_assert_cmpuint (femo_detector_detect (d, &v, &p, r, 16), ==, 0);
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &old), ==, 0);
+  g_assert_cmpuint (femo_detector_detect (d, &v, &p, r, 16), ==, 16);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -531,5 +583,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cascade/detect/sizes", test_detect_sizes);
   g_test_add_func ("/cascade/detect/simd", test_detect_simd);
   g_test_add_func ("/cascade/detect/wide-frame", test_detect_wide_frame);
+  g_test_add_func ("/cascade/detect/out-of-memory",
+      test_detect_out_of_memory);
   return g_test_run ();
 }

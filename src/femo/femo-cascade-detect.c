@@ -129,6 +129,7 @@ typedef struct
   gfloat *vnf;                  /* per window of a row, in lane order */
   RawRect *rects;
   gsize n_rects, cap_rects;
+  gboolean out_of_memory;       /* lost raw windows this call */
 } Worker;
 
 struct _FemoDetector
@@ -180,16 +181,25 @@ struct _FemoDetector
   gsize cap_group;
 };
 
-static gpointer
-grow (gpointer mem, gsize * cap, gsize need, gsize elem)
+/* Grows *@mem to at least @need elements (by half at least). The sizes
+ * of these arrays follow the frame and the cascade (raw windows: a weak
+ * cascade on a large frame accepts millions), so FALSE, with *@mem and
+ * *@cap as they were, when the memory cannot be had. */
+static gboolean
+grow (gpointer * mem, gsize * cap, gsize need, gsize elem)
 {
+  gpointer p;
   gsize n;
 
   if (need <= *cap)
-    return mem;
+    return TRUE;
   n = MAX (need, *cap + *cap / 2);
+  p = g_try_realloc_n (*mem, n, elem);
+  if (p == NULL)
+    return FALSE;
+  *mem = p;
   *cap = n;
-  return g_realloc_n (mem, n, elem);
+  return TRUE;
 }
 
 /* OpenCV's cvRound: nearest, ties to even (the SSE conversion) */
@@ -790,7 +800,11 @@ add_rect (Worker * w, gint x, gint y, gint width, gint height)
 {
   RawRect *r;
 
-  w->rects = grow (w->rects, &w->cap_rects, w->n_rects + 1, sizeof (RawRect));
+  if (w->out_of_memory || !grow ((gpointer *) & w->rects, &w->cap_rects,
+          w->n_rects + 1, sizeof (RawRect))) {
+    w->out_of_memory = TRUE;
+    return;
+  }
   r = &w->rects[w->n_rects++];
   r->x = x;
   r->y = y;
@@ -943,8 +957,10 @@ run_all (FemoDetector * d)
   guint i;
 
   d->next_task = 0;
-  for (i = 0; i < d->n_threads; i++)
+  for (i = 0; i < d->n_threads; i++) {
     d->workers[i].n_rects = 0;
+    d->workers[i].out_of_memory = FALSE;
+  }
   if (d->n_threads > 1) {
     g_mutex_lock (&d->lock);
     d->n_done = 0;
@@ -963,8 +979,8 @@ run_all (FemoDetector * d)
 
 /* ---- planning ---- */
 
-/* detectMultiScaleNoGrouping's scale list. */
-static void
+/* detectMultiScaleNoGrouping's scale list; FALSE out of memory. */
+static gboolean
 plan_scales (FemoDetector * d, const FemoDetectParams * params)
 {
   const FemoCascade *c = d->cascade;
@@ -980,7 +996,7 @@ plan_scales (FemoDetector * d, const FemoDetectParams * params)
   }
   d->n_scales = 0;
   if (w < c->win_width || h < c->win_height)
-    return;
+    return TRUE;
 
   for (factor = 1; n_all < MAX_SCALES; factor *= params->scale_factor) {
     if (round_double (c->win_width * factor) > w
@@ -989,7 +1005,9 @@ plan_scales (FemoDetector * d, const FemoDetectParams * params)
     all[n_all++] = (gfloat) factor;
   }
 
-  d->scales = grow (d->scales, &d->cap_scales, n_all + 1, sizeof (ScalePlan));
+  if (!grow ((gpointer *) & d->scales, &d->cap_scales, n_all + 1,
+          sizeof (ScalePlan)))
+    return FALSE;
   for (i = 0; i < n_all; i++) {
     gint ww = round_float (c->win_width * all[i]);
     gint wh = round_float (c->win_height * all[i]);
@@ -1015,9 +1033,25 @@ plan_scales (FemoDetector * d, const FemoDetectParams * params)
     }
     d->scales[d->n_scales++].factor = all[best];
   }
+  return TRUE;
 }
 
+/* Frees a worker's row buffers. */
 static void
+worker_free_rows (Worker * w)
+{
+  g_clear_pointer (&w->img, g_free);
+  g_clear_pointer (&w->sum, g_free);
+  g_clear_pointer (&w->sqsum, g_free);
+  g_clear_pointer (&w->lines[0], g_free);
+  g_clear_pointer (&w->lines[1], g_free);
+  g_clear_pointer (&w->stage0, g_free);
+  g_clear_pointer (&w->vnf, g_free);
+}
+
+/* Resize tables, tasks and row buffers for d->scales; FALSE out of
+ * memory. */
+static gboolean
 plan_work (FemoDetector * d)
 {
   const FemoCascade *c = d->cascade;
@@ -1049,8 +1083,14 @@ plan_work (FemoDetector * d)
   }
 
   if (res > d->cap_res) {
-    d->res_ofs = grow (d->res_ofs, &d->cap_res, res, sizeof (gint));
-    d->res_coef = g_renew (guint16, d->res_coef, 2 * d->cap_res);
+    /* the two tables have cap_res entries, or none */
+    g_clear_pointer (&d->res_coef, g_free);
+    if (!grow ((gpointer *) & d->res_ofs, &d->cap_res, res, sizeof (gint))
+        || !(d->res_coef = g_try_new (guint16, 2 * d->cap_res))) {
+      g_clear_pointer (&d->res_ofs, g_free);
+      d->cap_res = 0;
+      return FALSE;
+    }
   }
   for (i = 0; i < d->n_scales; i++) {
     ScalePlan *s = &d->scales[i];
@@ -1089,7 +1129,9 @@ plan_work (FemoDetector * d)
     for (y = 0; y < s->work_height; y += stripe) {
       Task *t;
       gint r1;
-      d->tasks = grow (d->tasks, &d->cap_tasks, d->n_tasks + 1, sizeof (Task));
+      if (!grow ((gpointer *) & d->tasks, &d->cap_tasks, d->n_tasks + 1,
+              sizeof (Task)))
+        return FALSE;
       t = &d->tasks[d->n_tasks++];
       t->scale = i;
       t->y0 = y;
@@ -1108,25 +1150,28 @@ plan_work (FemoDetector * d)
     for (k = 0; k < d->n_threads; k++) {
       Worker *w = &d->workers[k];
       gsize words = (gsize) d->rows * d->stride;
-      g_free (w->img);
-      g_free (w->sum);
-      g_free (w->sqsum);
-      g_free (w->lines[0]);
-      g_free (w->lines[1]);
-      g_free (w->stage0);
-      g_free (w->vnf);
-      w->img = g_malloc (words);
+      worker_free_rows (w);
+      w->img = g_try_malloc (words);
       /* zeroed, and padded for the lanes past a row's last window */
-      w->sum = g_malloc0_n ((c->has_tilted ? 2 * words : words) + ROW_PAD,
-          sizeof (guint32));
-      w->sqsum = g_malloc0_n (words + ROW_PAD, sizeof (guint32));
-      w->lines[0] = g_malloc_n (d->stride, sizeof (guint16));
-      w->lines[1] = g_malloc_n (d->stride, sizeof (guint16));
-      w->stage0 = g_malloc (2 * (d->stride / 8 + 1));
-      w->vnf = g_malloc_n (d->stride + 8, sizeof (gfloat));
+      w->sum = g_try_malloc0_n ((c->has_tilted ? 2 * words : words)
+          + ROW_PAD, sizeof (guint32));
+      w->sqsum = g_try_malloc0_n (words + ROW_PAD, sizeof (guint32));
+      w->lines[0] = g_try_malloc_n (d->stride, sizeof (guint16));
+      w->lines[1] = g_try_malloc_n (d->stride, sizeof (guint16));
+      w->stage0 = g_try_malloc (2 * (d->stride / 8 + 1));
+      w->vnf = g_try_malloc_n (d->stride + 8, sizeof (gfloat));
+      if (!w->img || !w->sum || !w->sqsum || !w->lines[0] || !w->lines[1]
+          || !w->stage0 || !w->vnf) {
+        /* none kept: the next call allocates them all again */
+        for (k = 0; k < d->n_threads; k++)
+          worker_free_rows (&d->workers[k]);
+        d->stride = d->rows = 0;
+        return FALSE;
+      }
     }
   }
   update_opt (d);
+  return TRUE;
 }
 
 /* ---- groupRectangles ---- */
@@ -1166,22 +1211,33 @@ compare_raw_x (gconstpointer pa, gconstpointer pb)
   return a->height < b->height ? -1 : a->height > b->height;
 }
 
-/* cv::groupRectangles (eps 0.2, no level weights). Returns the count in
- * d->out. The classes are the connected components of SimilarRects, which
- * do not depend on the order of the candidates. */
+/* The grouping arrays for @n candidates; FALSE out of memory. */
+static gboolean
+reserve_group (FemoDetector * d, gsize n)
+{
+  if (n <= d->cap_group)
+    return TRUE;
+  g_free (d->parent);
+  g_free (d->class_of);
+  g_free (d->class_sum);
+  g_free (d->out);
+  d->parent = g_try_new (gint, n);
+  d->class_of = g_try_new (gint, n);
+  d->class_sum = g_try_new (gint64, 5 * n);
+  d->out = g_try_new (FemoRect, n);
+  d->cap_group = d->parent && d->class_of && d->class_sum && d->out ? n : 0;
+  return d->cap_group == n;
+}
+
+/* cv::groupRectangles (eps 0.2, no level weights), on d->cand with the
+ * arrays of reserve_group. Returns the count in d->out. The classes are the
+ * connected components of SimilarRects, which do not depend on the order
+ * of the candidates. */
 static gsize
 group_rects (FemoDetector * d, gint threshold)
 {
   gsize n = d->n_cand, i, j, n_classes = 0, n_out = 0;
   RawRect *r = d->cand;
-
-  if (n > d->cap_group) {
-    d->cap_group = n;
-    d->parent = g_renew (gint, d->parent, n);
-    d->class_of = g_renew (gint, d->class_of, n);
-    d->class_sum = g_renew (gint64, d->class_sum, 5 * n);
-    d->out = g_renew (FemoRect, d->out, n);
-  }
 
   if (threshold <= 0) {
     for (i = 0; i < n; i++) {
@@ -1348,13 +1404,7 @@ femo_detector_free (FemoDetector * detector)
     Worker *w = &detector->workers[i];
     if (w->thread)
       g_thread_join (w->thread);
-    g_free (w->img);
-    g_free (w->sum);
-    g_free (w->sqsum);
-    g_free (w->lines[0]);
-    g_free (w->lines[1]);
-    g_free (w->stage0);
-    g_free (w->vnf);
+    worker_free_rows (w);
     g_free (w->rects);
   }
   g_free (detector->workers);
@@ -1406,18 +1456,25 @@ femo_detector_detect (FemoDetector * detector, const FemoImageView * image,
   g_return_val_if_fail (faces != NULL || capacity == 0, 0);
 
   d->image = image;
-  plan_scales (d, params);
+  if (!plan_scales (d, params))
+    goto out_of_memory;
   if (d->n_scales == 0) {
     d->image = NULL;
     return 0;
   }
-  plan_work (d);
+  if (!plan_work (d))
+    goto out_of_memory;
   run_all (d);
   d->image = NULL;
 
-  for (i = 0; i < d->n_threads; i++)
+  for (i = 0; i < d->n_threads; i++) {
+    if (d->workers[i].out_of_memory)
+      goto out_of_memory;
     n_raw += d->workers[i].n_rects;
-  d->cand = grow (d->cand, &d->cap_cand, n_raw, sizeof (RawRect));
+  }
+  if (!grow ((gpointer *) & d->cand, &d->cap_cand, n_raw, sizeof (RawRect))
+      || !reserve_group (d, n_raw))
+    goto out_of_memory;
   d->n_cand = 0;
   for (i = 0; i < d->n_threads; i++) {
     if (d->workers[i].n_rects == 0)
@@ -1454,4 +1511,11 @@ femo_detector_detect (FemoDetector * detector, const FemoImageView * image,
   if (keep > 0)
     memcpy (faces, d->out, keep * sizeof (FemoRect));
   return keep;
+
+out_of_memory:
+  /* no exit from a library: the caller sees no boxes, the log says why */
+  d->image = NULL;
+  g_warning ("out of memory scanning a %dx%d frame (raw windows and row "
+      "buffers): no boxes", image->width, image->height);
+  return 0;
 }
