@@ -413,6 +413,11 @@ test_maxpool_padding (void)
     g_assert_cmpfloat (y[2], ==, -4.0f);
     g_assert_cmpfloat (y[3], ==, -5.0f);
     g_assert_cmpuint (arg[3], ==, 4);
+    /* winners past 16 bits are refused, not cut to 16 bits (the call
+     * returns before reading x) */
+    g_test_expect_message ("femo", G_LOG_LEVEL_CRITICAL, "*G_MAXUINT16*");
+    femo_maxpool_forward (k, x, 1, 1, 257, 256, FALSE, y, arg);
+    g_test_assert_expected_messages ();
   }
 }
 
