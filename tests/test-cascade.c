@@ -7,6 +7,8 @@
 #include "test-util.h"
 
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 /* the folders of Debian's opencv-data below FEMO_CASCADE_DIR */
 static const gchar *const cascade_dirs[] = { "haarcascades", "lbpcascades" };
@@ -126,6 +128,10 @@ test_load_broken (void)
   check_broken (xml, -1, FEMO_ERROR_INVALID, "outside");
   g_free (xml);
   xml = make_xml ("HAAR", "0", "1. -1.", stage2_ok, "0 -1 3 6 2.");
+  check_broken (xml, -1, FEMO_ERROR_INVALID, "outside");
+  g_free (xml);
+  /* corners whose int sums wrap around to inside the window */
+  xml = make_xml ("HAAR", "0", "1. -1.", stage2_ok, "1 0 2147483647 6 2.");
   check_broken (xml, -1, FEMO_ERROR_INVALID, "outside");
   g_free (xml);
   xml = make_xml ("HAAR", "2", "1. -1.", stage2_ok, "0 0 3 6 2.");
@@ -376,6 +382,20 @@ test_detect_sizes (void)
     memset (flat, 77, sizeof flat);
     g_assert_cmpuint (femo_detector_detect (d, &fv, &p, r, 64), ==, 0);
   }
+  /* scale factors below 1.01 are refused: more levels than the scan plans
+   * for (it used to stop at its limit without a word) */
+  p.scale_factor = 1.005;
+  g_test_expect_message ("femo", G_LOG_LEVEL_CRITICAL, "*scale_factor*");
+  g_assert_cmpuint (femo_detector_detect (d, &v, &p, r, 64), ==, 0);
+  g_test_assert_expected_messages ();
+  /* rows whose last pixel lies past the stride, by more than an int holds
+   * ((width - 1) * pixel_stride wrapped to negative) */
+  p.scale_factor = 1.1;
+  v = (FemoImageView) {
+  px, 32768, 1, 100, 1 << 20};
+  g_test_expect_message ("femo", G_LOG_LEVEL_CRITICAL, "*stride*");
+  g_assert_cmpuint (femo_detector_detect (d, &v, &p, r, 64), ==, 0);
+  g_test_assert_expected_messages ();
 }
 
 /* Raw candidates (min_neighbors 0) of the SIMD path and of the scalar
@@ -449,6 +469,107 @@ test_detect_simd (void)
       cascades->len, total);
 }
 
+/* The widest frame femo_detector_detect takes, 32768 pixels (32 x 2 copies
+ * of a photo): one thread scans it in stripes of bounded height (a stripe
+ * of a whole scale took 9 bytes per pixel of the scale, 200 MB here and
+ * gigabytes on a tall frame), with the boxes of 5 threads' stripes. In a
+ * subprocess, for its peak memory. */
+static void
+test_detect_wide_frame (void)
+{
+  g_autoptr (FemoCascade) c = NULL;
+  g_autofree guint8 *px = NULL, *wide = NULL;
+  g_autofree FemoRect *r1 = g_new (FemoRect, 4096);
+  g_autofree FemoRect *r5 = g_new (FemoRect, 4096);
+  FemoDetectParams p = FEMO_DETECT_PARAMS_INIT;
+  const gint ww = 32768;
+  struct rusage before, after;
+  gsize n1, n5;
+  gint w, h;
+
+  if (!g_test_subprocess ()) {
+    g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_test_trap_assert_passed ();
+    return;
+  }
+  c = femo_test_cascade_new (FEMO_TEST_DEFAULT_CASCADE);
+  px = load_gray ("ulfd_20.png", &w, &h);
+  wide = g_malloc ((gsize) ww * 2 * h);
+  for (gint y = 0; y < 2 * h; y++)
+    for (gint x = 0; x < ww; x += w)
+      memcpy (wide + (gsize) y * ww + x, px + (gsize) (y % h) * w,
+          MIN (w, ww - x));
+  /* the small faces only: a few scales, 1.25 to 2 */
+  p.max_width = p.max_height = 48;
+  {
+    FemoImageView v = { wide, ww, 2 * h, ww, 1 };
+    g_autoptr (FemoDetector) d1 = femo_detector_new (c, 1);
+    g_autoptr (FemoDetector) d5 = femo_detector_new (c, 5);
+
+    getrusage (RUSAGE_SELF, &before);
+    n1 = femo_detector_detect (d1, &v, &p, r1, 4096);
+    getrusage (RUSAGE_SELF, &after);
+    n5 = femo_detector_detect (d5, &v, &p, r5, 4096);
+  }
+  g_printerr ("%" G_GSIZE_FORMAT " boxes; one thread's scan raised the peak "
+      "memory by %ld kB\n", n1, after.ru_maxrss - before.ru_maxrss);
+  g_assert_cmpuint (n1, >=, 10);
+  g_assert_cmpuint (n1, <, 4096);
+  g_assert_true (same_rects (r1, n1, r5, n5));
+  g_assert_cmpint (after.ru_maxrss - before.ru_maxrss, <, 100 * 1024);
+}
+
+/* A cascade that accepts every window (not flat) on noise: millions of
+ * raw windows. With less memory than they take, the scan gives no boxes
+ * and a warning instead of aborting the process, and the next scan with
+ * enough memory works. In a subprocess, under an address-space limit
+ * (which AddressSanitizer cannot run under). */
+static void
+test_detect_out_of_memory (void)
+{
+  g_autofree gchar *xml = make_xml ("HAAR", "0", "1. 1.", stage2_ok,
+      "0 0 3 6 2.");
+  g_autoptr (FemoCascade) c = NULL;
+  g_autoptr (FemoDetector) d = NULL;
+  g_autofree guint8 *px = g_malloc (512 * 512);
+  FemoImageView v = { px, 512, 512, 512, 1 };
+  FemoDetectParams p = FEMO_DETECT_PARAMS_INIT;
+  FemoRect r[16];
+  struct rlimit old, lim;
+  g_autofree gchar *statm = NULL;
+  guint64 pages;
+
+#ifdef __SANITIZE_ADDRESS__
+  g_test_skip ("an address-space limit stops AddressSanitizer itself");
+  return;
+#endif
+  if (!g_test_subprocess ()) {
+    g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_test_trap_assert_passed ();
+    return;
+  }
+  c = femo_cascade_new_from_data (xml, strlen (xml), "all.xml", NULL);
+  d = femo_detector_new (c, 1);
+  for (gsize i = 0; i < 512 * 512; i++)
+    px[i] = g_test_rand_int_range (0, 256);
+  p.min_neighbors = 0;
+  p.min_width = p.min_height = 0;
+
+  g_assert_true (g_file_get_contents ("/proc/self/statm", &statm, NULL,
+          NULL));
+  pages = g_ascii_strtoull (statm, NULL, 10);
+  g_assert_cmpint (getrlimit (RLIMIT_AS, &old), ==, 0);
+  lim = old;
+  lim.rlim_cur = pages * sysconf (_SC_PAGESIZE) + 16 * 1024 * 1024;
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &lim), ==, 0);
+  g_test_expect_message ("femo", G_LOG_LEVEL_WARNING,
+      "out of memory scanning a 512x512 frame*");
+  g_assert_cmpuint (femo_detector_detect (d, &v, &p, r, 16), ==, 0);
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &old), ==, 0);
+  g_assert_cmpuint (femo_detector_detect (d, &v, &p, r, 16), ==, 16);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -461,5 +582,8 @@ main (int argc, char **argv)
   g_test_add_func ("/cascade/detect/threads", test_detect_threads);
   g_test_add_func ("/cascade/detect/sizes", test_detect_sizes);
   g_test_add_func ("/cascade/detect/simd", test_detect_simd);
+  g_test_add_func ("/cascade/detect/wide-frame", test_detect_wide_frame);
+  g_test_add_func ("/cascade/detect/out-of-memory",
+      test_detect_out_of_memory);
   return g_test_run ();
 }

@@ -413,6 +413,11 @@ test_maxpool_padding (void)
     g_assert_cmpfloat (y[2], ==, -4.0f);
     g_assert_cmpfloat (y[3], ==, -5.0f);
     g_assert_cmpuint (arg[3], ==, 4);
+    /* winners past 16 bits are refused, not cut to 16 bits (the call
+     * returns before reading x) */
+    g_test_expect_message ("femo", G_LOG_LEVEL_CRITICAL, "*G_MAXUINT16*");
+    femo_maxpool_forward (k, x, 1, 1, 257, 256, FALSE, y, arg);
+    g_test_assert_expected_messages ();
   }
 }
 
@@ -646,6 +651,44 @@ test_kernels (void)
     g_test_skip ("no SIMD kernels on this CPU");
 }
 
+/* The depthwise kernels find each position's image edges at any batch
+ * size: one call over more than 2^23 positions (4400 images of 44x44, as a
+ * training batch of 4096 on one worker gives), unit weights and inputs so
+ * that every output is the count of its taps inside the image, bitwise. */
+static void
+test_depthwise_large_batch (void)
+{
+  const gchar *names[] = { "avx512", "avx2", "neon" };
+  const guint h = 44, wd = 44;
+  const gsize nq = (gsize) 4400 * h * wd;
+  const gfloat w[9] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 };
+  g_autofree gfloat *x = g_new (gfloat, nq + SLACK);
+  g_autofree gfloat *y0 = g_new (gfloat, nq);
+  g_autofree gfloat *y1 = g_new (gfloat, nq);
+  guint tested = 0;
+
+  g_assert_cmpuint (nq, >, 1u << 23);
+  for (gsize i = 0; i < nq + SLACK; i++)
+    x[i] = 1.0f;
+  femo_kernels_reference ()->depthwise3x3 (w, 1, x, nq, h, wd, nq, y0, nq, 0);
+  for (guint n = 0; n < G_N_ELEMENTS (names); n++) {
+    const FemoKernels *k = femo_kernels_get_by_name (names[n]);
+    gsize q = 0;
+    if (!k)
+      continue;
+    tested++;
+    k->depthwise3x3 (w, 1, x, nq, h, wd, nq, y1, nq, 0);
+    while (q < nq && y1[q] == y0[q])
+      q++;
+    if (q < nq)
+      g_error ("%s: image %" G_GSIZE_FORMAT ", row %" G_GSIZE_FORMAT
+          ", column %" G_GSIZE_FORMAT ": %g, reference %g", names[n],
+          q / (h * wd), q / wd % h, q % wd, y1[q], y0[q]);
+  }
+  if (!tested)
+    g_test_skip ("no SIMD kernels on this CPU");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -655,6 +698,8 @@ main (int argc, char **argv)
   g_test_add_func ("/layers/softmax-xent", test_xent);
   g_test_add_func ("/layers/maxpool-padding", test_maxpool_padding);
   g_test_add_func ("/layers/kernels", test_kernels);
+  g_test_add_func ("/layers/depthwise-large-batch",
+      test_depthwise_large_batch);
   g_test_add_func ("/layers/conv3x3-gap", test_conv3x3_gap);
   return g_test_run ();
 }

@@ -29,10 +29,18 @@
 #define HAVE_X86_SIMD 0
 #endif
 
-#define MAX_SCALES 4096
+/* Frames up to MAX_FRAME pixels a side, windows of 3 pixels or more (the
+ * loader's minimum) and a scale factor of at least MIN_SCALE_FACTOR need at
+ * most 935 scales (1.01^934 * 3 <= 32768 < 1.01^935 * 3): plan_scales
+ * never runs out of MAX_SCALES. */
+#define MAX_FRAME 32768
+#define MIN_SCALE_FACTOR 1.01
+#define MAX_SCALES 1024
 #define GROUP_EPS 0.2
 /* words after the integral images: 8 windows at step 2 read 16 words */
 #define ROW_PAD 32
+/* words of an integral image a stripe may take (see plan_work) */
+#define STRIPE_WORDS (1 << 22)
 
 /* Offsets of one Haar feature's rectangle corners for a given row stride;
  * tilted rectangles point into the tilted integral, tofs words further. */
@@ -121,6 +129,7 @@ typedef struct
   gfloat *vnf;                  /* per window of a row, in lane order */
   RawRect *rects;
   gsize n_rects, cap_rects;
+  gboolean out_of_memory;       /* lost raw windows this call */
 } Worker;
 
 struct _FemoDetector
@@ -172,16 +181,25 @@ struct _FemoDetector
   gsize cap_group;
 };
 
-static gpointer
-grow (gpointer mem, gsize * cap, gsize need, gsize elem)
+/* Grows *@mem to at least @need elements (by half at least). The sizes
+ * of these arrays follow the frame and the cascade (raw windows: a weak
+ * cascade on a large frame accepts millions), so FALSE, with *@mem and
+ * *@cap as they were, when the memory cannot be had. */
+static gboolean
+grow (gpointer * mem, gsize * cap, gsize need, gsize elem)
 {
+  gpointer p;
   gsize n;
 
   if (need <= *cap)
-    return mem;
+    return TRUE;
   n = MAX (need, *cap + *cap / 2);
+  p = g_try_realloc_n (*mem, n, elem);
+  if (p == NULL)
+    return FALSE;
+  *mem = p;
   *cap = n;
-  return g_realloc_n (mem, n, elem);
+  return TRUE;
 }
 
 /* OpenCV's cvRound: nearest, ties to even (the SSE conversion) */
@@ -782,7 +800,11 @@ add_rect (Worker * w, gint x, gint y, gint width, gint height)
 {
   RawRect *r;
 
-  w->rects = grow (w->rects, &w->cap_rects, w->n_rects + 1, sizeof (RawRect));
+  if (w->out_of_memory || !grow ((gpointer *) & w->rects, &w->cap_rects,
+          w->n_rects + 1, sizeof (RawRect))) {
+    w->out_of_memory = TRUE;
+    return;
+  }
   r = &w->rects[w->n_rects++];
   r->x = x;
   r->y = y;
@@ -935,8 +957,10 @@ run_all (FemoDetector * d)
   guint i;
 
   d->next_task = 0;
-  for (i = 0; i < d->n_threads; i++)
+  for (i = 0; i < d->n_threads; i++) {
     d->workers[i].n_rects = 0;
+    d->workers[i].out_of_memory = FALSE;
+  }
   if (d->n_threads > 1) {
     g_mutex_lock (&d->lock);
     d->n_done = 0;
@@ -955,8 +979,8 @@ run_all (FemoDetector * d)
 
 /* ---- planning ---- */
 
-/* detectMultiScaleNoGrouping's scale list. */
-static void
+/* detectMultiScaleNoGrouping's scale list; FALSE out of memory. */
+static gboolean
 plan_scales (FemoDetector * d, const FemoDetectParams * params)
 {
   const FemoCascade *c = d->cascade;
@@ -972,7 +996,7 @@ plan_scales (FemoDetector * d, const FemoDetectParams * params)
   }
   d->n_scales = 0;
   if (w < c->win_width || h < c->win_height)
-    return;
+    return TRUE;
 
   for (factor = 1; n_all < MAX_SCALES; factor *= params->scale_factor) {
     if (round_double (c->win_width * factor) > w
@@ -981,7 +1005,9 @@ plan_scales (FemoDetector * d, const FemoDetectParams * params)
     all[n_all++] = (gfloat) factor;
   }
 
-  d->scales = grow (d->scales, &d->cap_scales, n_all + 1, sizeof (ScalePlan));
+  if (!grow ((gpointer *) & d->scales, &d->cap_scales, n_all + 1,
+          sizeof (ScalePlan)))
+    return FALSE;
   for (i = 0; i < n_all; i++) {
     gint ww = round_float (c->win_width * all[i]);
     gint wh = round_float (c->win_height * all[i]);
@@ -1007,9 +1033,25 @@ plan_scales (FemoDetector * d, const FemoDetectParams * params)
     }
     d->scales[d->n_scales++].factor = all[best];
   }
+  return TRUE;
 }
 
+/* Frees a worker's row buffers. */
 static void
+worker_free_rows (Worker * w)
+{
+  g_clear_pointer (&w->img, g_free);
+  g_clear_pointer (&w->sum, g_free);
+  g_clear_pointer (&w->sqsum, g_free);
+  g_clear_pointer (&w->lines[0], g_free);
+  g_clear_pointer (&w->lines[1], g_free);
+  g_clear_pointer (&w->stage0, g_free);
+  g_clear_pointer (&w->vnf, g_free);
+}
+
+/* Resize tables, tasks and row buffers for d->scales; FALSE out of
+ * memory. */
+static gboolean
 plan_work (FemoDetector * d)
 {
   const FemoCascade *c = d->cascade;
@@ -1041,8 +1083,14 @@ plan_work (FemoDetector * d)
   }
 
   if (res > d->cap_res) {
-    d->res_ofs = grow (d->res_ofs, &d->cap_res, res, sizeof (gint));
-    d->res_coef = g_renew (guint16, d->res_coef, 2 * d->cap_res);
+    /* the two tables have cap_res entries, or none */
+    g_clear_pointer (&d->res_coef, g_free);
+    if (!grow ((gpointer *) & d->res_ofs, &d->cap_res, res, sizeof (gint))
+        || !(d->res_coef = g_try_new (guint16, 2 * d->cap_res))) {
+      g_clear_pointer (&d->res_ofs, g_free);
+      d->cap_res = 0;
+      return FALSE;
+    }
   }
   for (i = 0; i < d->n_scales; i++) {
     ScalePlan *s = &d->scales[i];
@@ -1056,7 +1104,10 @@ plan_work (FemoDetector * d)
 
   /* One stripe per scale on one thread; otherwise about 6 tasks per thread,
    * large scales cut into row stripes (each recomputes a window height of
-   * rows, so no stripe is made shorter than 32 rows). */
+   * rows, so no stripe is made shorter than 32 rows). A stripe's rows
+   * (with the window height below it) take at most STRIPE_WORDS words of
+   * each integral image, so that no frame size makes them larger (a
+   * 32768-wide frame: 128 rows, 54 MB a worker with tilted features). */
   target = total / (d->n_threads * 6.0);
   d->n_tasks = 0;
   for (i = 0; i < d->n_scales; i++) {
@@ -1064,6 +1115,9 @@ plan_work (FemoDetector * d)
     gdouble area = (gdouble) s->work_width * s->work_height
         / (s->ystep * s->ystep);
     gint n_rows = (s->work_height + s->ystep - 1) / s->ystep;
+    /* even, so that every stripe starts on the window grid */
+    const gint max_stripe = MAX (STRIPE_WORDS / (s->width + 1)
+        - c->win_height, 32) / 2 * 2;
     gint n_str = 1, stripe, y;
 
     if (s->work_width == 0 || s->work_height == 0)
@@ -1071,11 +1125,13 @@ plan_work (FemoDetector * d)
     if (d->n_threads > 1 && target > 0)
       n_str = (gint) MIN (ceil (area / target), n_rows);
     stripe = ((n_rows + n_str - 1) / MAX (n_str, 1)) * s->ystep;
-    stripe = MAX (stripe, 32);
+    stripe = MIN (MAX (stripe, 32), max_stripe);
     for (y = 0; y < s->work_height; y += stripe) {
       Task *t;
       gint r1;
-      d->tasks = grow (d->tasks, &d->cap_tasks, d->n_tasks + 1, sizeof (Task));
+      if (!grow ((gpointer *) & d->tasks, &d->cap_tasks, d->n_tasks + 1,
+              sizeof (Task)))
+        return FALSE;
       t = &d->tasks[d->n_tasks++];
       t->scale = i;
       t->y0 = y;
@@ -1094,25 +1150,28 @@ plan_work (FemoDetector * d)
     for (k = 0; k < d->n_threads; k++) {
       Worker *w = &d->workers[k];
       gsize words = (gsize) d->rows * d->stride;
-      g_free (w->img);
-      g_free (w->sum);
-      g_free (w->sqsum);
-      g_free (w->lines[0]);
-      g_free (w->lines[1]);
-      g_free (w->stage0);
-      g_free (w->vnf);
-      w->img = g_malloc (words);
+      worker_free_rows (w);
+      w->img = g_try_malloc (words);
       /* zeroed, and padded for the lanes past a row's last window */
-      w->sum = g_malloc0_n ((c->has_tilted ? 2 * words : words) + ROW_PAD,
-          sizeof (guint32));
-      w->sqsum = g_malloc0_n (words + ROW_PAD, sizeof (guint32));
-      w->lines[0] = g_malloc_n (d->stride, sizeof (guint16));
-      w->lines[1] = g_malloc_n (d->stride, sizeof (guint16));
-      w->stage0 = g_malloc (2 * (d->stride / 8 + 1));
-      w->vnf = g_malloc_n (d->stride + 8, sizeof (gfloat));
+      w->sum = g_try_malloc0_n ((c->has_tilted ? 2 * words : words)
+          + ROW_PAD, sizeof (guint32));
+      w->sqsum = g_try_malloc0_n (words + ROW_PAD, sizeof (guint32));
+      w->lines[0] = g_try_malloc_n (d->stride, sizeof (guint16));
+      w->lines[1] = g_try_malloc_n (d->stride, sizeof (guint16));
+      w->stage0 = g_try_malloc (2 * (d->stride / 8 + 1));
+      w->vnf = g_try_malloc_n (d->stride + 8, sizeof (gfloat));
+      if (!w->img || !w->sum || !w->sqsum || !w->lines[0] || !w->lines[1]
+          || !w->stage0 || !w->vnf) {
+        /* none kept: the next call allocates them all again */
+        for (k = 0; k < d->n_threads; k++)
+          worker_free_rows (&d->workers[k]);
+        d->stride = d->rows = 0;
+        return FALSE;
+      }
     }
   }
   update_opt (d);
+  return TRUE;
 }
 
 /* ---- groupRectangles ---- */
@@ -1152,22 +1211,33 @@ compare_raw_x (gconstpointer pa, gconstpointer pb)
   return a->height < b->height ? -1 : a->height > b->height;
 }
 
-/* cv::groupRectangles (eps 0.2, no level weights). Returns the count in
- * d->out. The classes are the connected components of SimilarRects, which
- * do not depend on the order of the candidates. */
+/* The grouping arrays for @n candidates; FALSE out of memory. */
+static gboolean
+reserve_group (FemoDetector * d, gsize n)
+{
+  if (n <= d->cap_group)
+    return TRUE;
+  g_free (d->parent);
+  g_free (d->class_of);
+  g_free (d->class_sum);
+  g_free (d->out);
+  d->parent = g_try_new (gint, n);
+  d->class_of = g_try_new (gint, n);
+  d->class_sum = g_try_new (gint64, 5 * n);
+  d->out = g_try_new (FemoRect, n);
+  d->cap_group = d->parent && d->class_of && d->class_sum && d->out ? n : 0;
+  return d->cap_group == n;
+}
+
+/* cv::groupRectangles (eps 0.2, no level weights), on d->cand with the
+ * arrays of reserve_group. Returns the count in d->out. The classes are the
+ * connected components of SimilarRects, which do not depend on the order
+ * of the candidates. */
 static gsize
 group_rects (FemoDetector * d, gint threshold)
 {
   gsize n = d->n_cand, i, j, n_classes = 0, n_out = 0;
   RawRect *r = d->cand;
-
-  if (n > d->cap_group) {
-    d->cap_group = n;
-    d->parent = g_renew (gint, d->parent, n);
-    d->class_of = g_renew (gint, d->class_of, n);
-    d->class_sum = g_renew (gint64, d->class_sum, 5 * n);
-    d->out = g_renew (FemoRect, d->out, n);
-  }
 
   if (threshold <= 0) {
     for (i = 0; i < n; i++) {
@@ -1334,13 +1404,7 @@ femo_detector_free (FemoDetector * detector)
     Worker *w = &detector->workers[i];
     if (w->thread)
       g_thread_join (w->thread);
-    g_free (w->img);
-    g_free (w->sum);
-    g_free (w->sqsum);
-    g_free (w->lines[0]);
-    g_free (w->lines[1]);
-    g_free (w->stage0);
-    g_free (w->vnf);
+    worker_free_rows (w);
     g_free (w->rects);
   }
   g_free (detector->workers);
@@ -1381,28 +1445,36 @@ femo_detector_detect (FemoDetector * detector, const FemoImageView * image,
   g_return_val_if_fail (d != NULL, 0);
   g_return_val_if_fail (image != NULL && image->data != NULL, 0);
   g_return_val_if_fail (image->width > 0 && image->height > 0, 0);
-  g_return_val_if_fail (image->width <= 32768 && image->height <= 32768, 0);
+  g_return_val_if_fail (image->width <= MAX_FRAME
+      && image->height <= MAX_FRAME, 0);
   g_return_val_if_fail (image->pixel_stride >= 1, 0);
-  g_return_val_if_fail (image->stride >= (image->width - 1)
+  g_return_val_if_fail (image->stride >= (gint64) (image->width - 1)
       * image->pixel_stride + 1, 0);
   g_return_val_if_fail (params != NULL, 0);
-  g_return_val_if_fail (params->scale_factor > 1.0
+  g_return_val_if_fail (params->scale_factor >= MIN_SCALE_FACTOR
       && params->scale_factor < 100.0, 0);
   g_return_val_if_fail (faces != NULL || capacity == 0, 0);
 
   d->image = image;
-  plan_scales (d, params);
+  if (!plan_scales (d, params))
+    goto out_of_memory;
   if (d->n_scales == 0) {
     d->image = NULL;
     return 0;
   }
-  plan_work (d);
+  if (!plan_work (d))
+    goto out_of_memory;
   run_all (d);
   d->image = NULL;
 
-  for (i = 0; i < d->n_threads; i++)
+  for (i = 0; i < d->n_threads; i++) {
+    if (d->workers[i].out_of_memory)
+      goto out_of_memory;
     n_raw += d->workers[i].n_rects;
-  d->cand = grow (d->cand, &d->cap_cand, n_raw, sizeof (RawRect));
+  }
+  if (!grow ((gpointer *) & d->cand, &d->cap_cand, n_raw, sizeof (RawRect))
+      || !reserve_group (d, n_raw))
+    goto out_of_memory;
   d->n_cand = 0;
   for (i = 0; i < d->n_threads; i++) {
     if (d->workers[i].n_rects == 0)
@@ -1439,4 +1511,11 @@ femo_detector_detect (FemoDetector * detector, const FemoImageView * image,
   if (keep > 0)
     memcpy (faces, d->out, keep * sizeof (FemoRect));
   return keep;
+
+out_of_memory:
+  /* no exit from a library: the caller sees no boxes, the log says why */
+  d->image = NULL;
+  g_warning ("out of memory scanning a %dx%d frame (raw windows and row "
+      "buffers): no boxes", image->width, image->height);
+  return 0;
 }

@@ -383,16 +383,17 @@ load_haar_features (FemoCascade * c, const gchar * file,
           || !num_read_real (&r, &w, error) || !num_expect_end (&r, error))
         return FALSE;
       hr->weight = (gfloat) w;
-      /* every corner the feature reads must lie inside the window */
+      /* every corner the feature reads must lie inside the window (sums
+       * in 64 bits: the four numbers are any ints) */
       if (hf->tilted)
         inside = hr->x >= 0 && hr->y >= 0 && hr->width >= 0
             && hr->height >= 0 && hr->x - hr->height >= 0
-            && hr->x + hr->width <= c->win_width
-            && hr->y + hr->width + hr->height <= c->win_height;
+            && (gint64) hr->x + hr->width <= c->win_width
+            && (gint64) hr->y + hr->width + hr->height <= c->win_height;
       else
         inside = hr->x >= 0 && hr->y >= 0 && hr->width >= 0
-            && hr->height >= 0 && hr->x + hr->width <= c->win_width
-            && hr->y + hr->height <= c->win_height;
+            && hr->height >= 0 && (gint64) hr->x + hr->width <= c->win_width
+            && (gint64) hr->y + hr->height <= c->win_height;
       if (!inside) {
         g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
             "%s: line %d: %srectangle %d %d %d %d of feature %u is outside "
@@ -433,8 +434,8 @@ load_lbp_features (FemoCascade * c, const gchar * file,
     /* the 3x3 grid of blocks must lie inside the window */
     if (lf->x < 0 || lf->y < 0 || lf->width <= 0 || lf->height <= 0
         || lf->width > c->win_width || lf->height > c->win_height
-        || lf->x + 3 * lf->width > c->win_width
-        || lf->y + 3 * lf->height > c->win_height) {
+        || (gint64) lf->x + 3 * lf->width > c->win_width
+        || (gint64) lf->y + 3 * lf->height > c->win_height) {
       g_set_error (error, FEMO_ERROR, FEMO_ERROR_INVALID,
           "%s: line %d: LBP feature %u (%d %d %d %d) is outside the %dx%d "
           "window", file, rect->line, i, lf->x, lf->y, lf->width,

@@ -34,7 +34,8 @@ typedef struct
 
 /**
  * FemoDetectParams:
- * @scale_factor: > 1.0, the ratio between two pyramid levels (OpenCV scaleFactor)
+ * @scale_factor: 1.01 to 100 (excluded), the ratio between two pyramid
+ *   levels (OpenCV scaleFactor)
  * @min_neighbors: OpenCV minNeighbors (0 = return the ungrouped raw windows)
  * @min_width, @min_height: smallest face (OpenCV minSize)
  * @max_width, @max_height: largest face, 0 = no limit (OpenCV maxSize)
@@ -70,6 +71,9 @@ guint femo_detector_get_n_threads (const FemoDetector * detector);
 /* Detects as OpenCV 4.6 detectMultiScale (flags 0) and writes at most
  * @capacity (and at most @params->max_faces) boxes, the largest ones when
  * there are more, sorted by y, x, width, height. Returns how many it wrote.
+ * Frames of up to 32768 pixels a side; the scan's memory does not grow with
+ * the frame's height. Out of memory (millions of raw windows from a weak
+ * cascade on a large frame), it returns 0 and logs a warning.
  * Not thread-safe per detector: one call at a time. */
 gsize femo_detector_detect (FemoDetector * detector,
     const FemoImageView * image, const FemoDetectParams * params,

@@ -16,6 +16,7 @@
 
 typedef gfloat vf __attribute__((vector_size (BODY_VW * 4)));
 typedef gint32 vi __attribute__((vector_size (BODY_VW * 4)));
+typedef guint32 vu __attribute__((vector_size (BODY_VW * 4)));
 typedef gfloat vfu __attribute__((vector_size (BODY_VW * 4), aligned (4),
         may_alias));
 
@@ -100,8 +101,14 @@ conv_tile (const int no, const int qb, const guint ntaps, const gfloat * w,
 #pragma GCC unroll 4
     for (int b = 0; b < qb; b++)
       acc[o][b] = splat (bias ? bias[o] : 0.0f);
-    if (flags & FEMO_CONV_ACCUMULATE) {
-      gfloat tmp[BODY_QB * BODY_VW];
+    if ((flags & FEMO_CONV_ACCUMULATE) && nvalid == (gsize) qb * BODY_VW) {
+#pragma GCC unroll 4
+      for (int b = 0; b < qb; b++)
+        acc[o][b] += ld (y + o * ys + b * BODY_VW);
+    } else if (flags & FEMO_CONV_ACCUMULATE) {
+      /* a short tile: its lanes past @nvalid add zeros, not what lies
+       * past y's outputs */
+      gfloat tmp[BODY_QB * BODY_VW] = { 0 };
       memcpy (tmp, y + o * ys, nvalid * sizeof (gfloat));
 #pragma GCC unroll 4
       for (int b = 0; b < qb; b++)
@@ -473,8 +480,12 @@ body_depthwise3x3 (const gfloat * w, guint c, const gfloat * x, gsize xs,
 {
   /* per vector: left, right, upper, lower neighbour inside the image */
   vi m[DW_VECS][4];
-  vf iota;
-  const gfloat inv_w = 1.0f / wd, inv_h = 1.0f / h;
+  /* column and row inside its image of each lane of the next vector, in
+   * integers (exact at any batch size, where float positions are not past
+   * 2^22), stepped a vector at a time: a step wraps a lane at most @wraps
+   * times past the end of a row */
+  vu col, row;
+  guint wraps;
   const gssize sw = wd;
 
   if (wd + 2 * BODY_VW + 2 > FEMO_KERNEL_SLACK) {
@@ -482,25 +493,28 @@ body_depthwise3x3 (const gfloat * w, guint c, const gfloat * x, gsize xs,
         flags);
     return;
   }
-  for (int l = 0; l < BODY_VW; l++)
-    iota[l] = l;
+  if (nq == 0)
+    return;
+  wraps = (BODY_VW + wd - 1) / wd;
+  for (int l = 0; l < BODY_VW; l++) {
+    col[l] = l % wd;
+    row[l] = l / wd % h;
+  }
   for (gsize q0 = 0; q0 < nq; q0 += DW_VECS * BODY_VW) {
     const guint nv = MIN ((nq - q0 + BODY_VW - 1) / BODY_VW, DW_VECS);
 
-    /* row and column of each lane; float division is exact enough here
-     * (positions stay far below 2^24, and +0.5 keeps multiples of wd
-     * from rounding down) */
     for (guint v = 0; v < nv; v++) {
-      const vf q = iota + (gfloat) (q0 + v * BODY_VW);
-      const vf row = __builtin_convertvector (__builtin_convertvector ((q +
-                  0.5f) * inv_w, vi), vf);
-      const vf col = q - row * (gfloat) wd;
-      const vf r = row - __builtin_convertvector (__builtin_convertvector (
-              (row + 0.5f) * inv_h, vi), vf) * (gfloat) h;
-      m[v][0] = col > 0.5f;
-      m[v][1] = col < wd - 1.5f;
-      m[v][2] = r > 0.5f;
-      m[v][3] = r < h - 1.5f;
+      m[v][0] = col > 0;
+      m[v][1] = col < wd - 1;
+      m[v][2] = row > 0;
+      m[v][3] = row < h - 1;
+      col += BODY_VW;
+      for (guint k = 0; k < wraps; k++) {
+        const vu next_row = (vu) (col >= wd);
+        col -= next_row & wd;
+        row += next_row & 1;
+        row -= (vu) (row >= h) & h;
+      }
     }
     for (guint ch = 0; ch < c; ch++) {
       const gfloat *xc = x + ch * xs;

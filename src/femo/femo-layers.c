@@ -423,6 +423,8 @@ femo_maxpool_forward (const FemoKernels * k, const gfloat * x, guint c,
     guint n, guint h, guint w, gboolean add, gfloat * y, guint16 * arg)
 {
   g_return_if_fail (w <= FEMO_MAXPOOL_MAX_W);
+  /* winners are 16-bit indices inside their image */
+  g_return_if_fail (arg == NULL || (gsize) h * w <= G_MAXUINT16 + 1);
   k->maxpool_arg (x, (gsize) c * n, h, w, add, y, arg);
 }
 

@@ -112,8 +112,9 @@ void femo_bn_fold (const gfloat * gamma, const gfloat * beta,
 /* Max pool 3x3, stride 2, padding 1 (padded cells never win; exact ties go
  * to the topmost row of a column, then the leftmost column):
  * x [c][n][h][w] -> y [c][n][ceil(h/2)][ceil(w/2)]. @arg (nullable)
- * records each winner's index inside its image for backward. With @add,
- * y += max (the residual sum of a block). */
+ * records each winner's index inside its image for backward (images of
+ * at most 65536 pixels then). With @add, y += max (the residual sum of a
+ * block). */
 void femo_maxpool_forward (const FemoKernels * k, const gfloat * x, guint c,
     guint n, guint h, guint w, gboolean add, gfloat * y, guint16 * arg);
 /* Inference form: y += max pool of x, no winners recorded. */
