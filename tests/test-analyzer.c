@@ -94,7 +94,7 @@ process_video_frame (FemoAnalyzer * a, const FemoAnalyzerSettings * s,
 
   video_frame (n, &f, &map);
   f.late = late;
-  femo_analyzer_process (a, s, &f, result);
+  g_assert_true (femo_analyzer_process (a, s, &f, result, NULL));
   gst_buffer_unmap (buf, &map);
 }
 
@@ -300,7 +300,7 @@ test_reset_and_untimed (void)
     video_frame (n, &f, &map);
     f.time_ns = FEMO_ANALYZER_TIME_NONE;
     f.duration_ns = d;
-    femo_analyzer_process (a, &s, &f, &r);
+    g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
     gst_buffer_unmap (buf, &map);
     g_assert_cmpuint (r.n_events, ==, 0);
     g_assert_cmpuint (r.n_faces, ==, 1);
@@ -360,7 +360,7 @@ test_photo_untracked (void)
   gray, width, height, width, 1};
   f.par_n = f.par_d = 1;
   f.time_ns = FEMO_ANALYZER_TIME_NONE;
-  femo_analyzer_process (a, &s, &f, &r);
+  g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
   g_assert_true (r.analysed);
   g_assert_false (r.tracked);
   g_assert_cmpuint (r.n_faces, ==, n);
@@ -389,7 +389,7 @@ test_photo_untracked (void)
 
   /* flip: the mean of the crop's and its mirror image's probabilities */
   s.flip = TRUE;
-  femo_analyzer_process (a, &s, &f, &r);
+  g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
   g_assert_cmpuint (r.n_faces, ==, n);
   {
     const FemoRect *b = &r.faces[0].box;
@@ -418,7 +418,7 @@ test_photo_untracked (void)
   f.image = (FemoImageView) {
   rgb, width, height, width * 3, 3};
   f.rgb = &layout;
-  femo_analyzer_process (a, &s, &f, &r);
+  g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
   g_assert_cmpuint (r.n_faces, ==, n);
   g_assert_cmpmem (&r.faces[0].box, sizeof (FemoRect), &expected[0],
       sizeof (FemoRect));
@@ -430,7 +430,7 @@ test_photo_untracked (void)
   s.detect = FALSE;
   f.faces = expected;
   f.n_faces = 1;
-  femo_analyzer_process (a, &s, &f, &r);
+  g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
   g_assert_true (r.analysed);
   g_assert_false (r.detected);
   g_assert_cmpuint (r.n_faces, ==, 1);
@@ -439,7 +439,7 @@ test_photo_untracked (void)
       n_labels * sizeof (gfloat));
   /* ... and with classification off too, nothing is done */
   s.classify = FALSE;
-  femo_analyzer_process (a, &s, &f, &r);
+  g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
   g_assert_false (r.analysed);
   g_assert_cmpuint (r.n_faces, ==, 0);
 
@@ -499,14 +499,14 @@ test_merge_overlaps (void)
   gray, width, height, width, 1};
   f.par_n = f.par_d = 1;
   f.time_ns = FEMO_ANALYZER_TIME_NONE;
-  femo_analyzer_process (a, &s, &f, &r);
+  g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
   n_all = r.n_faces;
   g_assert_cmpuint (n_all, <=, G_N_ELEMENTS (all));
   for (i = 0; i < n_all; i++)
     all[i] = r.faces[i].box;
 
   s.merge_overlaps = FEMO_ANALYZER_DEFAULT_MERGE_OVERLAPS;
-  femo_analyzer_process (a, &s, &f, &r);
+  g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
   g_test_message ("%" G_GSIZE_FORMAT " boxes, %" G_GSIZE_FORMAT " kept",
       n_all, r.n_faces);
   g_assert_cmpuint (r.n_faces, <, n_all);

@@ -21,6 +21,8 @@
 #include <gst/video/video.h>
 #include <math.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #define FACE_IMAGE "media/facedetect_grace_hopper_512x512.jpg"
 
@@ -455,6 +457,60 @@ test_absurd_upstream_boxes (void)
   }
 }
 
+/* A frame whose scan needs more memory than the system gives (a cascade
+ * that accepts every window, under an address-space limit): femodetect
+ * fails with an error message instead of aborting the application. */
+static void
+test_out_of_memory (void)
+{
+  g_autofree gchar *cascade = femo_test_data_path ("cascade-accept-all.xml");
+  g_autofree gchar *statm = NULL;
+  GstHarness *h;
+  GstVideoInfo info;
+  GstMessage *msg;
+  GstBus *bus;
+  GError *error = NULL;
+  struct rlimit old, lim;
+  guint64 pages;
+
+#ifdef __SANITIZE_ADDRESS__
+  g_test_skip ("an address-space limit stops AddressSanitizer itself");
+  return;
+#endif
+  if (!g_test_subprocess ()) {
+    g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_test_trap_assert_passed ();
+    return;
+  }
+  h = femo_test_detect_harness_new ("cascade-file", cascade, "classify", FALSE,
+      "min-neighbors", 0, "min-size", 0, "n-threads", 1, NULL);
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY8, 512, 512);
+  gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
+  bus = gst_element_get_bus (h->element);
+
+  g_assert_true (g_file_get_contents ("/proc/self/statm", &statm, NULL,
+          NULL));
+  pages = g_ascii_strtoull (statm, NULL, 10);
+  g_assert_cmpint (getrlimit (RLIMIT_AS, &old), ==, 0);
+  lim = old;
+  lim.rlim_cur = pages * sysconf (_SC_PAGESIZE) + 24 * 1024 * 1024;
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &lim), ==, 0);
+  g_assert_cmpint (gst_harness_push (h, filled (&info, -1)), ==,
+      GST_FLOW_ERROR);
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &old), ==, 0);
+
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  gst_message_parse_error (msg, &error, NULL);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "out of memory scanning a "
+          "512x512 frame"));
+  g_error_free (error);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  femo_test_detect_harness_teardown (h);
+}
+
 /* FER2013 CSV: malformed rows fail with FILE:LINE and the reason; CRLF
  * lines read the same as LF ones. */
 static void
@@ -546,6 +602,7 @@ main (int argc, char **argv)
   g_test_add_func ("/bad-input/edge-boxes", test_edge_boxes);
   g_test_add_func ("/bad-input/absurd-upstream-boxes",
       test_absurd_upstream_boxes);
+  g_test_add_func ("/bad-input/out-of-memory", test_out_of_memory);
   g_test_add_func ("/bad-input/csv", test_csv);
   ret = g_test_run ();
 

@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "femo-analyzer.h"
+#include "femo-error.h"
 #include "femo-face-crop.h"
 #include "femo-model-cache.h"
 
@@ -340,26 +341,33 @@ tracker_time (FemoAnalyzer * a, const FemoAnalyzerFrame * frame)
 }
 
 /* The frame's luma: as it is, or RGB converted once into a->gray. */
-static void
+static gboolean
 get_luma (FemoAnalyzer * a, const FemoAnalyzerFrame * frame,
-    FemoImageView * view, gboolean * have)
+    FemoImageView * view, gboolean * have, GError ** error)
 {
   const FemoImageView *image = &frame->image;
   gsize size;
 
   if (*have)
-    return;
-  *have = TRUE;
+    return TRUE;
   if (frame->rgb == NULL) {
     *view = *image;
-    return;
+    *have = TRUE;
+    return TRUE;
   }
   size = (gsize) image->width * image->height;
   if (size > a->gray_size) {
     g_free (a->gray);
-    a->gray = g_malloc (size);
-    a->gray_size = size;
+    a->gray = g_try_malloc (size);
+    a->gray_size = a->gray != NULL ? size : 0;
+    if (a->gray == NULL) {
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_NO_MEMORY, "out of memory "
+          "for the gray copy of a %dx%d RGB frame", image->width,
+          image->height);
+      return FALSE;
+    }
   }
+  *have = TRUE;
   femo_rgb_to_gray (image->data, image->stride, frame->rgb, image->width,
       image->height, a->gray, image->width);
   view->data = a->gray;
@@ -367,6 +375,7 @@ get_luma (FemoAnalyzer * a, const FemoAnalyzerFrame * frame,
   view->height = image->height;
   view->stride = image->width;
   view->pixel_stride = 1;
+  return TRUE;
 }
 
 static gint
@@ -439,13 +448,19 @@ merge_overlaps (FemoAnalyzer * a, gsize n, gdouble threshold)
  * again (rare: the array keeps its size afterwards). */
 static gsize
 run_detector (FemoAnalyzer * a, const FemoImageView * view,
-    const FemoDetectParams * params)
+    const FemoDetectParams * params, GError ** error)
 {
   gsize n;
 
   for (;;) {
+    GError *local = NULL;
+
     n = femo_face_detector_detect (a->detector, view, params, a->rects,
-        a->confidence, a->face_capacity);
+        a->confidence, a->face_capacity, &local);
+    if (local != NULL) {
+      g_propagate_error (error, local);
+      return 0;
+    }
     if (n < a->face_capacity || a->face_capacity >= MAX_FACE_CAPACITY
         || (params->max_faces > 0
             && (gsize) params->max_faces <= a->face_capacity))
@@ -459,7 +474,7 @@ run_detector (FemoAnalyzer * a, const FemoImageView * view,
  * process-width when it is wider, scaling sizes and boxes to and from it. */
 static gsize
 scan (FemoAnalyzer * a, const FemoImageView * view,
-    const FemoAnalyzerSettings * s)
+    const FemoAnalyzerSettings * s, GError ** error)
 {
   FemoDetectParams params = FEMO_DETECT_PARAMS_INIT;
   FemoImageView scan = *view;
@@ -478,8 +493,15 @@ scan (FemoAnalyzer * a, const FemoImageView * view,
             / view->width));
 
     if ((gsize) w * h > a->small_size) {
+      g_free (a->small);
       a->small_size = (gsize) w *h;
-      a->small = g_realloc (a->small, a->small_size);
+      a->small = g_try_malloc (a->small_size);
+      if (a->small == NULL) {
+        a->small_size = 0;
+        g_set_error (error, FEMO_ERROR, FEMO_ERROR_NO_MEMORY, "out of memory "
+            "for the %dx%d process-width copy of the frame", w, h);
+        return 0;
+      }
     }
     femo_image_resample (view, 0, 0, view->width, view->height, a->small,
         w, h);
@@ -498,7 +520,7 @@ scan (FemoAnalyzer * a, const FemoImageView * view,
       params.max_height = MAX (1, (gint) ceil (params.max_height / sy));
   }
 
-  n = run_detector (a, &scan, &params);
+  n = run_detector (a, &scan, &params, error);
   if (s->merge_overlaps > 0 && n > 1)
     n = merge_overlaps (a, n, s->merge_overlaps);
 
@@ -736,17 +758,20 @@ describe_faces (FemoAnalyzer * a, gsize n, gboolean detected,
   }
 }
 
-void
+gboolean
 femo_analyzer_process (FemoAnalyzer * a, const FemoAnalyzerSettings * s,
-    const FemoAnalyzerFrame * frame, FemoAnalyzerResult * result)
+    const FemoAnalyzerFrame * frame, FemoAnalyzerResult * result,
+    GError ** error)
 {
   gboolean tracking, classify, run_detect, have_luma = FALSE;
+  GError *local = NULL;
   FemoImageView luma;
   guint64 time = 0;
   gsize n = 0;
 
-  g_return_if_fail (a != NULL && s != NULL && frame != NULL);
-  g_return_if_fail (result != NULL);
+  g_return_val_if_fail (a != NULL && s != NULL && frame != NULL, FALSE);
+  g_return_val_if_fail (result != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   begin_result (a, result);
   tracking = s->tracking && s->detect && a->detector != NULL;
@@ -768,8 +793,11 @@ femo_analyzer_process (FemoAnalyzer * a, const FemoAnalyzerSettings * s,
   }
 
   if (run_detect) {
-    get_luma (a, frame, &luma, &have_luma);
-    n = scan (a, &luma, s);
+    if (!get_luma (a, frame, &luma, &have_luma, &local))
+      goto failed;
+    n = scan (a, &luma, s, &local);
+    if (local != NULL)
+      goto failed;
     if (tracking)
       update_tracks (a, &luma, n, time, s, frame);
   } else if (tracking) {
@@ -786,7 +814,8 @@ femo_analyzer_process (FemoAnalyzer * a, const FemoAnalyzerSettings * s,
     } else if (tracking) {
       attach_track_emotions (a, n);
     } else {
-      get_luma (a, frame, &luma, &have_luma);
+      if (!get_luma (a, frame, &luma, &have_luma, &local))
+        goto failed;
       classify_all (a, &luma, n, s, frame, result);
     }
   }
@@ -796,4 +825,12 @@ femo_analyzer_process (FemoAnalyzer * a, const FemoAnalyzerSettings * s,
 
 done:
   end_result (a, result, n);
+  return TRUE;
+
+failed:
+  /* the frame is not analysed; what happened before stays reported */
+  memset (result, 0, sizeof (*result));
+  end_result (a, result, 0);
+  g_propagate_error (error, local);
+  return FALSE;
 }

@@ -242,10 +242,13 @@ gboolean femo_analyzer_load_model (FemoAnalyzer * analyzer,
 /* (nullable) (transfer none): the loaded model. */
 FemoModel *femo_analyzer_get_model (const FemoAnalyzer * analyzer);
 
-/* Analyses one frame. @settings may change from frame to frame. */
-void femo_analyzer_process (FemoAnalyzer * analyzer,
+/* Analyses one frame. @settings may change from frame to frame. FALSE with
+ * @error (FEMO_ERROR_NO_MEMORY) when the frame needs more memory than the
+ * system gives (a huge frame, a weak cascade): the frame is then not
+ * analysed, and the events before the failure are still in @result. */
+gboolean femo_analyzer_process (FemoAnalyzer * analyzer,
     const FemoAnalyzerSettings * settings, const FemoAnalyzerFrame * frame,
-    FemoAnalyzerResult * result);
+    FemoAnalyzerResult * result, GError ** error);
 /* Ends every track (end of stream) with @reason; the ENDED events come
  * back in @result (no faces). */
 void femo_analyzer_finish (FemoAnalyzer * analyzer, FemoTrackEndReason reason,

@@ -17,6 +17,7 @@
  * same arithmetic per window (see run_row_groups).
  */
 #include "femo-cascade-private.h"
+#include "femo-error.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -1439,6 +1440,23 @@ gsize
 femo_detector_detect (FemoDetector * detector, const FemoImageView * image,
     const FemoDetectParams * params, FemoRect * faces, gsize capacity)
 {
+  GError *error = NULL;
+  gsize n = femo_detector_detect_full (detector, image, params, faces,
+      capacity, &error);
+
+  /* no exit from a library: the caller sees no boxes, the log says why */
+  if (error != NULL) {
+    g_warning ("%s", error->message);
+    g_error_free (error);
+  }
+  return n;
+}
+
+gsize
+femo_detector_detect_full (FemoDetector * detector,
+    const FemoImageView * image, const FemoDetectParams * params,
+    FemoRect * faces, gsize capacity, GError ** error)
+{
   FemoDetector *d = detector;
   gsize i, n_raw = 0, n, keep, k;
 
@@ -1513,9 +1531,9 @@ femo_detector_detect (FemoDetector * detector, const FemoImageView * image,
   return keep;
 
 out_of_memory:
-  /* no exit from a library: the caller sees no boxes, the log says why */
   d->image = NULL;
-  g_warning ("out of memory scanning a %dx%d frame (raw windows and row "
-      "buffers): no boxes", image->width, image->height);
+  g_set_error (error, FEMO_ERROR, FEMO_ERROR_NO_MEMORY, "out of memory "
+      "scanning a %dx%d frame (raw windows and row buffers): no boxes",
+      image->width, image->height);
   return 0;
 }

@@ -78,6 +78,11 @@ guint femo_detector_get_n_threads (const FemoDetector * detector);
 gsize femo_detector_detect (FemoDetector * detector,
     const FemoImageView * image, const FemoDetectParams * params,
     FemoRect * faces, gsize capacity);
+/* The same; out of memory it returns 0 with FEMO_ERROR_NO_MEMORY in @error
+ * instead of a warning. */
+gsize femo_detector_detect_full (FemoDetector * detector,
+    const FemoImageView * image, const FemoDetectParams * params,
+    FemoRect * faces, gsize capacity, GError ** error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FemoCascade, femo_cascade_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FemoDetector, femo_detector_free)

@@ -16,6 +16,7 @@ G_BEGIN_DECLS
  * @FEMO_ERROR_INVALID: a file is well-formed but its content breaks the rules
  * @FEMO_ERROR_UNSUPPORTED: a valid input that this version does not handle
  * @FEMO_ERROR_ARGUMENT: a caller passed a value out of range
+ * @FEMO_ERROR_NO_MEMORY: an input needs more memory than the system gives
  */
 typedef enum
 {
@@ -24,6 +25,7 @@ typedef enum
   FEMO_ERROR_INVALID,
   FEMO_ERROR_UNSUPPORTED,
   FEMO_ERROR_ARGUMENT,
+  FEMO_ERROR_NO_MEMORY,
 } FemoError;
 
 GQuark femo_error_quark (void);

@@ -40,12 +40,13 @@ cascade_set_n_threads (FemoFaceDetector * detector, guint n_threads)
 static gsize
 cascade_detect (FemoFaceDetector * detector, const FemoImageView * image,
     const FemoDetectParams * params, FemoRect * faces, gdouble * confidence,
-    gsize capacity)
+    gsize capacity, GError ** error)
 {
   CascadeFaceDetector *self = (CascadeFaceDetector *) detector;
   gsize i, n;
 
-  n = femo_detector_detect (self->scanner, image, params, faces, capacity);
+  n = femo_detector_detect_full (self->scanner, image, params, faces,
+      capacity, error);
   for (i = 0; i < n; i++) {
     gint neighbors = MAX (faces[i].neighbors, 0);
 

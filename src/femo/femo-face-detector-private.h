@@ -15,7 +15,7 @@ typedef struct
   void (*set_n_threads) (FemoFaceDetector * detector, guint n_threads);
   gsize (*detect) (FemoFaceDetector * detector, const FemoImageView * image,
       const FemoDetectParams * params, FemoRect * faces,
-      gdouble * confidence, gsize capacity);
+      gdouble * confidence, gsize capacity, GError ** error);
   void (*free) (FemoFaceDetector * detector);
 } FemoFaceDetectorVTable;
 

@@ -71,11 +71,12 @@ femo_face_detector_set_n_threads (FemoFaceDetector * detector,
 gsize
 femo_face_detector_detect (FemoFaceDetector * detector,
     const FemoImageView * image, const FemoDetectParams * params,
-    FemoRect * faces, gdouble * confidence, gsize capacity)
+    FemoRect * faces, gdouble * confidence, gsize capacity, GError ** error)
 {
   g_return_val_if_fail (detector != NULL, 0);
   g_return_val_if_fail (capacity == 0 || (faces != NULL
           && confidence != NULL), 0);
+  g_return_val_if_fail (error == NULL || *error == NULL, 0);
   return detector->vtable->detect (detector, image, params, faces,
-      confidence, capacity);
+      confidence, capacity, error);
 }

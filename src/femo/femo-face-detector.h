@@ -48,10 +48,11 @@ void femo_face_detector_set_n_threads (FemoFaceDetector * detector,
  * them, largest first when they do not all fit, into @faces (boxes clipped
  * to the image, neighbours where the detector has them, else 0) and their
  * detection confidences (0..1) into @confidence. Returns how many were
- * written. */
+ * written; 0 and @error set (FEMO_ERROR_NO_MEMORY) when the scan could
+ * not get its memory. */
 gsize femo_face_detector_detect (FemoFaceDetector * detector,
     const FemoImageView * image, const FemoDetectParams * params,
-    FemoRect * faces, gdouble * confidence, gsize capacity);
+    FemoRect * faces, gdouble * confidence, gsize capacity, GError ** error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FemoFaceDetector, femo_face_detector_free)
 

@@ -1017,7 +1017,8 @@ gst_femo_detect_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GstClockTime running_time = GST_CLOCK_TIME_NONE;
   GstClockTime stream_time = GST_CLOCK_TIME_NONE;
   GstClockTime qos_earliest;
-  gboolean mapped = FALSE;
+  gboolean ok, mapped = FALSE;
+  GError *error = NULL;
 
   if (G_UNLIKELY (!filter->negotiated))
     goto not_negotiated;
@@ -1056,12 +1057,15 @@ gst_femo_detect_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     gst_femo_detect_describe_frame (self, &frame, &f);
   }
 
-  femo_analyzer_process (self->analyzer, &settings.analysis, &f, &result);
+  ok = femo_analyzer_process (self->analyzer, &settings.analysis, &f, &result,
+      &error);
   if (mapped)
     gst_video_frame_unmap (&frame);
 
   if (settings.post_messages)
     gst_femo_detect_post_events (self, buf, running_time, &result);
+  if (!ok)
+    goto analysis_failed;
   if (!result.analysed) {
     GST_LOG_OBJECT (self, "not analysing %" GST_PTR_FORMAT, buf);
     return GST_FLOW_OK;
@@ -1089,6 +1093,13 @@ not_negotiated:
   {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("buffer before caps"));
     return GST_FLOW_NOT_NEGOTIATED;
+  }
+analysis_failed:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("%s", error->message),
+        ("%s %dx%d", GST_VIDEO_INFO_NAME (info), width, height));
+    g_error_free (error);
+    return GST_FLOW_ERROR;
   }
 map_failed:
   {

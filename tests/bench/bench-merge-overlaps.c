@@ -169,10 +169,10 @@ main (int argc, char **argv)
       f.par_n = f.par_d = 1;
       f.time_ns = FEMO_ANALYZER_TIME_NONE;
       s.merge_overlaps = 0;
-      femo_analyzer_process (a, &s, &f, &r);
+      g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
       all = r.n_faces;
       s.merge_overlaps = g_array_index (thresholds, gdouble, t);
-      femo_analyzer_process (a, &s, &f, &r);
+      g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
       boxes += r.n_faces;
       if (r.n_faces < all) {
         removed += all - r.n_faces;
