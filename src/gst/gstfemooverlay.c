@@ -569,6 +569,17 @@ is_free (GstFemoOverlay * self, const FemoOverlayLayout * lay, guint owner,
   return TRUE;
 }
 
+/* Whether @r shares a pixel with the box of a face other than @owner. */
+static gboolean
+in_other_box (GstFemoOverlay * self, guint owner, const FemoOverlayRect * r)
+{
+  for (guint i = 0; i < self->faces->len; i++)
+    if (i != owner && rects_meet (r, 0, &g_array_index (self->faces,
+                FemoOverlayFace, i).box))
+      return TRUE;
+  return FALSE;
+}
+
 typedef enum
 {
   SIDE_ABOVE,
@@ -664,8 +675,19 @@ find_place (GstFemoOverlay * self, const FemoOverlayLayout * lay,
             {r.x + w, ly, box->x - r.x - w, band},
           };
 
-          if (d > gap)
+          /* where the leader meets the outline */
+          const FemoOverlayRect joints[] = {
+            {lx, box->y, band, band},
+            {lx, box->y + box->h - band, band, band},
+            {box->x + box->w - band, ly, band, band},
+            {box->x, ly, band, band},
+          };
+
+          if (d > gap) {
             leader = leaders[sides[s]];
+            if (in_other_box (self, owner, &joints[sides[s]]))
+              continue;         /* it would seem to start from that box */
+          }
           if (is_free (self, lay, owner, &r, &leader)) {
             p->rect = r;
             p->leader = leader;
