@@ -840,22 +840,19 @@ place_all (GstFemoOverlay * self, const FemoOverlayLayout * lay, guint n_first)
     memset (&face->scores_at, 0, sizeof (face->scores_at));
     face->left_out = FALSE;
   }
-  for (guint far = 0; far < 2; far++) {
-    for (guint i = 0; i < n; i++) {
-      FemoOverlayFace *face = &g_array_index (self->faces, FemoOverlayFace,
-          order[i]);
-      if (face->label_at.rect.w == 0 && !place_label (self, order[i], lay,
-              far || i < n_first) && far)
-        face->left_out = TRUE;
-    }
-  }
-  for (guint far = 0; self->frame.show_scores && far < 2; far++) {
-    for (guint i = 0; i < n; i++) {
-      FemoOverlayFace *face = &g_array_index (self->faces, FemoOverlayFace,
-          order[i]);
-      if (face->scores_at.rect.w == 0 && !place_scores (self, order[i], lay,
-              far || i < n_first) && far)
-        face->left_out = TRUE;
+  for (guint panels = 0; panels < (self->frame.show_scores ? 2u : 1u);
+      panels++) {
+    for (guint far = 0; far < 2; far++) {
+      for (guint i = 0; i < n; i++) {
+        FemoOverlayFace *face = &g_array_index (self->faces, FemoOverlayFace,
+            order[i]);
+        const gboolean anywhere = far || i < n_first;
+
+        if ((panels ? face->scores_at : face->label_at).rect.w == 0 &&
+            !(panels ? place_scores (self, order[i], lay, anywhere) :
+                place_label (self, order[i], lay, anywhere)) && far)
+          face->left_out = TRUE;
+      }
     }
   }
 
