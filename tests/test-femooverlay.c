@@ -56,7 +56,7 @@ label_rect (const gchar * text, Rect box, guint scale)
   r.w = text_width (text, scale) + 2 * LABEL_PAD_X * scale;
   r.h = LABEL_HEIGHT * scale;
   r.x = box.x;
-  r.y = box.y >= r.h ? box.y - r.h : box.y;
+  r.y = box.y >= r.h ? box.y - r.h : box.y + box.h;
   return r;
 }
 
@@ -443,7 +443,7 @@ GST_START_TEST (test_plain_face)
 GST_END_TEST;
 
 /* The colour follows the label, and a face at the top edge has its label
- * inside the box, within the frame. */
+ * below the box, where it hides none of it. */
 GST_START_TEST (test_colour_and_top_edge)
 {
   const Rect box = { 150, 0, 100, 90 };
@@ -461,12 +461,13 @@ GST_START_TEST (test_colour_and_top_edge)
   add_emotion (add_face (in, "face", box), "angry", 7);
   changed = push_changes (h, &info, in, &out);
   label = label_rect ("angry 87%", box, 1);
-  fail_unless_equals_int (label.y, 0);
+  fail_unless_equals_int (label.y, box.y + box.h);
   allowed = g_malloc0 ((gsize) info.width * info.height);
   mask_outline (allowed, info.width, info.height, box, 2, 0);
   mask_rect (allowed, info.width, info.height, label, 0);
   check_changes (&info, changed, allowed, allowed);
-  /* the bottom right corner is outline, away from the label */
+  /* the outline's corners */
+  rgb_at (out, &info, box.x, box.y, ANGRY_RGB);
   rgb_at (out, &info, box.x + box.w - 1, box.y + box.h - 1, ANGRY_RGB);
   /* the label's background, left of its first glyph */
   rgb_at (out, &info, label.x + 1, label.y + label.h - 1, ANGRY_RGB);
@@ -661,11 +662,12 @@ rectangle_at (GstVideoOverlayComposition * comp, guint i)
   return r;
 }
 
-/* Labels that would cover each other or another face move: two faces side
- * by side whose labels, both above their boxes, would overlap; then three
- * in a row with no room above. No label covers another or a face; each
- * touches its own box, or in the crowded row is at most one label height
- * away from it. */
+/* Labels that would cover each other or another face, or come near
+ * another face, move: two faces side by side whose labels, both above
+ * their boxes and left aligned, would overlap; then three in a row with no
+ * room above. No label covers another or a face; each touches its own box,
+ * or in the crowded row, stacked below the boxes, is at most three label
+ * heights away from it (joined to it by a leader: see test_crowds). */
 GST_START_TEST (test_label_placement)
 {
   static const Rect rows[][3] = {
@@ -688,15 +690,15 @@ GST_START_TEST (test_label_placement)
     g_free (push_changes (h, &info, in, &out));
     meta = gst_buffer_get_video_overlay_composition_meta (out);
     fail_unless (meta != NULL);
-    /* four edges per face, then the labels, drawn last */
+    /* four edges per face, leaders, then the labels, drawn last */
     n_rects = gst_video_overlay_composition_n_rectangles (meta->overlay);
-    fail_unless_equals_int (n_rects, 5 * n);
+    fail_unless (n_rects >= 5 * n, "%u rectangles", n_rects);
     for (guint i = 0; i < n; i++) {
       Rect box = rows[r][i], grown;
       gint reach;
 
-      labels[i] = rectangle_at (meta->overlay, 4 * n + i);
-      reach = r == 0 ? 1 : labels[i].h + 1;
+      labels[i] = rectangle_at (meta->overlay, n_rects - n + i);
+      reach = r == 0 ? 1 : 3 * labels[i].h + 1;
       grown.x = box.x - reach;
       grown.y = box.y - reach;
       grown.w = box.w + 2 * reach;
@@ -711,9 +713,10 @@ GST_START_TEST (test_label_placement)
         fail_if (rects_overlap (labels[i], labels[j]),
             "row %u: labels %u and %u overlap", r, j, i);
     }
-    /* the first label keeps its place: above its box, left aligned */
+    /* the first label stays above its box, right aligned: left aligned,
+     * it would reach over the second box */
     if (r == 0)
-      fail_unless (labels[0].x == rows[0][0].x
+      fail_unless (labels[0].x + labels[0].w == rows[0][0].x + rows[0][0].w
           && labels[0].y + labels[0].h == rows[0][0].y);
     gst_buffer_unref (out);
     gst_harness_teardown (h);
@@ -779,6 +782,302 @@ GST_START_TEST (test_scores_shrink)
 
 GST_END_TEST;
 
+/* ---- crowds ---- */
+
+/* Group photographs and the faces femodetect finds in them with its
+ * defaults (gst-femo image, at b94e465): boxes that touch, overlap or
+ * nest, a small face at the top edge (deepface_couple), faces at the
+ * bottom. */
+typedef struct
+{
+  const gchar *photo;
+  guint n_faces;
+  Rect boxes[12];
+} Crowd;
+
+static const Crowd crowds[] = {
+  {"media/ulfd_3.jpg", 10, {{288, 185, 98, 98}, {537, 237, 96, 96},
+          {154, 242, 77, 77}, {181, 243, 79, 79}, {398, 257, 94, 94},
+          {736, 263, 107, 107}, {327, 285, 83, 83}, {834, 326, 109, 109},
+          {413, 348, 63, 63}, {550, 679, 51, 51}}},
+  {"media/deepface_couple.jpg", 3, {{846, 44, 54, 54}, {1434, 339, 679, 679},
+          {320, 536, 776, 776}}},
+  {"media/ulfd_20.jpg", 12, {{446, 48, 69, 69}, {859, 61, 68, 68},
+          {125, 68, 69, 69}, {275, 81, 62, 62}, {258, 85, 55, 55},
+          {733, 86, 60, 60}, {604, 89, 66, 66}, {221, 239, 70, 70},
+          {374, 244, 75, 75}, {733, 250, 73, 73}, {810, 251, 42, 42},
+          {554, 252, 70, 70}}},
+  {"media/faceclass_test_image.jpg", 12, {{1172, 335, 142, 142},
+          {306, 347, 116, 116}, {845, 374, 105, 105}, {1533, 381, 95, 95},
+          {1188, 402, 100, 100}, {574, 420, 111, 111}, {437, 844, 70, 70},
+          {767, 848, 576, 576}, {521, 1065, 62, 62}, {1608, 1211, 57, 57},
+          {1609, 1256, 57, 57}, {1422, 1401, 52, 52}}},
+  {"media/ulfd_9.jpg", 8, {{309, 108, 114, 114}, {135, 129, 154, 154},
+          {497, 134, 129, 129}, {691, 177, 135, 135}, {345, 270, 167, 167},
+          {556, 317, 161, 161}, {826, 318, 136, 136}, {126, 333, 162, 162}}},
+  {"media/dlib_2008_002079.jpg", 6, {{42, 123, 52, 52}, {62, 129, 40, 40},
+          {347, 135, 35, 35}, {404, 160, 45, 45}, {432, 164, 58, 58},
+          {24, 182, 61, 61}}},
+};
+
+/* A label per face whose colours all differ (the palette's, then colours
+ * from names), so that the pixels tell whose a drawn pixel is. */
+static const gchar *crowd_labels[] = { "angry", "disgust", "fear", "happy",
+  "sad", "surprise", "neutral", "contempt", "bored", "calm", "proud", "tired"
+};
+
+/* @box's outermost ring of pixels */
+static gboolean
+on_ring (Rect box, gint x, gint y)
+{
+  return x >= box.x && x < box.x + box.w && y >= box.y && y < box.y + box.h
+      && (x == box.x || x == box.x + box.w - 1 || y == box.y
+      || y == box.y + box.h - 1);
+}
+
+static gboolean
+inside (Rect r, gint x, gint y)
+{
+  return x >= r.x && x < r.x + r.w && y >= r.y && y < r.y + r.h;
+}
+
+/* Whether @a grown by @margin and @b overlap */
+static gboolean
+rects_near (Rect a, gint margin, Rect b)
+{
+  Rect g = { a.x - margin, a.y - margin, a.w + 2 * margin, a.h + 2 * margin };
+  return rects_overlap (g, b);
+}
+
+static guint32
+rgb_of (const guint8 * rgb, gint width, gint x, gint y)
+{
+  const guint8 *p = rgb + ((gsize) y * width + x) * 3;
+  return (p[0] << 16) | (p[1] << 8) | p[2];
+}
+
+/* Whether the pixels drawn in @color that are 4-connected to (@x, @y)
+ * reach the outline of @box. */
+static gboolean
+reaches_box (const guint8 * rgb, const guint8 * changed, gint width,
+    gint height, gint x, gint y, guint32 color, Rect box)
+{
+  guint8 *seen = g_malloc0 ((gsize) width * height);
+  GArray *stack = g_array_new (FALSE, FALSE, sizeof (gint));
+  gboolean reached = FALSE;
+  gint at = y * width + x;
+
+  g_array_append_val (stack, at);
+  seen[at] = 1;
+  while (stack->len && !reached) {
+    static const gint dx[] = { 1, -1, 0, 0 }, dy[] = { 0, 0, 1, -1 };
+    gint p = g_array_index (stack, gint, stack->len - 1);
+    gint px = p % width, py = p / width;
+
+    g_array_set_size (stack, stack->len - 1);
+    reached = on_ring (box, px, py);
+    for (guint d = 0; d < 4; d++) {
+      gint nx = px + dx[d], ny = py + dy[d], q = ny * width + nx;
+      if (nx < 0 || ny < 0 || nx >= width || ny >= height || seen[q] ||
+          !changed[q] || rgb_of (rgb, width, nx, ny) != color)
+        continue;
+      seen[q] = 1;
+      g_array_append_val (stack, q);
+    }
+  }
+  g_array_free (stack, TRUE);
+  g_free (seen);
+  return reached;
+}
+
+/* What a rectangle of the composition shows: a panel (translucent), a
+ * label (more than one colour, opaque) or a solid edge or leader; *@color
+ * is its first pixel, RGB. */
+typedef enum
+{
+  DRAWN_SOLID,
+  DRAWN_LABEL,
+  DRAWN_PANEL,
+} Drawn;
+
+static Drawn
+drawn_kind (GstVideoOverlayComposition * comp, guint i, guint32 * color)
+{
+  GstVideoOverlayRectangle *rect =
+      gst_video_overlay_composition_get_rectangle (comp, i);
+  GstBuffer *pixels = gst_video_overlay_rectangle_get_pixels_unscaled_argb
+      (rect, GST_VIDEO_OVERLAY_FORMAT_FLAG_NONE);
+  GstVideoMeta *vmeta = gst_buffer_get_video_meta (pixels);
+  Drawn kind = DRAWN_SOLID;
+  GstMapInfo map;
+  const guint32 *argb;
+
+  fail_unless (gst_buffer_map (pixels, &map, GST_MAP_READ));
+  argb = (const guint32 *) map.data;
+  *color = argb[0] & 0xffffff;
+  if (argb[0] >> 24 != 0xff)
+    kind = DRAWN_PANEL;
+  for (gsize p = 0; kind == DRAWN_SOLID &&
+      p < (gsize) vmeta->width * vmeta->height; p++)
+    if (argb[p] != argb[0])
+      kind = DRAWN_LABEL;
+  gst_buffer_unmap (pixels, &map);
+  return kind;
+}
+
+/* The crowd photographs, with the default drawing and with scores at twice
+ * the text size. From the placement (the composition meta): no label or
+ * panel covers a face's box, its own included, or another label or panel,
+ * and no label touches another face's box; every face has its label at
+ * the default size. From the blended pixels: every label's colour runs on
+ * to its own box's outline (the label lies against it, or a leader joins
+ * them), and the outline of every box is there wherever no other box
+ * overlaps it or a leader of such a box crosses it. */
+GST_START_TEST (test_crowds)
+{
+  for (guint c = 0; c < G_N_ELEMENTS (crowds); c++) {
+    const Crowd *crowd = &crowds[c];
+    gchar *path = femo_test_shared_path (crowd->photo);
+    GError *error = NULL;
+    gint width, height;
+    guint8 *photo = femo_test_load_image (path, GST_VIDEO_FORMAT_RGB, &width,
+        &height, &error);
+    GstVideoInfo info;
+
+    fail_unless (photo != NULL, "%s", error ? error->message : path);
+    gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, width, height);
+    for (guint scores = 0; scores < 2; scores++) {
+      const guint n = crowd->n_faces;
+      GstHarness *hm = meta_harness (&info, TRUE), *hb = blend_harness (&info);
+      GstBuffer *in = gst_buffer_new_allocate (NULL, info.size, NULL), *out;
+      GstVideoOverlayCompositionMeta *meta;
+      GstVideoFrame frame;
+      guint32 colors[12];
+      Rect labels[12], drawn[48];
+      gboolean has_label[12] = { FALSE, };
+      guint n_drawn = 0, n_rects, n_labels = 0;
+      guint8 *changed, *rgb;
+
+      fail_unless (gst_video_frame_map (&frame, &info, in, GST_MAP_WRITE));
+      for (gint y = 0; y < height; y++)
+        memcpy ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
+            y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
+            photo + (gsize) y * width * 3, width * 3);
+      gst_video_frame_unmap (&frame);
+      for (guint i = 0; i < n; i++)
+        add_emotion (add_face (in, "face", crowd->boxes[i]), crowd_labels[i],
+            i + 1);
+      for (guint k = 0; scores && k < 2; k++)
+        g_object_set ((k ? hm : hb)->element, "show-scores", TRUE,
+            "font-scale", 2.0, NULL);
+
+      /* the placement */
+      g_free (push_changes (hm, &info, gst_buffer_copy_deep (in), &out));
+      meta = gst_buffer_get_video_overlay_composition_meta (out);
+      fail_unless (meta != NULL);
+      n_rects = gst_video_overlay_composition_n_rectangles (meta->overlay);
+      for (guint i = 0; i < n; i++) {
+        guint r = 0;
+        /* the box's top edge, or the whole of a thin box */
+        for (; r < n_rects; r++) {
+          Rect e = rectangle_at (meta->overlay, r);
+          if (e.x == crowd->boxes[i].x && e.y == crowd->boxes[i].y &&
+              e.w == crowd->boxes[i].w)
+            break;
+        }
+        fail_unless (r < n_rects, "%s: no edge of box %u", crowd->photo, i);
+        drawn_kind (meta->overlay, r, &colors[i]);
+        for (guint j = 0; j < i; j++)
+          fail_unless (colors[i] != colors[j], "%s and %s have one colour",
+              crowd_labels[i], crowd_labels[j]);
+      }
+      for (guint r = 0; r < n_rects; r++) {
+        guint32 color;
+        Drawn kind = drawn_kind (meta->overlay, r, &color);
+        Rect rect = rectangle_at (meta->overlay, r);
+
+        if (kind == DRAWN_SOLID)
+          continue;
+        for (guint i = 0; i < n; i++)
+          fail_if (rects_overlap (rect, crowd->boxes[i]),
+              "%s%s: %s at %d,%d %dx%d covers box %u", crowd->photo,
+              scores ? " with scores" : "", kind == DRAWN_LABEL ? "a label" :
+              "a panel", rect.x, rect.y, rect.w, rect.h, i);
+        for (guint j = 0; j < n_drawn; j++)
+          fail_if (rects_overlap (rect, drawn[j]), "%s: %d,%d %dx%d covers "
+              "%d,%d %dx%d", crowd->photo, rect.x, rect.y, rect.w, rect.h,
+              drawn[j].x, drawn[j].y, drawn[j].w, drawn[j].h);
+        drawn[n_drawn++] = rect;
+        if (kind == DRAWN_PANEL)
+          continue;
+        n_labels++;
+        for (guint i = 0; i < n; i++) {
+          if (color != colors[i])
+            continue;
+          fail_if (has_label[i], "%s: two labels of box %u", crowd->photo, i);
+          has_label[i] = TRUE;
+          labels[i] = rect;
+          for (guint j = 0; j < n; j++)
+            fail_if (j != i && rects_near (rect, 1, crowd->boxes[j]),
+                "%s%s: the label of box %u touches box %u", crowd->photo,
+                scores ? " with scores" : "", i, j);
+        }
+      }
+      for (guint i = 0; i < n; i++)
+        fail_unless (has_label[i] || scores, "%s: box %u has no label",
+            crowd->photo, i);
+      fail_unless (n_labels > 0);
+      gst_buffer_unref (out);
+
+      /* the pixels */
+      changed = push_changes (hb, &info, in, &out);
+      fail_unless (gst_video_frame_map (&frame, &info, out, GST_MAP_READ));
+      rgb = g_malloc ((gsize) width * height * 3);
+      for (gint y = 0; y < height; y++)
+        memcpy (rgb + (gsize) y * width * 3,
+            (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
+            y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), width * 3);
+      gst_video_frame_unmap (&frame);
+      for (guint i = 0; i < n; i++) {
+        const Rect box = crowd->boxes[i];
+
+        /* the label's top left corner is padding, in the box's colour */
+        fail_unless (!has_label[i] || reaches_box (rgb, changed, width, height,
+                labels[i].x, labels[i].y, colors[i], box),
+            "%s%s: the label of box %u at %d,%d %dx%d is not joined to it",
+            crowd->photo, scores ? " with scores" : "", i, labels[i].x,
+            labels[i].y, labels[i].w, labels[i].h);
+        for (gint y = box.y; y < box.y + box.h; y++) {
+          for (gint x = box.x; x < box.x + box.w; x++) {
+            gboolean overlapped = FALSE;
+
+            if (!on_ring (box, x, y))
+              continue;
+            /* inside another box, or under the leader of one that
+             * overlaps this box, which has to cross its outline */
+            for (guint j = 0; j < n; j++)
+              overlapped |= j != i && (inside (crowd->boxes[j], x, y) ||
+                  (rects_overlap (box, crowd->boxes[j]) &&
+                      rgb_of (rgb, width, x, y) == colors[j]));
+            fail_unless (overlapped || rgb_of (rgb, width, x, y) == colors[i],
+                "%s%s: pixel (%d, %d) of box %u's outline is hidden",
+                crowd->photo, scores ? " with scores" : "", x, y, i);
+          }
+        }
+      }
+      g_free (rgb);
+      g_free (changed);
+      gst_buffer_unref (out);
+      gst_harness_teardown (hm);
+      gst_harness_teardown (hb);
+    }
+    g_free (photo);
+    g_free (path);
+  }
+}
+
+GST_END_TEST;
+
 /* A sink that takes any caps feature but does not list the meta in the
  * allocation query (fakesink, appsink) would drop it: blend instead. */
 GST_START_TEST (test_feature_without_allocation_meta)
@@ -836,7 +1135,7 @@ GST_START_TEST (test_frame_sizes)
       gchar text[32];
 
       box.w = width / 10;
-      box.h = box.w;
+      box.h = box.w * 3 / 4;
       box.x = width / 40 + (i % 2) * width / 2;
       box.y = height / 10 + (i / 2) * height * 2 / 9;
       add_emotion (add_face (in, "face", box), labels[i], i + 1);
@@ -1086,6 +1385,8 @@ femooverlay_suite (void)
 
   /* here, before check forks: a test that exits 77 in the fork fails */
   g_free (femo_test_shared_path (ASTRONAUT));
+  for (guint c = 0; c < G_N_ELEMENTS (crowds); c++)
+    g_free (femo_test_shared_path (crowds[c].photo));
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_properties);
@@ -1098,6 +1399,7 @@ femooverlay_suite (void)
   tcase_add_test (tc, test_composition_meta);
   tcase_add_test (tc, test_label_placement);
   tcase_add_test (tc, test_scores_shrink);
+  tcase_add_test (tc, test_crowds);
   tcase_add_test (tc, test_feature_without_allocation_meta);
   tcase_add_test (tc, test_frame_sizes);
   tcase_add_test (tc, test_astronaut_drawing);

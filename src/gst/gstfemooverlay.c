@@ -16,6 +16,15 @@
  * `femo/emotion` parameters, for instance those of gst-plugins-bad's
  * facedetect, are drawn as plain boxes.
  *
+ * In a crowd, labels and panels cover no face's box, no other label or
+ * panel, and keep their distance from other faces' boxes, so that each is
+ * seen to belong to one face: a label that has no such place beside its box
+ * (above, below, right or left of it) moves further away, joined to its box
+ * by a thin leader line in the box's colour, or else is drawn smaller (down
+ * to half size), or inside its own box within the outline; a panel moves or
+ * shrinks likewise, never onto its own face. What finds no free place at all
+ * is left out rather than drawn over a face.
+ *
  * Text is drawn with a built-in bitmap font whose size follows the frame
  * height, readable from 320x240 to 4K. Everything goes through
  * #GstVideoOverlayComposition: when downstream handles the composition meta
@@ -113,15 +122,39 @@ typedef struct
   GQuark roi_types[MAX_ROI_TYPES];
 } FemoOverlaySettings;
 
+typedef struct
+{
+  gint x, y, w, h;
+} FemoOverlayRect;
+
+/* Where a label or score panel of a face goes, at which font scale, and the
+ * leader that joins it to its box when it is not beside it: a line of the
+ * box's colour and outline width. */
+typedef struct
+{
+  FemoOverlayRect rect;         /* w == 0: not drawn */
+  FemoOverlayRect leader;       /* w == 0: none */
+  guint scale;
+} FemoOverlayPlacement;
+
 /* A region to draw, read from one ROI meta (only while the buffer is
  * processed). */
 typedef struct
 {
   FemoFaceInfo info;
-  gint x, y, w, h;              /* clipped to the frame, w and h > 0 */
+  FemoOverlayRect box;          /* clipped to the frame, w and h > 0 */
   const gchar *label;           /* NULL: plain box */
   guint32 color;
+  FemoOverlayPlacement label_at, scores_at;
+  gboolean left_out;            /* its label or panel found no place */
 } FemoOverlayFace;
+
+/* A label, panel or leader placed, and whose it is. */
+typedef struct
+{
+  FemoOverlayRect rect;
+  guint owner;
+} FemoOverlayPlaced;
 
 /* Sizes of the current frame's drawing, in pixels. */
 typedef struct
@@ -129,12 +162,11 @@ typedef struct
   gint frame_width, frame_height;
   guint line_width;
   guint scale;
+  gint clearance;               /* between a label or panel and other boxes */
+  gint spacing;                 /* between the labels and panels of faces */
+  gint step;                    /* between the places tried for them */
+  gint max_leader;              /* longest leader */
 } FemoOverlayLayout;
-
-typedef struct
-{
-  gint x, y, w, h;
-} FemoOverlayRect;
 
 /* An ARGB canvas of one part of a face's drawing, kept from frame to frame
  * so that an unchanged label is not drawn again and a canvas that nobody
@@ -153,6 +185,8 @@ enum
   PART_VERTICAL_EDGES,
   PART_LABEL,
   PART_SCORES,
+  PART_LABEL_LEADER,
+  PART_SCORES_LEADER,
   N_PARTS
 };
 
@@ -172,9 +206,9 @@ struct _GstFemoOverlay
   gboolean attach;              /* attach the meta rather than blend */
   GArray *faces;                /* FemoOverlayFace */
   GArray *canvases;             /* FemoOverlayCanvas, N_PARTS per face */
-  /* FemoOverlayRect: this frame's labels (one per face, in face order,
-   * empty when the face has none), then its score panels */
-  GArray *placed;
+  GArray *placed;               /* FemoOverlayPlaced: this frame's labels,
+                                 * panels and leaders placed so far */
+  GArray *order;                /* guint: faces in the order they place */
   GString *text;
   GString *signature;
 };
@@ -320,10 +354,10 @@ collect_faces (GstFemoOverlay * self, GstBuffer * buf, gint frame_width,
         roi->x >= x1 || roi->y >= y1)
       continue;
     femo_face_info_read (&face.info, roi);
-    face.x = roi->x;
-    face.y = roi->y;
-    face.w = x1 - roi->x;
-    face.h = y1 - roi->y;
+    face.box.x = roi->x;
+    face.box.y = roi->y;
+    face.box.w = x1 - roi->x;
+    face.box.h = y1 - roi->y;
     face.label = face.info.label;
 
     if (face.label)
@@ -444,27 +478,33 @@ render_solid (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
     add_rectangle (comp, pixels, at[2 * i], at[2 * i + 1], width, height);
 }
 
+/* Width of a face's outline: line-width, at most half its box. */
+static gint
+outline_width (const FemoOverlayFace * face, const FemoOverlayLayout * lay)
+{
+  return MAX (MIN (lay->line_width, (guint) MIN (face->box.w,
+              face->box.h) / 2), 1);
+}
+
 /* The outline, inside the region so that it never leaves the frame. */
 static void
 render_box (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
     guint slot, const FemoOverlayFace * face, const FemoOverlayLayout * lay)
 {
-  guint band = MAX (MIN (lay->line_width, (guint) MIN (face->w, face->h) / 2),
-      1);
+  const FemoOverlayRect *b = &face->box;
+  const gint band = outline_width (face, lay);
 
-  if ((guint) face->h <= 2 * band) {
-    const gint at[] = { face->x, face->y };
-    render_solid (self, comp, slot + PART_HORIZONTAL_EDGES, face->w, face->h,
+  if (b->h <= 2 * band) {
+    const gint at[] = { b->x, b->y };
+    render_solid (self, comp, slot + PART_HORIZONTAL_EDGES, b->w, b->h,
         face->color, at, 1);
   } else {
-    const gint h_at[] = { face->x, face->y, face->x, face->y + face->h - band };
-    const gint v_at[] = { face->x, face->y + band,
-      face->x + face->w - band, face->y + band
-    };
-    render_solid (self, comp, slot + PART_HORIZONTAL_EDGES, face->w, band,
+    const gint h_at[] = { b->x, b->y, b->x, b->y + b->h - band };
+    const gint v_at[] = { b->x, b->y + band, b->x + b->w - band, b->y + band };
+    render_solid (self, comp, slot + PART_HORIZONTAL_EDGES, b->w, band,
         face->color, h_at, 2);
     render_solid (self, comp, slot + PART_VERTICAL_EDGES, band,
-        face->h - 2 * band, face->color, v_at, 2);
+        b->h - 2 * band, face->color, v_at, 2);
   }
 }
 
@@ -486,141 +526,250 @@ format_label (const FemoOverlaySettings * s, const FemoOverlayFace * face,
   }
 }
 
-static gint64
-overlap_area (gint x, gint y, gint w, gint h, gint rx, gint ry, gint rw,
-    gint rh)
-{
-  gint64 ow = (gint64) MIN (x + w, rx + rw) - MAX (x, rx);
-  gint64 oh = (gint64) MIN (y + h, ry + rh) - MAX (y, ry);
+/* ---- placing labels and panels ---- */
 
-  return ow > 0 && oh > 0 ? ow * oh : 0;
+/* Whether @a grown by @margin on every side and @b share a pixel. */
+static gboolean
+rects_meet (const FemoOverlayRect * a, gint margin, const FemoOverlayRect * b)
+{
+  return a->x - margin < b->x + b->w && b->x < a->x + a->w + margin &&
+      a->y - margin < b->y + b->h && b->y < a->y + a->h + margin;
 }
 
-/* Where a @w x @h label or panel of face @owner goes: of the @n_at
- * candidate positions (x, y pairs, in order of preference; each moved into
- * the frame), the one of least cost: area covered of labels and panels
- * placed before (x16: text over text is unreadable) and of other faces'
- * boxes (x8: it hides a face), plus an eighth of the rectangle's own area
- * per step down the list (a label far from its face is ambiguous). Returns
- * the area cost of the choice alone (0: it covers nothing). */
-static gint64
-best_position (GstFemoOverlay * self, const FemoOverlayLayout * lay,
-    guint owner, gint w, gint h, const gint * at, guint n_at,
-    FemoOverlayRect * r)
+/* Whether face @owner may have @r and @leader (none when its w is 0): they
+ * keep lay->spacing from what other faces have placed, cover nothing of
+ * their own face's, and keep lay->clearance from the boxes of other faces,
+ * so that each is seen to belong to its own face alone. A leader may cross
+ * the boxes that overlap its own, which it could not leave otherwise. */
+static gboolean
+is_free (GstFemoOverlay * self, const FemoOverlayLayout * lay, guint owner,
+    const FemoOverlayRect * r, const FemoOverlayRect * leader)
 {
-  gint64 best_cost = G_MAXINT64, best_covered = 0;
+  const FemoOverlayRect *own = &g_array_index (self->faces, FemoOverlayFace,
+      owner).box;
 
-  r->w = w;
-  r->h = h;
-  for (guint c = 0; c < n_at; c++) {
-    gint x = CLAMP (at[2 * c], 0, MAX (lay->frame_width - w, 0));
-    gint y = CLAMP (at[2 * c + 1], 0, MAX (lay->frame_height - h, 0));
-    const gint64 rank = (gint64) c * w * h / 8;
-    gint64 covered = 0;
+  for (guint i = 0; i < self->placed->len; i++) {
+    const FemoOverlayPlaced *p = &g_array_index (self->placed,
+        FemoOverlayPlaced, i);
+    const gint margin = p->owner == owner ? 0 : lay->spacing;
 
-    if (rank >= best_cost)
-      break;                    /* later candidates cost at least as much */
-    for (guint i = 0; i < self->placed->len; i++) {
-      const FemoOverlayRect *p = &g_array_index (self->placed,
-          FemoOverlayRect, i);
-      covered += 16 * overlap_area (x, y, w, h, p->x, p->y, p->w, p->h);
-    }
-    for (guint i = 0; i < self->faces->len; i++) {
-      const FemoOverlayFace *f = &g_array_index (self->faces,
-          FemoOverlayFace, i);
-      if (i != owner)
-        covered += 8 * overlap_area (x, y, w, h, f->x, f->y, f->w, f->h);
-    }
-    if (rank + covered < best_cost) {
-      best_cost = rank + covered;
-      best_covered = covered;
-      r->x = x;
-      r->y = y;
-    }
+    if (rects_meet (r, margin, &p->rect) || (leader->w &&
+            rects_meet (leader, margin, &p->rect)))
+      return FALSE;
   }
-  return best_covered;
+  for (guint i = 0; i < self->faces->len; i++) {
+    const FemoOverlayRect *b = &g_array_index (self->faces, FemoOverlayFace,
+        i).box;
+    if (i == owner)
+      continue;
+    if (rects_meet (r, lay->clearance, b) || (leader->w &&
+            rects_meet (leader, lay->clearance, b) && !rects_meet (own, 0, b)))
+      return FALSE;
+  }
+  return TRUE;
 }
 
-/* best_position, recorded as placed. */
-static void
-place (GstFemoOverlay * self, const FemoOverlayLayout * lay, guint owner,
-    gint w, gint h, const gint * at, guint n_at)
+/* Whether @r shares a pixel with the box of a face other than @owner. */
+static gboolean
+in_other_box (GstFemoOverlay * self, guint owner, const FemoOverlayRect * r)
 {
-  FemoOverlayRect r;
-
-  best_position (self, lay, owner, w, h, at, n_at, &r);
-  g_array_append_val (self->placed, r);
+  for (guint i = 0; i < self->faces->len; i++)
+    if (i != owner && rects_meet (r, 0, &g_array_index (self->faces,
+                FemoOverlayFace, i).box))
+      return TRUE;
+  return FALSE;
 }
 
-/* The label's text into self->text and its size; FALSE when it is empty. */
+typedef enum
+{
+  SIDE_ABOVE,
+  SIDE_BELOW,
+  SIDE_RIGHT,
+  SIDE_LEFT,
+} FemoOverlaySide;
+
+/* The sides of its box where a label, or a panel, goes first. */
+static const FemoOverlaySide label_sides[] = { SIDE_ABOVE, SIDE_BELOW,
+  SIDE_RIGHT, SIDE_LEFT
+};
+
+static const FemoOverlaySide scores_sides[] = { SIDE_RIGHT, SIDE_LEFT,
+  SIDE_BELOW, SIDE_ABOVE
+};
+
+/* The first free place (see is_free) for a @w x @h rectangle of face
+ * @owner, @gap away from its box on one of the @sides, in their order:
+ * aligned with the box's start (left or top), else its end. With @far,
+ * then slid out from there either way while the two still face each other
+ * (they overlap by half the shorter), then the same lay->step after step
+ * further away, up to lay->max_leader, with a leader. Places that would
+ * leave the frame are slid along the side into it, never onto the box. */
+static gboolean
+find_place (GstFemoOverlay * self, const FemoOverlayLayout * lay,
+    guint owner, gint w, gint h, const FemoOverlaySide * sides,
+    guint n_sides, gint gap, gboolean far, FemoOverlayPlacement * p)
+{
+  const FemoOverlayFace *face = &g_array_index (self->faces, FemoOverlayFace,
+      owner);
+  const FemoOverlayRect *box = &face->box;
+  const gint band = outline_width (face, lay);
+
+  for (gint d = gap; d <= gap + (far ? lay->max_leader : 0); d += lay->step) {
+    gboolean in_frame = FALSE;
+
+    for (guint s = 0; s < n_sides; s++) {
+      const gboolean vertical = sides[s] == SIDE_ABOVE
+          || sides[s] == SIDE_BELOW;
+      /* along the side: x above and below the box, y beside it */
+      const gint length = vertical ? w : h;
+      const gint start = vertical ? box->x : box->y;
+      const gint end = start + (vertical ? box->w : box->h) - length;
+      const gint room = (vertical ? lay->frame_width : lay->frame_height) -
+          length;
+      const gint overlap = MAX (MIN (length, end + length - start) / 2, 1);
+      const gint lo = start + overlap - length, hi = end + length - overlap;
+      const gint slide = MAX (lay->step, length / 4);
+      FemoOverlayRect r = { 0, 0, w, h }, leader = { 0, 0, 0, 0 };
+
+      switch (sides[s]) {
+        case SIDE_ABOVE:
+          r.y = box->y - d - h;
+          break;
+        case SIDE_BELOW:
+          r.y = box->y + box->h + d;
+          break;
+        case SIDE_RIGHT:
+          r.x = box->x + box->w + d;
+          break;
+        case SIDE_LEFT:
+          r.x = box->x - d - w;
+          break;
+      }
+      if (vertical ? r.y < 0 || r.y + h > lay->frame_height :
+          r.x < 0 || r.x + w > lay->frame_width)
+        continue;
+      in_frame = TRUE;
+
+      for (gint k = 0; k < (far ? G_MAXINT : 2) &&
+          (start - k / 2 * slide >= lo || end + k / 2 * slide <= hi); k++) {
+        gint along = k % 2 ? end + k / 2 * slide : start - k / 2 * slide;
+
+        along = CLAMP (along, 0, MAX (room, 0));
+        if (along < lo || along > hi)
+          continue;
+        if (vertical)
+          r.x = along;
+        else
+          r.y = along;
+
+        /* a leader at either end of the stretch where they face */
+        for (guint e = 0; e < (d > gap ? 2u : 1u); e++) {
+          const gint lx = e ? MIN (box->x + box->w, r.x + w) - band :
+              MAX (box->x, r.x);
+          const gint ly = e ? MIN (box->y + box->h, r.y + h) - band :
+              MAX (box->y, r.y);
+          const FemoOverlayRect leaders[] = {
+            {lx, r.y + h, band, box->y - r.y - h},
+            {lx, box->y + box->h, band, r.y - box->y - box->h},
+            {box->x + box->w, ly, r.x - box->x - box->w, band},
+            {r.x + w, ly, box->x - r.x - w, band},
+          };
+
+          /* where the leader meets the outline */
+          const FemoOverlayRect joints[] = {
+            {lx, box->y, band, band},
+            {lx, box->y + box->h - band, band, band},
+            {box->x + box->w - band, ly, band, band},
+            {box->x, ly, band, band},
+          };
+
+          if (d > gap) {
+            leader = leaders[sides[s]];
+            if (in_other_box (self, owner, &joints[sides[s]]))
+              continue;         /* it would seem to start from that box */
+          }
+          if (is_free (self, lay, owner, &r, &leader)) {
+            p->rect = r;
+            p->leader = leader;
+            return TRUE;
+          }
+        }
+      }
+    }
+    if (!in_frame)
+      break;                    /* further away is out of the frame too */
+  }
+  return FALSE;
+}
+
+/* Records @p, found for face @owner at @scale, as placed. */
+static void
+place (GstFemoOverlay * self, guint owner, FemoOverlayPlacement * p,
+    guint scale)
+{
+  FemoOverlayPlaced rect = { p->rect, owner }, leader = { p->leader, owner };
+
+  p->scale = scale;
+  g_array_append_val (self->placed, rect);
+  if (p->leader.w)
+    g_array_append_val (self->placed, leader);
+}
+
+/* The label's text into self->text and its size at @scale; FALSE when it
+ * is empty. */
 static gboolean
 label_size (GstFemoOverlay * self, const FemoOverlayFace * face,
-    const FemoOverlayLayout * lay, gint * width, gint * height)
+    const FemoOverlayLayout * lay, guint scale, gint * width, gint * height)
 {
   format_label (&self->frame, face, self->text);
   if (self->text->len == 0)
     return FALSE;
-  *width = MIN (femo_font_text_width (self->text->str, lay->scale) +
-      2 * LABEL_PAD_X * lay->scale, (guint) lay->frame_width);
+  *width = MIN (femo_font_text_width (self->text->str, scale) +
+      2 * LABEL_PAD_X * scale, (guint) lay->frame_width);
   *height = MIN ((LABEL_PAD_TOP + FEMO_FONT_GLYPH_HEIGHT + LABEL_PAD_BOTTOM) *
-      lay->scale, (guint) lay->frame_height);
+      scale, (guint) lay->frame_height);
   return TRUE;
 }
 
-/* Appends face @index's label to self->placed: above the box, left aligned
- * with it (else right aligned, below it, inside its top or one label
- * further out: see place); an empty rectangle when the face has no label. */
-static void
-place_label (GstFemoOverlay * self, guint index, const FemoOverlayFace * face,
-    const FemoOverlayLayout * lay)
+/* Face @index's label: above its box, left aligned with it, or where
+ * find_place finds it free beside the box. With @far, for the labels
+ * that found no such place once every face had its turn: further away
+ * with a leader, else inside the box's top left corner, within the
+ * outline; else the same at smaller scales, down to half the frame's.
+ * A label that is nowhere free is left out rather than drawn over another
+ * face. Returns FALSE when this left it out. */
+static gboolean
+place_label (GstFemoOverlay * self, guint index, const FemoOverlayLayout * lay,
+    gboolean far)
 {
+  FemoOverlayFace *face = &g_array_index (self->faces, FemoOverlayFace, index);
+  const FemoOverlayRect *box = &face->box;
+  const guint min_scale = far ? MAX ((lay->scale + 1) / 2, 1) : lay->scale;
+  const gint band = outline_width (face, lay);
+  FemoOverlayPlacement *p = &face->label_at;
   gint w, h;
 
-  if (label_size (self, face, lay, &w, &h)) {
-    const gint above = face->y >= h ? face->y - h : face->y;
-    const gint right = face->x + face->w - w;
-    const gint below = face->y + face->h;
-    const gint at[] = {
-      face->x, above, right, above, face->x, below, right, below,
-      face->x, face->y, face->x, above - h, right, above - h,
-      face->x, below + h, right, below + h,
-    };
-    place (self, lay, index, w, h, at, G_N_ELEMENTS (at) / 2);
-  } else {
-    const FemoOverlayRect none = { 0, 0, 0, 0 };
-    g_array_append_val (self->placed, none);
-  }
-}
+  for (guint scale = lay->scale; scale >= min_scale; scale--) {
+    if (!label_size (self, face, lay, scale, &w, &h))
+      return TRUE;
+    if (find_place (self, lay, index, w, h, label_sides,
+            G_N_ELEMENTS (label_sides), 0, far, p)) {
+      place (self, index, p, scale);
+      return TRUE;
+    }
+    if (far && w <= box->w - 2 * band && h <= box->h - 2 * band) {
+      const FemoOverlayRect inside = { box->x + band, box->y + band, w, h };
+      const FemoOverlayRect none = { 0, 0, 0, 0 };
 
-/* Draws face @index's label where, and at the size, place_label put it. */
-static void
-render_label (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
-    guint index, const FemoOverlayFace * face, const FemoOverlayLayout * lay)
-{
-  const FemoOverlayRect *r = &g_array_index (self->placed, FemoOverlayRect,
-      index);
-  const guint scale = lay->scale;
-  const gint width = r->w, height = r->h;
-  guint32 fg = self->frame.text_color ? self->frame.text_color :
-      contrasting_color (face->color);
-  GstBuffer *pixels;
-  GstMapInfo map;
-  guint32 *data;
-
-  if (width == 0)
-    return;                     /* no label */
-  format_label (&self->frame, face, self->text);
-  g_string_printf (self->signature, "label %ux%u %08x %08x %u %s", width,
-      height, face->color, fg, scale, self->text->str);
-  data = canvas_begin (self, index * N_PARTS + PART_LABEL, width, height,
-      &pixels, &map);
-  if (data) {
-    fill_rect (data, width, 0, 0, width, height, face->color);
-    femo_font_draw (data, width, height, width, LABEL_PAD_X * scale,
-        LABEL_PAD_TOP * scale, self->text->str, scale, fg);
-    canvas_end (pixels, &map);
+      if (is_free (self, lay, index, &inside, &none)) {
+        p->rect = inside;
+        p->leader = none;
+        place (self, index, p, scale);
+        return TRUE;
+      }
+    }
   }
-  add_rectangle (comp, pixels, r->x, r->y, width, height);
+  return FALSE;
 }
 
 /* Size of a score panel at @scale; @name_width: the names' column. */
@@ -644,51 +793,143 @@ scores_size (const FemoOverlayFace * face, const FemoOverlayLayout * lay,
       (guint) lay->frame_height);
 }
 
-/* One row per class: name, a bar in the class colour, the percentage. To the
- * right of the box, else to its left, below or above it, whichever covers
- * no other label, panel or face (see best_position); where every place
- * covers something, at a smaller scale (down to half the frame's) if that
- * finds a free place. */
-static void
-render_scores (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
-    guint index, const FemoOverlayFace * face, const FemoOverlayLayout * lay)
+/* Face @index's score panel: right of its box, else left of it, below or
+ * above it, max (line width, scale) away, where find_place finds it free,
+ * at a smaller scale (down to half the frame's) if that finds a place; with
+ * @far, for the panels that found none once every face had its turn,
+ * further away with a leader. A panel that is nowhere free is left out:
+ * returns FALSE when this left it out. */
+static gboolean
+place_scores (GstFemoOverlay * self, guint index,
+    const FemoOverlayLayout * lay, gboolean far)
 {
+  FemoOverlayFace *face = &g_array_index (self->faces, FemoOverlayFace, index);
   const guint min_scale = MAX ((lay->scale + 1) / 2, 1);
-  guint32 fg = self->frame.text_color ? self->frame.text_color : SCORES_TEXT;
-  guint percents[FEMO_FACE_INFO_MAX_CLASSES];
-  guint scale, pad, row_height, bar_width, name_width;
-  gint width, height;
-  FemoOverlayRect r;
+  guint name_width;
+  gint w, h;
+
+  if (face->info.n_classes == 0)
+    return TRUE;
+  for (guint scale = lay->scale; scale >= min_scale; scale--) {
+    scores_size (face, lay, scale, &name_width, &w, &h);
+    if (find_place (self, lay, index, w, h, scores_sides,
+            G_N_ELEMENTS (scores_sides), MAX (lay->line_width, scale), far,
+            &face->scores_at)) {
+      place (self, index, &face->scores_at, scale);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* Places the labels, then the panels, of the faces in self->order: the
+ * first @n_first wherever they can, then the others, each beside its box
+ * before any of them moves away. Returns how many were left out, and moves
+ * their faces to the front of self->order. */
+static guint
+place_all (GstFemoOverlay * self, const FemoOverlayLayout * lay, guint n_first)
+{
+  const guint n = self->faces->len;
+  guint *order = (guint *) self->order->data;
+  guint n_out = 0;
+
+  g_array_set_size (self->placed, 0);
+  for (guint i = 0; i < n; i++) {
+    FemoOverlayFace *face = &g_array_index (self->faces, FemoOverlayFace, i);
+    memset (&face->label_at, 0, sizeof (face->label_at));
+    memset (&face->scores_at, 0, sizeof (face->scores_at));
+    face->left_out = FALSE;
+  }
+  for (guint panels = 0; panels < (self->frame.show_scores ? 2u : 1u);
+      panels++) {
+    for (guint far = 0; far < 2; far++) {
+      for (guint i = 0; i < n; i++) {
+        FemoOverlayFace *face = &g_array_index (self->faces, FemoOverlayFace,
+            order[i]);
+        const gboolean anywhere = far || i < n_first;
+
+        if ((panels ? face->scores_at : face->label_at).rect.w == 0 &&
+            !(panels ? place_scores (self, order[i], lay, anywhere) :
+                place_label (self, order[i], lay, anywhere)) && far)
+          face->left_out = TRUE;
+      }
+    }
+  }
+
+  /* stable: the faces left out first, the others after them */
+  for (guint i = 0; i < n; i++) {
+    const guint o = order[i];
+
+    if (g_array_index (self->faces, FemoOverlayFace, o).left_out) {
+      memmove (order + n_out + 1, order + n_out, (i - n_out) * sizeof (guint));
+      order[n_out++] = o;
+    }
+  }
+  return n_out;
+}
+
+/* ---- drawing labels and panels ---- */
+
+static void
+render_leader (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
+    guint slot, const FemoOverlayFace * face, const FemoOverlayPlacement * p)
+{
+  const gint at[] = { p->leader.x, p->leader.y };
+
+  if (p->rect.w && p->leader.w)
+    render_solid (self, comp, slot, p->leader.w, p->leader.h, face->color,
+        at, 1);
+}
+
+/* Draws face @index's label where, and at the size, place_label put it. */
+static void
+render_label (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
+    guint index, const FemoOverlayFace * face)
+{
+  const FemoOverlayRect *r = &face->label_at.rect;
+  const guint scale = face->label_at.scale;
+  const gint width = r->w, height = r->h;
+  guint32 fg = self->frame.text_color ? self->frame.text_color :
+      contrasting_color (face->color);
   GstBuffer *pixels;
   GstMapInfo map;
   guint32 *data;
 
-  if (face->info.n_classes == 0)
-    return;
-  for (scale = lay->scale;; scale--) {
-    const gint g = MAX (lay->line_width, scale);
-    gint at[8], n = 0;
-    gint64 covered;
-
-    scores_size (face, lay, scale, &name_width, &width, &height);
-    /* beside the box where it fits in the frame, then below and above */
-    if (face->x + face->w + g + width <= lay->frame_width) {
-      at[n++] = face->x + face->w + g;
-      at[n++] = face->y;
-    }
-    if (face->x >= g + width) {
-      at[n++] = face->x - g - width;
-      at[n++] = face->y;
-    }
-    at[n++] = face->x;
-    at[n++] = face->y + face->h + g;
-    at[n++] = face->x;
-    at[n++] = face->y - g - height;
-    covered = best_position (self, lay, index, width, height, at, n / 2, &r);
-    if (covered == 0 || scale <= min_scale)
-      break;
+  if (width == 0)
+    return;                     /* no label */
+  format_label (&self->frame, face, self->text);
+  g_string_printf (self->signature, "label %ux%u %08x %08x %u %s", width,
+      height, face->color, fg, scale, self->text->str);
+  data = canvas_begin (self, index * N_PARTS + PART_LABEL, width, height,
+      &pixels, &map);
+  if (data) {
+    fill_rect (data, width, 0, 0, width, height, face->color);
+    femo_font_draw (data, width, height, width, LABEL_PAD_X * scale,
+        LABEL_PAD_TOP * scale, self->text->str, scale, fg);
+    canvas_end (pixels, &map);
   }
-  g_array_append_val (self->placed, r);
+  add_rectangle (comp, pixels, r->x, r->y, width, height);
+}
+
+/* One row per class: name, a bar in the class colour, the percentage;
+ * where, and at the size, place_scores put it. */
+static void
+render_scores (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
+    guint index, const FemoOverlayFace * face, const FemoOverlayLayout * lay)
+{
+  const FemoOverlayRect *r = &face->scores_at.rect;
+  const guint scale = face->scores_at.scale;
+  guint32 fg = self->frame.text_color ? self->frame.text_color : SCORES_TEXT;
+  guint percents[FEMO_FACE_INFO_MAX_CLASSES];
+  guint pad, row_height, bar_width, name_width;
+  gint width, height;
+  GstBuffer *pixels;
+  GstMapInfo map;
+  guint32 *data;
+
+  if (r->w == 0)
+    return;                     /* no panel */
+  scores_size (face, lay, scale, &name_width, &width, &height);
   pad = SCORES_PAD * scale;
   row_height = (FEMO_FONT_LINE_HEIGHT + SCORES_ROW_SPACING) * scale;
   bar_width = SCORES_BAR_WIDTH * scale;
@@ -728,15 +969,17 @@ render_scores (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
     }
     canvas_end (pixels, &map);
   }
-  add_rectangle (comp, pixels, r.x, r.y, width, height);
+  add_rectangle (comp, pixels, r->x, r->y, width, height);
 }
 
 static GstVideoOverlayComposition *
 render (GstFemoOverlay * self, gint frame_width, gint frame_height)
 {
   const FemoOverlaySettings *s = &self->frame;
+  const guint n = self->faces->len;
   GstVideoOverlayComposition *comp = NULL;
   FemoOverlayLayout lay;
+  guint n_out;
   guint auto_scale = MAX ((frame_height + 150) / 300, 1);
 
   lay.frame_width = frame_width;
@@ -746,25 +989,55 @@ render (GstFemoOverlay * self, gint frame_width, gint frame_height)
   lay.line_width = s->line_width ? s->line_width :
       MAX ((guint) MIN (frame_width, frame_height) / 200, 1);
   lay.scale = MAX ((guint) (auto_scale * s->font_scale + 0.5), 1);
+  lay.clearance = MAX (lay.line_width, lay.scale);
+  lay.spacing = lay.scale;
+  /* half a label's height */
+  lay.step = MAX ((LABEL_PAD_TOP + FEMO_FONT_GLYPH_HEIGHT +
+          LABEL_PAD_BOTTOM) * lay.scale / 2, 1);
+  lay.max_leader = MAX (frame_width, frame_height) / 4;
 
-  /* Labels are placed first, next to their boxes as they prefer, and the
-   * panels where they fit around them; drawn boxes, panels, labels, so
-   * that text is on top. */
-  g_array_set_size (self->placed, 0);
-  for (guint i = 0; i < self->faces->len; i++) {
+  /* Faces in their order, and when that leaves some label or panel out,
+   * those first: a face whose box is hemmed in by others finds a place
+   * before its neighbours take every one near it. */
+  g_array_set_size (self->order, n);
+  for (guint i = 0; i < n; i++)
+    g_array_index (self->order, guint, i) = i;
+  n_out = place_all (self, &lay, 0);
+  if (n_out) {
+    const guint n_retry = place_all (self, &lay, n_out);
+
+    if (n_retry > n_out) {
+      for (guint i = 0; i < n; i++)
+        g_array_index (self->order, guint, i) = i;
+      place_all (self, &lay, 0);
+    } else {
+      n_out = n_retry;
+    }
+  }
+  if (n_out)
+    GST_LOG_OBJECT (self, "%u labels or panels left out: no free place",
+        n_out);
+
+  /* drawn: boxes, leaders, panels, labels, so that text is on top */
+  for (guint i = 0; i < n; i++)
+    render_box (self, &comp, i * N_PARTS, &g_array_index (self->faces,
+            FemoOverlayFace, i), &lay);
+  for (guint i = 0; i < n; i++) {
     const FemoOverlayFace *face = &g_array_index (self->faces,
         FemoOverlayFace, i);
-    render_box (self, &comp, i * N_PARTS, face, &lay);
-    place_label (self, i, face, &lay);
+    render_leader (self, &comp, i * N_PARTS + PART_LABEL_LEADER, face,
+        &face->label_at);
+    render_leader (self, &comp, i * N_PARTS + PART_SCORES_LEADER, face,
+        &face->scores_at);
   }
-  for (guint i = 0; s->show_scores && i < self->faces->len; i++)
+  for (guint i = 0; i < n; i++)
     render_scores (self, &comp, i, &g_array_index (self->faces,
             FemoOverlayFace, i), &lay);
-  for (guint i = 0; i < self->faces->len; i++)
+  for (guint i = 0; i < n; i++)
     render_label (self, &comp, i, &g_array_index (self->faces,
-            FemoOverlayFace, i), &lay);
+            FemoOverlayFace, i));
   /* canvases of faces that left do not outlive them */
-  release_canvases (self, self->faces->len * N_PARTS);
+  release_canvases (self, n * N_PARTS);
   return comp;
 }
 
@@ -1081,6 +1354,7 @@ gst_femo_overlay_finalize (GObject * object)
   g_array_free (self->canvases, TRUE);
   g_array_free (self->faces, TRUE);
   g_array_unref (self->placed);
+  g_array_unref (self->order);
   g_string_free (self->text, TRUE);
   g_string_free (self->signature, TRUE);
   g_free (self->roi_types);
@@ -1228,7 +1502,8 @@ gst_femo_overlay_init (GstFemoOverlay * self)
 
   self->faces = g_array_new (FALSE, TRUE, sizeof (FemoOverlayFace));
   self->canvases = g_array_new (FALSE, TRUE, sizeof (FemoOverlayCanvas));
-  self->placed = g_array_new (FALSE, FALSE, sizeof (FemoOverlayRect));
+  self->placed = g_array_new (FALSE, FALSE, sizeof (FemoOverlayPlaced));
+  self->order = g_array_new (FALSE, FALSE, sizeof (guint));
   self->text = g_string_new (NULL);
   self->signature = g_string_new (NULL);
 }
