@@ -526,7 +526,9 @@ attach_track_emotions (FemoAnalyzer * a, gsize n)
 /* Tracked faces just detected: the network runs, in one batch, on those
  * whose track is due (classify-interval, or a grown box), which also get
  * this frame's output as their raw emotion; then every face gets its
- * track's smoothed emotion. The crops are those made for the tracker. */
+ * track's smoothed emotion. A face the tracker left out (track id 0, beyond
+ * FEMO_TRACKER_MAX_BOXES) is classified every time, as without tracking,
+ * and shows that output. The crops are those made for the tracker. */
 static void
 classify_tracks (FemoAnalyzer * a, gsize n_faces, guint64 time,
     const FemoAnalyzerSettings * s, FemoAnalyzerResult * result)
@@ -536,7 +538,8 @@ classify_tracks (FemoAnalyzer * a, gsize n_faces, guint64 time,
 
   /* Move the crops that go to the network to the front, in order. */
   for (i = 0; i < n_faces; i++) {
-    if (!femo_tracker_needs_classify (a->tracker, a->assign[i].track_id,
+    if (a->assign[i].track_id != 0
+        && !femo_tracker_needs_classify (a->tracker, a->assign[i].track_id,
             s->classify_interval))
       continue;
     if (n != i)
@@ -553,6 +556,11 @@ classify_tracks (FemoAnalyzer * a, gsize n_faces, guint64 time,
     const gfloat *p = a->probs + i * n_labels;
     FemoLabelUpdate update;
 
+    if (id == 0) {
+      face->probs = p;
+      face->label = arg_max (p, n_labels);
+      continue;
+    }
     face->raw_probs = p;
     face->raw_label = arg_max (p, n_labels);
     if (femo_tracker_set_probs (a->tracker, id, time, p, &update)

@@ -130,7 +130,9 @@ typedef struct
  * @detected: found by this frame's detection (FALSE: carried by its track
  *   on a frame without detection, or given by the caller)
  * @confidence: the detection confidence (0..1) when @detected
- * @track_id: 0 when not tracked
+ * @track_id: 0 when not tracked: tracking is off, or on a frame where
+ *   detection ran the face is beyond the FEMO_TRACKER_MAX_BOXES largest
+ *   (it then shows its own frame's emotion, as without tracking)
  * @label: the shown class (a track's after smoothing and hysteresis; the
  *   arg-max of this frame's output untracked), -1 = no emotion
  * @probs: (nullable): the shown probabilities, one per class of the model
@@ -193,7 +195,8 @@ typedef struct
  * @analysed: FALSE when the frame was left alone (detect and classify
  *   off, or late without tracking): no faces; events may still be there
  * @detected: the detector ran on this frame
- * @tracked: the faces carry track ids
+ * @tracked: tracking is on: the faces carry track ids (but for those
+ *   beyond FEMO_TRACKER_MAX_BOXES, see FemoAnalyzedFace.track_id)
  * @n_classified: faces the network ran on
  * @faces, @n_faces: the frame's faces, in the detector's order (or the
  *   caller's, or the tracks')
