@@ -315,11 +315,11 @@ test_reset_and_untimed (void)
 }
 
 /* @face shows its own frame's emotion, untracked: the network's output on
- * the crop femo_face_crop_region describes (square pixels), its arg-max as
- * the label, and no raw emotion. */
+ * the crop femo_face_crop_region describes (pixel aspect ratio @par_n /
+ * @par_d), its arg-max as the label, and no raw emotion. */
 static void
 assert_own_emotion (const FemoAnalyzedFace * face, const FemoImageView * image,
-    gdouble crop_margin, FemoInfer * infer)
+    gdouble crop_margin, gint par_n, gint par_d, FemoInfer * infer)
 {
   guint n_labels = femo_model_get_n_labels (femo_infer_get_model (infer));
   guint8 crop[FEMO_NET_INPUT_PIXELS];
@@ -331,7 +331,7 @@ assert_own_emotion (const FemoAnalyzedFace * face, const FemoImageView * image,
   g_assert_cmpint (face->raw_label, ==, -1);
   g_assert_null (face->raw_probs);
   femo_face_crop_region (face->box.x, face->box.y, face->box.width,
-      face->box.height, crop_margin, 1, 1, &x, &y, &w, &h);
+      face->box.height, crop_margin, par_n, par_d, &x, &y, &w, &h);
   femo_image_resample (image, x, y, w, h, crop, FEMO_NET_INPUT_SIZE,
       FEMO_NET_INPUT_SIZE);
   femo_infer_run (infer, crop, 1, probs, NULL);
@@ -400,7 +400,7 @@ test_photo_untracked (void)
     g_assert_cmpmem (&face->box, sizeof (FemoRect), &expected[i],
         sizeof (FemoRect));
     g_assert_cmpuint (face->track_id, ==, 0);
-    assert_own_emotion (face, &f.image, s.crop_margin, infer);
+    assert_own_emotion (face, &f.image, s.crop_margin, 1, 1, infer);
   }
   first_label = r.faces[0].label;
   first_probs = g_memdup2 (r.faces[0].probs, n_labels * sizeof (gfloat));
@@ -446,10 +446,10 @@ test_photo_untracked (void)
 
 /* More faces than the tracker takes (min-neighbors=0 and a fine scale
  * step: the cascade's raw windows, about 400 on these frames, more than
- * FEMO_TRACKER_MAX_BOXES): the largest are tracked as
- * usual, the others have no track id and show their own frame's emotion,
- * as without tracking, at every detection; events name only tracks, and a
- * frame without detection carries only the tracks. */
+ * FEMO_TRACKER_MAX_BOXES): the largest are tracked as usual, the others
+ * have no track id and show their own frame's emotion, as without
+ * tracking, at every detection; events name only tracks, and a frame
+ * without detection carries only the tracks. */
 static void
 test_untracked_overflow (void)
 {
@@ -484,7 +484,7 @@ test_untracked_overflow (void)
       if (face->track_id == 0) {
         /* the network's output on one in 16 (it is the same code) */
         if (n_untracked++ % 16 == 0)
-          assert_own_emotion (face, &f.image, s.crop_margin, infer);
+          assert_own_emotion (face, &f.image, s.crop_margin, 1, 1, infer);
         g_assert_cmpint (face->label, >=, 0);
         largest_untracked = MAX (largest_untracked, area);
         continue;
@@ -517,6 +517,75 @@ test_untracked_overflow (void)
     g_assert_cmpuint (r.faces[i].track_id, !=, 0);
     g_assert_cmpint (r.faces[i].label, >=, 0);
   }
+  femo_infer_free (infer);
+  femo_analyzer_free (a);
+}
+
+/* Detection off: the caller's boxes (an upstream meta may carry any box)
+ * are clipped to the frame and keep their places; one with nothing inside
+ * it is an empty face without emotion, the others show the network's
+ * output on their clipped box. Crops take a bounded pixel aspect ratio. */
+static void
+test_given_boxes_clipped (void)
+{
+  FemoAnalyzer *a = analyzer_new (1);
+  FemoInfer *infer = femo_infer_new (femo_analyzer_get_model (a));
+  const FemoRect given[] = {
+    {100, 50, 200, 200, 0},
+    {500, 400, 60000, 60000, 0},
+    {G_MAXINT - 10, 5, G_MAXINT, 3, 0},
+    {-10, -20, 4000, 30, 0},
+    {G_MININT, G_MININT, G_MAXINT, G_MAXINT, 0},
+  };
+  const FemoRect clipped[] = {
+    {100, 50, 200, 200, 0},
+    {500, 400, frame_width - 500, frame_height - 400, 0},
+    {frame_width, 5, 0, 3, 0},
+    {0, 0, frame_width, 10, 0},
+    {0, 0, 0, 0, 0},
+  };
+  FemoAnalyzerSettings s;
+  FemoAnalyzerFrame f;
+  FemoAnalyzerResult r;
+  GstMapInfo map;
+  guint i;
+
+  video_settings (&s);
+  s.detect = FALSE;
+  video_frame (M_FIRST, &f, &map);
+  f.faces = given;
+  f.n_faces = G_N_ELEMENTS (given);
+  femo_analyzer_process (a, &s, &f, &r);
+  g_assert_true (r.analysed);
+  g_assert_cmpuint (r.n_faces, ==, G_N_ELEMENTS (given));
+  g_assert_cmpuint (r.n_classified, ==, 3);
+  for (i = 0; i < r.n_faces; i++) {
+    const FemoAnalyzedFace *face = &r.faces[i];
+
+    g_assert_cmpmem (&face->box, sizeof (FemoRect), &clipped[i],
+        sizeof (FemoRect));
+    if (face->box.width > 0 && face->box.height > 0) {
+      assert_own_emotion (face, &f.image, s.crop_margin, 1, 1, infer);
+    } else {
+      g_assert_cmpint (face->label, ==, -1);
+      g_assert_null (face->probs);
+    }
+  }
+
+  /* a pixel aspect ratio beyond FEMO_ANALYZER_MAX_PAR (caps may carry
+   * any) is cropped as that one, not as a crop 1000 times as wide */
+  f.n_faces = 1;
+  f.par_n = 1;
+  f.par_d = 1000;
+  femo_analyzer_process (a, &s, &f, &r);
+  assert_own_emotion (&r.faces[0], &f.image, s.crop_margin, 1,
+      FEMO_ANALYZER_MAX_PAR, infer);
+  f.par_n = G_MAXINT;
+  f.par_d = 1;
+  femo_analyzer_process (a, &s, &f, &r);
+  assert_own_emotion (&r.faces[0], &f.image, s.crop_margin,
+      FEMO_ANALYZER_MAX_PAR, 1, infer);
+  gst_buffer_unmap (g_ptr_array_index (frames, 0), &map);
   femo_infer_free (infer);
   femo_analyzer_free (a);
 }
@@ -599,6 +668,7 @@ main (int argc, char **argv)
   g_test_add_func ("/analyzer/reset-untimed", test_reset_and_untimed);
   g_test_add_func ("/analyzer/photo-untracked", test_photo_untracked);
   g_test_add_func ("/analyzer/untracked-overflow", test_untracked_overflow);
+  g_test_add_func ("/analyzer/given-boxes-clipped", test_given_boxes_clipped);
   g_test_add_func ("/analyzer/process-width", test_process_width);
   g_test_add_func ("/analyzer/load-errors", test_load_errors);
   ret = g_test_run ();

@@ -44,6 +44,9 @@ G_BEGIN_DECLS
 #define FEMO_ANALYZER_MAX_INTERVAL 1000
 #define FEMO_ANALYZER_MAX_TRACK_TIMEOUT 100000
 #define FEMO_ANALYZER_MAX_SMOOTHING 3600.0
+/* Crops take a pixel aspect ratio up to this (or down to its inverse);
+ * beyond, this one. */
+#define FEMO_ANALYZER_MAX_PAR 16
 /* libfemo scans images up to this many pixels a side. */
 #define FEMO_ANALYZER_MAX_SIDE 32768
 
@@ -102,14 +105,16 @@ void femo_analyzer_settings_init (FemoAnalyzerSettings * settings);
  *   set
  * @rgb: (nullable): the layout of packed RGB pixels, converted to gray as
  *   OpenCV's COLOR_RGB2GRAY only when the frame needs its pixels
- * @par_n, @par_d: pixel aspect ratio (crops are square on the display)
+ * @par_n, @par_d: pixel aspect ratio (crops are square on the display;
+ *   one beyond FEMO_ANALYZER_MAX_PAR or its inverse is taken as that)
  * @time_ns: the frame's time (e.g. running time), FEMO_ANALYZER_TIME_NONE
  *   when it has none: it is then taken as the previous frame's plus
  *   @duration_ns
  * @late: no time for detection (QoS): tracked faces are carried instead,
  *   and without tracking the frame is not analysed
  * @faces, @n_faces: with settings.detect off, the faces to classify
- *   (found upstream), boxes inside the frame
+ *   (found upstream): boxes anywhere, clipped to the frame (one with
+ *   nothing inside it becomes an empty face without emotion)
  */
 typedef struct
 {
