@@ -314,6 +314,34 @@ test_reset_and_untimed (void)
   femo_analyzer_free (a);
 }
 
+/* @face shows its own frame's emotion, untracked: the network's output on
+ * the crop femo_face_crop_region describes (pixel aspect ratio @par_n /
+ * @par_d), its arg-max as the label, and no raw emotion. */
+static void
+assert_own_emotion (const FemoAnalyzedFace * face, const FemoImageView * image,
+    gdouble crop_margin, gint par_n, gint par_d, FemoInfer * infer)
+{
+  guint n_labels = femo_model_get_n_labels (femo_infer_get_model (infer));
+  guint8 crop[FEMO_NET_INPUT_PIXELS];
+  gfloat probs[FEMO_NET_MAX_LABELS];
+  gdouble x, y, w, h;
+  guint k;
+
+  g_assert_cmpuint (face->track_id, ==, 0);
+  g_assert_cmpint (face->raw_label, ==, -1);
+  g_assert_null (face->raw_probs);
+  femo_face_crop_region (face->box.x, face->box.y, face->box.width,
+      face->box.height, crop_margin, par_n, par_d, &x, &y, &w, &h);
+  femo_image_resample (image, x, y, w, h, crop, FEMO_NET_INPUT_SIZE,
+      FEMO_NET_INPUT_SIZE);
+  femo_infer_run (infer, crop, 1, probs, NULL);
+  g_assert_nonnull (face->probs);
+  g_assert_cmpmem (face->probs, n_labels * sizeof (gfloat), probs,
+      n_labels * sizeof (gfloat));
+  for (k = 0; k < n_labels; k++)
+    g_assert_cmpfloat (face->probs[face->label], >=, face->probs[k]);
+}
+
 /* One photo, untracked: the analyzer's faces are the cascade's (same
  * boxes, same order) and each face's emotion is the network's output on
  * the crop femo_face_crop_region describes. Packed RGB input gives the
@@ -336,8 +364,8 @@ test_photo_untracked (void)
   FemoDetector *detector;
   FemoInfer *infer;
   GError *error = NULL;
-  guint8 *rgb, *gray, crop[FEMO_NET_INPUT_PIXELS];
-  gfloat *probs, *first_probs;
+  guint8 *rgb, *gray;
+  gfloat *first_probs;
   gint width, height, first_label;
   gsize i, n;
 
@@ -366,23 +394,13 @@ test_photo_untracked (void)
   g_assert_cmpuint (r.n_faces, ==, n);
   g_assert_cmpuint (r.n_classified, ==, n);
   infer = femo_infer_new (model);
-  probs = g_new (gfloat, n_labels);
   for (i = 0; i < n; i++) {
     const FemoAnalyzedFace *face = &r.faces[i];
-    gdouble x, y, w, h;
 
     g_assert_cmpmem (&face->box, sizeof (FemoRect), &expected[i],
         sizeof (FemoRect));
     g_assert_cmpuint (face->track_id, ==, 0);
-    femo_face_crop_region (face->box.x, face->box.y, face->box.width,
-        face->box.height, s.crop_margin, 1, 1, &x, &y, &w, &h);
-    femo_image_resample (&f.image, x, y, w, h, crop, FEMO_NET_INPUT_SIZE,
-        FEMO_NET_INPUT_SIZE);
-    femo_infer_run (infer, crop, 1, probs, NULL);
-    g_assert_cmpmem (face->probs, n_labels * sizeof (gfloat), probs,
-        n_labels * sizeof (gfloat));
-    g_assert_cmpfloat (face->probs[face->label], >=,
-        face->probs[(face->label + 1) % n_labels]);
+    assert_own_emotion (face, &f.image, s.crop_margin, 1, 1, infer);
   }
   first_label = r.faces[0].label;
   first_probs = g_memdup2 (r.faces[0].probs, n_labels * sizeof (gfloat));
@@ -393,7 +411,7 @@ test_photo_untracked (void)
   g_assert_cmpuint (r.n_faces, ==, n);
   {
     const FemoRect *b = &r.faces[0].box;
-    guint8 mirror[FEMO_NET_INPUT_PIXELS];
+    guint8 crop[FEMO_NET_INPUT_PIXELS], mirror[FEMO_NET_INPUT_PIXELS];
     gfloat *mirrored = g_new (gfloat, n_labels);
     gdouble x, y, w, h;
     guint k, row;
@@ -448,7 +466,6 @@ test_photo_untracked (void)
   femo_cascade_unref (cascade);
   femo_analyzer_free (a);
   g_free (first_probs);
-  g_free (probs);
   g_free (gray);
   g_free (rgb);
   g_free (cascade_file);
@@ -539,6 +556,153 @@ test_merge_overlaps (void)
   g_free (path);
 }
 
+/* More faces than the tracker takes (min-neighbors=0 and a fine scale
+ * step: the cascade's raw windows, about 400 on these frames, more than
+ * FEMO_TRACKER_MAX_BOXES): the largest are tracked as usual, the others
+ * have no track id and show their own frame's emotion, as without
+ * tracking, at every detection; events name only tracks, and a frame
+ * without detection carries only the tracks. */
+static void
+test_untracked_overflow (void)
+{
+  FemoAnalyzer *a = analyzer_new (2);
+  FemoInfer *infer = femo_infer_new (femo_analyzer_get_model (a));
+  FemoAnalyzerSettings s;
+  FemoAnalyzerResult r;
+  GstMapInfo map;
+  FemoAnalyzerFrame f;
+  guint n, i;
+
+  video_settings (&s);
+  s.min_neighbors = 0;
+  s.merge_overlaps = 0;
+  s.min_size = 60;
+  s.scale_factor = 1.02;
+  s.classify_interval = 2;
+  for (n = M_FIRST; n < M_FIRST + 2; n++) {
+    gsize n_tracked = 0, n_untracked = 0;
+    gdouble smallest_tracked = G_MAXDOUBLE, largest_untracked = 0;
+
+    video_frame (n, &f, &map);
+    g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
+    g_assert_true (r.detected);
+    g_assert_true (r.tracked);
+    g_test_message ("frame %u: %" G_GSIZE_FORMAT " faces, %u classified", n,
+        r.n_faces, r.n_classified);
+    g_assert_cmpuint (r.n_faces, >, FEMO_TRACKER_MAX_BOXES);
+    for (i = 0; i < r.n_faces; i++) {
+      const FemoAnalyzedFace *face = &r.faces[i];
+      gdouble area = (gdouble) face->box.width * face->box.height;
+
+      if (face->track_id == 0) {
+        /* the network's output on one in 16 (it is the same code) */
+        if (n_untracked++ % 16 == 0)
+          assert_own_emotion (face, &f.image, s.crop_margin, 1, 1, infer);
+        g_assert_cmpint (face->label, >=, 0);
+        largest_untracked = MAX (largest_untracked, area);
+        continue;
+      }
+      n_tracked++;
+      smallest_tracked = MIN (smallest_tracked, area);
+      g_assert_cmpint (face->label, >=, 0);
+      g_assert_nonnull (face->probs);
+    }
+    gst_buffer_unmap (g_ptr_array_index (frames, n - M_FIRST), &map);
+    g_assert_cmpuint (n_tracked, ==, FEMO_TRACKER_MAX_BOXES);
+    g_assert_cmpfloat (largest_untracked, <=, smallest_tracked);
+    /* every untracked face each time; tracks at their first detection
+     * (all of them on the first frame), not at their second */
+    if (n == M_FIRST)
+      g_assert_cmpuint (r.n_classified, ==, r.n_faces);
+    else
+      g_assert_cmpuint (r.n_classified, <, r.n_faces);
+    g_assert_cmpuint (r.n_classified, >=, n_untracked);
+    for (i = 0; i < r.n_events; i++)
+      g_assert_cmpuint (r.events[i].track_id, !=, 0);
+  }
+
+  process_video_frame (a, &s, M_FIRST + 2, TRUE, &r);
+  g_assert_false (r.detected);
+  g_assert_cmpuint (r.n_faces, >, 0);
+  g_assert_cmpuint (r.n_faces, <=, FEMO_TRACKER_MAX_BOXES);
+  g_assert_cmpuint (r.n_classified, ==, 0);
+  for (i = 0; i < r.n_faces; i++) {
+    g_assert_cmpuint (r.faces[i].track_id, !=, 0);
+    g_assert_cmpint (r.faces[i].label, >=, 0);
+  }
+  femo_infer_free (infer);
+  femo_analyzer_free (a);
+}
+
+/* Detection off: the caller's boxes (an upstream meta may carry any box)
+ * are clipped to the frame and keep their places; one with nothing inside
+ * it is an empty face without emotion, the others show the network's
+ * output on their clipped box. Crops take a bounded pixel aspect ratio. */
+static void
+test_given_boxes_clipped (void)
+{
+  FemoAnalyzer *a = analyzer_new (1);
+  FemoInfer *infer = femo_infer_new (femo_analyzer_get_model (a));
+  const FemoRect given[] = {
+    {100, 50, 200, 200, 0},
+    {500, 400, 60000, 60000, 0},
+    {G_MAXINT - 10, 5, G_MAXINT, 3, 0},
+    {-10, -20, 4000, 30, 0},
+    {G_MININT, G_MININT, G_MAXINT, G_MAXINT, 0},
+  };
+  const FemoRect clipped[] = {
+    {100, 50, 200, 200, 0},
+    {500, 400, frame_width - 500, frame_height - 400, 0},
+    {frame_width, 5, 0, 3, 0},
+    {0, 0, frame_width, 10, 0},
+    {0, 0, 0, 0, 0},
+  };
+  FemoAnalyzerSettings s;
+  FemoAnalyzerFrame f;
+  FemoAnalyzerResult r;
+  GstMapInfo map;
+  guint i;
+
+  video_settings (&s);
+  s.detect = FALSE;
+  video_frame (M_FIRST, &f, &map);
+  f.faces = given;
+  f.n_faces = G_N_ELEMENTS (given);
+  g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
+  g_assert_true (r.analysed);
+  g_assert_cmpuint (r.n_faces, ==, G_N_ELEMENTS (given));
+  g_assert_cmpuint (r.n_classified, ==, 3);
+  for (i = 0; i < r.n_faces; i++) {
+    const FemoAnalyzedFace *face = &r.faces[i];
+
+    g_assert_cmpmem (&face->box, sizeof (FemoRect), &clipped[i],
+        sizeof (FemoRect));
+    if (face->box.width > 0 && face->box.height > 0) {
+      assert_own_emotion (face, &f.image, s.crop_margin, 1, 1, infer);
+    } else {
+      g_assert_cmpint (face->label, ==, -1);
+      g_assert_null (face->probs);
+    }
+  }
+
+  /* a pixel aspect ratio beyond FEMO_ANALYZER_MAX_PAR (caps may carry
+   * any) is cropped as that one, not as a crop 1000 times as wide */
+  f.n_faces = 1;
+  f.par_n = 1;
+  f.par_d = 1000;
+  g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
+  assert_own_emotion (&r.faces[0], &f.image, s.crop_margin, 1,
+      FEMO_ANALYZER_MAX_PAR, infer);
+  f.par_n = G_MAXINT;
+  f.par_d = 1;
+  g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
+  assert_own_emotion (&r.faces[0], &f.image, s.crop_margin,
+      FEMO_ANALYZER_MAX_PAR, 1, infer);
+  gst_buffer_unmap (g_ptr_array_index (frames, 0), &map);
+  femo_infer_free (infer);
+  femo_analyzer_free (a);
+}
+
 /* process-width: a frame scanned at half its width gives about the same
  * boxes, in full-frame pixels. */
 static void
@@ -616,6 +780,8 @@ main (int argc, char **argv)
   g_test_add_func ("/analyzer/video-late", test_video_late);
   g_test_add_func ("/analyzer/reset-untimed", test_reset_and_untimed);
   g_test_add_func ("/analyzer/photo-untracked", test_photo_untracked);
+  g_test_add_func ("/analyzer/untracked-overflow", test_untracked_overflow);
+  g_test_add_func ("/analyzer/given-boxes-clipped", test_given_boxes_clipped);
   g_test_add_func ("/analyzer/process-width", test_process_width);
   g_test_add_func ("/analyzer/merge-overlaps", test_merge_overlaps);
   g_test_add_func ("/analyzer/load-errors", test_load_errors);

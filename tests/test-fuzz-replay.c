@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The libFuzzer executables need clang (tests/fuzz/run-fuzz.sh); this test
- * runs the same three target functions over every seed and every saved
+ * runs the same target functions over every seed and every saved
  * regression input (tests/fuzz/corpus/TARGET, tests/fuzz/regressions/TARGET)
  * with whatever compiler builds the suite, so that a loader change that
  * crashes on one of them fails here, and under tests/run-sanitizers.sh and
@@ -13,6 +13,7 @@
 #include "femo-cascade.h"
 #include "femo-fer.h"
 #include "femo-net.h"
+#include "test-util.h"
 
 #include <gio/gio.h>
 
@@ -143,12 +144,22 @@ test_fer_csv (void)
   }
 }
 
+/* Streams through the analyzer: seeds and saved regressions (each a case
+ * the analyzer once crashed on or did wrong) run without a report. */
+static void
+test_femodetect (void)
+{
+  replay ("femodetect", femo_fuzz_femodetect, 6);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  femo_test_require_default_cascade ();
   g_test_add_func ("/fuzz-replay/cascade", test_cascade);
   g_test_add_func ("/fuzz-replay/safetensors", test_safetensors);
   g_test_add_func ("/fuzz-replay/fer-csv", test_fer_csv);
+  g_test_add_func ("/fuzz-replay/femodetect", test_femodetect);
   return g_test_run ();
 }

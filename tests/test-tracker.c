@@ -373,6 +373,129 @@ test_reset (void)
   g_assert_cmpuint (update_one (tracker, FRAME_NS (1, 30), 11, 10, 50), ==, 2);
 }
 
+/* 65,537 boxes in two updates (65,537^2 pairs overflowed a 32-bit count
+ * and wrote past the pair array): the FEMO_TRACKER_MAX_BOXES largest are
+ * tracked, the earlier of equal ones, and keep their tracks; the others get
+ * no track (id 0), in both updates. */
+#define MANY_BOXES 65537
+
+static void
+test_many_boxes (void)
+{
+  FemoTrackerParams params;
+  g_autoptr (FemoTracker) tracker = NULL;
+  g_autofree FemoRect *boxes = g_new (FemoRect, MANY_BOXES);
+  g_autofree FemoTrackAssignment *out = g_new (FemoTrackAssignment,
+      MANY_BOXES);
+  g_autofree guint32 *first = g_new0 (guint32, MANY_BOXES);
+  const guint big[] = { 40000, MANY_BOXES - 1 };
+
+  femo_tracker_params_init (&params);
+  tracker = new_tracker (&params);
+  for (guint b = 0; b < MANY_BOXES; b++)
+    boxes[b] = rect (10, 10, 20, 20);
+  boxes[big[0]] = rect (100, 100, 30, 30);
+  boxes[big[1]] = rect (200, 100, 40, 40);
+  for (guint f = 0; f < 2; f++) {
+    guint n_tracked = 0;
+
+    g_assert_cmpuint (femo_tracker_update (tracker, FRAME_NS (f, 30), NULL,
+            boxes, MANY_BOXES, NULL, out), ==, 0);
+    for (guint b = 0; b < MANY_BOXES; b++) {
+      if (b >= FEMO_TRACKER_MAX_BOXES - G_N_ELEMENTS (big) && b != big[0]
+          && b != big[1]) {
+        g_assert_cmpuint (out[b].track_id, ==, 0);
+        g_assert_false (out[b].is_new);
+        continue;
+      }
+      g_assert_cmpuint (out[b].track_id, !=, 0);
+      g_assert_cmpint (out[b].is_new, ==, f == 0);
+      if (f == 0)
+        first[b] = out[b].track_id;
+      g_assert_cmpuint (out[b].track_id, ==, first[b]);
+      n_tracked++;
+    }
+    g_assert_cmpuint (n_tracked, ==, FEMO_TRACKER_MAX_BOXES);
+    g_assert_cmpuint (femo_tracker_get_n_tracks (tracker), ==,
+        FEMO_TRACKER_MAX_BOXES);
+  }
+}
+
+/* Box @k of group @g: apart from every box of other groups. */
+static FemoRect
+grid_box (guint g, guint k)
+{
+  return rect ((g * FEMO_TRACKER_MAX_BOXES + k) * 100, 0, 50, 50);
+}
+
+/* Updates with @n_old boxes of group @old_group, then new ones of group
+ * @g up to FEMO_TRACKER_MAX_BOXES; checks that the old ones keep ids from
+ * @old_first on and the others start tracks, and returns how many tracks
+ * ended. */
+static guint
+update_groups (FemoTracker * tracker, guint g, guint old_group, guint n_old,
+    guint32 old_first)
+{
+  FemoRect boxes[FEMO_TRACKER_MAX_BOXES];
+  FemoTrackAssignment out[FEMO_TRACKER_MAX_BOXES];
+  guint n_ended;
+
+  for (guint k = 0; k < FEMO_TRACKER_MAX_BOXES; k++)
+    boxes[k] = k < n_old ? grid_box (old_group, k) : grid_box (g, k);
+  n_ended = femo_tracker_update (tracker, FRAME_NS (g, 30), NULL, boxes,
+      FEMO_TRACKER_MAX_BOXES, NULL, out);
+  for (guint k = 0; k < FEMO_TRACKER_MAX_BOXES; k++) {
+    g_assert_cmpint (out[k].is_new, ==, k >= n_old);
+    if (k < n_old)
+      g_assert_cmpuint (out[k].track_id, ==, old_first + k);
+  }
+  g_assert_cmpuint (femo_tracker_get_n_tracks (tracker), <=,
+      FEMO_TRACKER_MAX_TRACKS);
+  return n_ended;
+}
+
+/* Tracks pile up while boxes keep turning up elsewhere: at
+ * FEMO_TRACKER_MAX_TRACKS the tracks unseen longest (the older of equals)
+ * end to make room, as timed out (not cut), never one matched in the same
+ * update, and every box still gets a track. */
+static void
+test_max_tracks (void)
+{
+  const guint per = FEMO_TRACKER_MAX_BOXES, half = per / 2;
+  const guint full = FEMO_TRACKER_MAX_TRACKS / FEMO_TRACKER_MAX_BOXES;
+  FemoTrackerParams params;
+  g_autoptr (FemoTracker) tracker = NULL;
+  const FemoTrackRecord *rec;
+  guint n, g;
+
+  femo_tracker_params_init (&params);
+  params.timeout = 1000;
+  tracker = new_tracker (&params);
+  for (g = 0; g < full; g++)
+    g_assert_cmpuint (update_groups (tracker, g, 0, 0, 0), ==, 0);
+  g_assert_cmpuint (femo_tracker_get_n_tracks (tracker), ==,
+      FEMO_TRACKER_MAX_TRACKS);
+
+  /* group 0's tracks (ids 1..per) are the oldest unseen */
+  g_assert_cmpuint (update_groups (tracker, g++, 0, 0, 0), ==, per);
+  rec = femo_tracker_get_ended (tracker, &n);
+  for (guint i = 0; i < n; i++) {
+    g_assert_cmpuint (rec[i].track_id, ==, 1 + i);
+    g_assert_false (rec[i].cut);
+  }
+  g_assert_cmpuint (femo_tracker_get_n_tracks (tracker), ==,
+      FEMO_TRACKER_MAX_TRACKS);
+
+  /* half of group 1 seen again keeps its tracks; the other half, now the
+   * longest unseen, makes room for the new half */
+  g_assert_cmpuint (update_groups (tracker, g++, 1, half, per + 1), ==, half);
+  rec = femo_tracker_get_ended (tracker, &n);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpuint (rec[i].track_id, ==, per + half + 1 + i);
+  g_assert_cmpuint (femo_tracker_get_n_tracks (tracker), ==,
+      FEMO_TRACKER_MAX_TRACKS);
+}
+
 /* Two faces crossing paths with constant velocity keep their ids; the
  * prediction between detections (detect every 3rd frame) follows them. */
 static void
@@ -662,6 +785,8 @@ main (int argc, char **argv)
   g_test_add_func ("/tracker/appearance", test_appearance);
   g_test_add_func ("/tracker/timeout-records", test_timeout_and_records);
   g_test_add_func ("/tracker/reset", test_reset);
+  g_test_add_func ("/tracker/many-boxes", test_many_boxes);
+  g_test_add_func ("/tracker/max-tracks", test_max_tracks);
   g_test_add_func ("/tracker/predict-crossing", test_predict_and_crossing);
   g_test_add_func ("/tracker/needs-classify", test_needs_classify);
   g_test_add_func ("/tracker/smoothing", test_smoothing_reduces_changes);

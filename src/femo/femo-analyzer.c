@@ -547,7 +547,21 @@ static void
 crop_faces (FemoAnalyzer * a, const FemoImageView * view, gsize n,
     const FemoAnalyzerSettings * s, const FemoAnalyzerFrame * frame)
 {
+  gint par_n = frame->par_n, par_d = frame->par_d;
   gsize i;
+
+  /* A square on the display is 1/PAR times as wide as high in pixels, and
+   * the resampler's work is the crop's area: caps may carry any PAR, real
+   * ones are within FEMO_ANALYZER_MAX_PAR. */
+  if (par_n > 0 && par_d > 0) {
+    if (par_n > (gint64) par_d * FEMO_ANALYZER_MAX_PAR) {
+      par_n = FEMO_ANALYZER_MAX_PAR;
+      par_d = 1;
+    } else if (par_d > (gint64) par_n * FEMO_ANALYZER_MAX_PAR) {
+      par_n = 1;
+      par_d = FEMO_ANALYZER_MAX_PAR;
+    }
+  }
 
   if (n > a->crop_capacity) {
     a->crop_capacity = MAX (n, a->crop_capacity * 2);
@@ -558,8 +572,11 @@ crop_faces (FemoAnalyzer * a, const FemoImageView * view, gsize n,
     const FemoRect *r = &a->rects[i];
     gdouble x, y, w, h;
 
+    /* an empty box (a given one outside the frame) is not classified */
+    if (r->width <= 0 || r->height <= 0)
+      continue;
     femo_face_crop_region (r->x, r->y, r->width, r->height, s->crop_margin,
-        frame->par_n, frame->par_d, &x, &y, &w, &h);
+        par_n, par_d, &x, &y, &w, &h);
     femo_image_resample (view, x, y, w, h,
         a->crops + i * FEMO_NET_INPUT_PIXELS, FEMO_NET_INPUT_SIZE,
         FEMO_NET_INPUT_SIZE);
@@ -594,20 +611,37 @@ arg_max (const gfloat * p, guint n)
   return best;
 }
 
-/* Every face shows this frame's output (not tracked). */
+/* Puts face @i's crop at place @n of the network's batch (@n <= @i: the
+ * batch keeps the faces' order). */
 static void
-classify_all (FemoAnalyzer * a, const FemoImageView * view, gsize n,
+add_to_batch (FemoAnalyzer * a, gsize i, gsize n)
+{
+  if (n != i)
+    memcpy (a->crops + n * FEMO_NET_INPUT_PIXELS,
+        a->crops + i * FEMO_NET_INPUT_PIXELS, FEMO_NET_INPUT_PIXELS);
+  a->batch[n] = i;
+}
+
+/* Every face with a box shows this frame's output (not tracked). */
+static void
+classify_all (FemoAnalyzer * a, const FemoImageView * view, gsize n_faces,
     const FemoAnalyzerSettings * s, const FemoAnalyzerFrame * frame,
     FemoAnalyzerResult * result)
 {
   guint n_labels = femo_model_get_n_labels (a->model);
-  gsize i;
+  gsize i, n = 0;
 
-  crop_faces (a, view, n, s, frame);
-  infer (a, n, s, result);
+  crop_faces (a, view, n_faces, s, frame);
+  for (i = 0; i < n_faces; i++)
+    if (a->rects[i].width > 0 && a->rects[i].height > 0)
+      add_to_batch (a, i, n++);
+  if (n > 0)
+    infer (a, n, s, result);
   for (i = 0; i < n; i++) {
-    a->faces[i].probs = a->probs + i * n_labels;
-    a->faces[i].label = arg_max (a->faces[i].probs, n_labels);
+    FemoAnalyzedFace *face = &a->faces[a->batch[i]];
+
+    face->probs = a->probs + i * n_labels;
+    face->label = arg_max (face->probs, n_labels);
   }
 }
 
@@ -631,7 +665,9 @@ attach_track_emotions (FemoAnalyzer * a, gsize n)
 /* Tracked faces just detected: the network runs, in one batch, on those
  * whose track is due (classify-interval, or a grown box), which also get
  * this frame's output as their raw emotion; then every face gets its
- * track's smoothed emotion. The crops are those made for the tracker. */
+ * track's smoothed emotion. A face the tracker left out (track id 0, beyond
+ * FEMO_TRACKER_MAX_BOXES) is classified every time, as without tracking,
+ * and shows that output. The crops are those made for the tracker. */
 static void
 classify_tracks (FemoAnalyzer * a, gsize n_faces, guint64 time,
     const FemoAnalyzerSettings * s, FemoAnalyzerResult * result)
@@ -641,13 +677,11 @@ classify_tracks (FemoAnalyzer * a, gsize n_faces, guint64 time,
 
   /* Move the crops that go to the network to the front, in order. */
   for (i = 0; i < n_faces; i++) {
-    if (!femo_tracker_needs_classify (a->tracker, a->assign[i].track_id,
+    if (a->assign[i].track_id != 0
+        && !femo_tracker_needs_classify (a->tracker, a->assign[i].track_id,
             s->classify_interval))
       continue;
-    if (n != i)
-      memcpy (a->crops + n * FEMO_NET_INPUT_PIXELS,
-          a->crops + i * FEMO_NET_INPUT_PIXELS, FEMO_NET_INPUT_PIXELS);
-    a->batch[n++] = i;
+    add_to_batch (a, i, n++);
   }
   if (n > 0)
     infer (a, n, s, result);
@@ -658,6 +692,11 @@ classify_tracks (FemoAnalyzer * a, gsize n_faces, guint64 time,
     const gfloat *p = a->probs + i * n_labels;
     FemoLabelUpdate update;
 
+    if (id == 0) {
+      face->probs = p;
+      face->label = arg_max (p, n_labels);
+      continue;
+    }
     face->raw_probs = p;
     face->raw_label = arg_max (p, n_labels);
     if (femo_tracker_set_probs (a->tracker, id, time, p, &update)
@@ -727,13 +766,32 @@ carry_tracks (FemoAnalyzer * a, guint64 time, gint width, gint height)
   return n_faces;
 }
 
-/* The faces the caller found (detection off). */
+/* The faces the caller found (detection off), clipped to the frame: an
+ * upstream box may be anywhere and of any size, and a crop costs its box's
+ * area. A box with nothing inside the frame keeps its place (the caller
+ * pairs faces with its boxes by index) with an empty box and no emotion. */
 static gsize
 take_given_faces (FemoAnalyzer * a, const FemoAnalyzerFrame * frame)
 {
+  gsize i;
+
   ensure_faces (a, frame->n_faces);
-  if (frame->n_faces > 0)
-    memcpy (a->rects, frame->faces, frame->n_faces * sizeof (FemoRect));
+  for (i = 0; i < frame->n_faces; i++) {
+    const FemoRect *given = &frame->faces[i];
+    FemoRect *r = &a->rects[i];
+    gint64 x0 = CLAMP (given->x, 0, frame->image.width);
+    gint64 y0 = CLAMP (given->y, 0, frame->image.height);
+    gint64 x1 = CLAMP ((gint64) given->x + given->width, x0,
+        frame->image.width);
+    gint64 y1 = CLAMP ((gint64) given->y + given->height, y0,
+        frame->image.height);
+
+    r->x = x0;
+    r->y = y0;
+    r->width = x1 - x0;
+    r->height = y1 - y0;
+    r->neighbors = given->neighbors;
+  }
   return frame->n_faces;
 }
 

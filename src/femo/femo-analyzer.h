@@ -45,6 +45,9 @@ G_BEGIN_DECLS
 #define FEMO_ANALYZER_MAX_INTERVAL 1000
 #define FEMO_ANALYZER_MAX_TRACK_TIMEOUT 100000
 #define FEMO_ANALYZER_MAX_SMOOTHING 3600.0
+/* Crops take a pixel aspect ratio up to this (or down to its inverse);
+ * beyond, this one. */
+#define FEMO_ANALYZER_MAX_PAR 16
 /* libfemo scans images up to this many pixels a side. */
 #define FEMO_ANALYZER_MAX_SIDE 32768
 
@@ -112,14 +115,16 @@ void femo_analyzer_settings_init (FemoAnalyzerSettings * settings);
  *   set
  * @rgb: (nullable): the layout of packed RGB pixels, converted to gray as
  *   OpenCV's COLOR_RGB2GRAY only when the frame needs its pixels
- * @par_n, @par_d: pixel aspect ratio (crops are square on the display)
+ * @par_n, @par_d: pixel aspect ratio (crops are square on the display;
+ *   one beyond FEMO_ANALYZER_MAX_PAR or its inverse is taken as that)
  * @time_ns: the frame's time (e.g. running time), FEMO_ANALYZER_TIME_NONE
  *   when it has none: it is then taken as the previous frame's plus
  *   @duration_ns
  * @late: no time for detection (QoS): tracked faces are carried instead,
  *   and without tracking the frame is not analysed
  * @faces, @n_faces: with settings.detect off, the faces to classify
- *   (found upstream), boxes inside the frame
+ *   (found upstream): boxes anywhere, clipped to the frame (one with
+ *   nothing inside it becomes an empty face without emotion)
  */
 typedef struct
 {
@@ -140,7 +145,9 @@ typedef struct
  * @detected: found by this frame's detection (FALSE: carried by its track
  *   on a frame without detection, or given by the caller)
  * @confidence: the detection confidence (0..1) when @detected
- * @track_id: 0 when not tracked
+ * @track_id: 0 when not tracked: tracking is off, or on a frame where
+ *   detection ran the face is beyond the FEMO_TRACKER_MAX_BOXES largest
+ *   (it then shows its own frame's emotion, as without tracking)
  * @label: the shown class (a track's after smoothing and hysteresis; the
  *   arg-max of this frame's output untracked), -1 = no emotion
  * @probs: (nullable): the shown probabilities, one per class of the model
@@ -203,7 +210,8 @@ typedef struct
  * @analysed: FALSE when the frame was left alone (detect and classify
  *   off, or late without tracking): no faces; events may still be there
  * @detected: the detector ran on this frame
- * @tracked: the faces carry track ids
+ * @tracked: tracking is on: the faces carry track ids (but for those
+ *   beyond FEMO_TRACKER_MAX_BOXES, see FemoAnalyzedFace.track_id)
  * @n_classified: faces the network ran on
  * @faces, @n_faces: the frame's faces, in the detector's order (or the
  *   caller's, or the tracks')

@@ -4,8 +4,8 @@
  * One call per frame where detection ran (femo_tracker_update), predicted
  * boxes for the frames in between (femo_tracker_predict), and one call per
  * classification (femo_tracker_set_probs). Everything is sized on first use
- * and regrown when a frame brings more faces than any before, so steady
- * state allocates nothing.
+ * and regrown when a frame brings more faces than any before, up to the
+ * caps of femo-tracker.h, so steady state allocates nothing.
  *
  * Defaults (FEMO_TRACKER_PARAMS_INIT) come from bench-tracker on the shared
  * clips (Haar default cascade at femodetect's defaults, every frame):
@@ -81,16 +81,20 @@ typedef struct
   gdouble mass[FEMO_TRACKER_MAX_CLASSES];
 } Track;
 
+/* A candidate match, or when update makes room for new tracks, a track
+ * that could end (@score its misses): either way the highest score comes
+ * first, then the older track, then the earlier box. */
 typedef struct
 {
-  gdouble iou;
+  gdouble score;
   guint track;
   guint box;
 } Pair;
 
-/* what update works out about each detection */
+/* what update works out about each detection it tracks */
 typedef struct
 {
+  guint index;                  /* in the caller's boxes */
   gboolean has_desc;
   gboolean used;
   gfloat desc[DESC_LEN];
@@ -102,18 +106,20 @@ struct _FemoTracker
   guint32 next_id;
   guint64 last_ns;
 
+  /* capacities are gsize and grown by grow(); FEMO_TRACKER_MAX_TRACKS
+   * and FEMO_TRACKER_MAX_BOXES bound what they reach */
   Track *tracks;
   guint n_tracks;
-  guint tracks_capacity;
+  gsize tracks_capacity;
 
   FemoTrackRecord *ended;
   guint n_ended;
-  guint ended_capacity;
+  gsize ended_capacity;
 
   Pair *pairs;
-  guint pairs_capacity;
+  gsize pairs_capacity;
   BoxScratch *boxes;
-  guint boxes_capacity;
+  gsize boxes_capacity;
 
   gboolean has_signature;
   FemoFrameSignature signature;
@@ -316,12 +322,15 @@ femo_tracker_appearance_similarity (const guint8 * crop_a,
 /* ------------------------------------------------------------------ */
 /* Tracks                                                               */
 
+/* Room for @needed elements of @elem bytes; g_realloc_n() aborts rather
+ * than wrap if capacity * elem does not fit in a gsize. */
 static gpointer
-grow (gpointer array, guint * capacity, guint needed, gsize elem)
+grow (gpointer array, gsize * capacity, gsize needed, gsize elem)
 {
   if (needed <= *capacity)
     return array;
-  *capacity = MAX (needed, MAX (8, *capacity * 2));
+  *capacity = MAX (needed, MAX (8, *capacity <= G_MAXSIZE / 2 ?
+          *capacity * 2 : G_MAXSIZE));
   return g_realloc_n (array, *capacity, elem);
 }
 
@@ -383,8 +392,8 @@ compare_pairs (gconstpointer pa, gconstpointer pb)
 {
   const Pair *a = pa, *b = pb;
 
-  if (a->iou != b->iou)
-    return a->iou > b->iou ? -1 : 1;
+  if (a->score != b->score)
+    return a->score > b->score ? -1 : 1;
   /* ties: older track, then earlier box, so runs are reproducible */
   if (a->track != b->track)
     return a->track < b->track ? -1 : 1;
@@ -505,13 +514,132 @@ end_all (FemoTracker * tracker, gboolean cut)
   tracker->n_tracks = 0;
 }
 
+/* Which of boxes @a and @b an update keeps when it cannot track every box:
+ * the larger, then the earlier. */
+static gboolean
+box_before (const FemoRect * boxes, guint a, guint b)
+{
+  gdouble area_a = (gdouble) boxes[a].width * boxes[a].height;
+  gdouble area_b = (gdouble) boxes[b].width * boxes[b].height;
+
+  return area_a != area_b ? area_a > area_b : a < b;
+}
+
+/* Moves heap[k] down the heap of @n boxes whose root is the one that
+ * box_before() puts last. */
+static void
+sift_down (BoxScratch * heap, guint n, guint k, const FemoRect * boxes)
+{
+  for (;;) {
+    guint last = k, tmp;
+
+    for (guint c = 2 * k + 1; c <= 2 * k + 2 && c < n; c++)
+      if (box_before (boxes, heap[last].index, heap[c].index))
+        last = c;
+    if (last == k)
+      return;
+    tmp = heap[k].index;
+    heap[k].index = heap[last].index;
+    heap[last].index = tmp;
+    k = last;
+  }
+}
+
+static gint
+compare_index (gconstpointer pa, gconstpointer pb)
+{
+  const BoxScratch *a = pa, *b = pb;
+
+  return a->index < b->index ? -1 : (a->index > b->index);
+}
+
+/* Chooses the boxes an update tracks into tracker->boxes[].index, in the
+ * caller's order, and returns how many: all of them, or the
+ * FEMO_TRACKER_MAX_BOXES largest (the earlier of equals), kept in a heap
+ * whose root is the one to drop next, so that neither memory nor the
+ * association grows with the boxes beyond the cap. */
+static guint
+select_boxes (FemoTracker * tracker, const FemoRect * boxes, guint n_boxes)
+{
+  const guint n = MIN (n_boxes, FEMO_TRACKER_MAX_BOXES);
+  BoxScratch *kept;
+
+  tracker->boxes = grow (tracker->boxes, &tracker->boxes_capacity, n,
+      sizeof (BoxScratch));
+  kept = tracker->boxes;
+  for (guint k = 0; k < n; k++)
+    kept[k].index = k;
+  if (n == n_boxes)
+    return n;
+  for (guint k = n / 2; k-- > 0;)
+    sift_down (kept, n, k, boxes);
+  for (guint b = n; b < n_boxes; b++) {
+    if (!box_before (boxes, b, kept[0].index))
+      continue;
+    kept[0].index = b;
+    sift_down (kept, n, 0, boxes);
+  }
+  qsort (kept, n, sizeof (BoxScratch), compare_index);
+  return n;
+}
+
+static void
+add_pair (FemoTracker * tracker, gsize n_pairs, gdouble score, guint track,
+    guint box)
+{
+  Pair *pr;
+
+  tracker->pairs = grow (tracker->pairs, &tracker->pairs_capacity,
+      n_pairs + 1, sizeof (Pair));
+  pr = &tracker->pairs[n_pairs];
+  pr->score = score;
+  pr->track = track;
+  pr->box = box;
+}
+
+/* Ends tracks this update did not match, those unseen longest first (the
+ * older of equals), until @n_new more fit in FEMO_TRACKER_MAX_TRACKS. They
+ * end as if timed out, a little early. There are enough of them: the
+ * matched tracks are at most FEMO_TRACKER_MAX_BOXES - @n_new. */
+static void
+make_room (FemoTracker * tracker, guint n_new)
+{
+  guint excess, n = 0, kept = 0;
+
+  G_STATIC_ASSERT (FEMO_TRACKER_MAX_BOXES <= FEMO_TRACKER_MAX_TRACKS);
+  if (tracker->n_tracks + n_new <= FEMO_TRACKER_MAX_TRACKS)
+    return;
+  excess = tracker->n_tracks + n_new - FEMO_TRACKER_MAX_TRACKS;
+  /* the pairs are used up: they list the tracks that could end */
+  for (guint i = 0; i < tracker->n_tracks; i++)
+    if (!tracker->tracks[i].matched)
+      add_pair (tracker, n++, tracker->tracks[i].misses, i, 0);
+  g_assert (n >= excess);
+  qsort (tracker->pairs, n, sizeof (Pair), compare_pairs);
+  for (guint k = 0; k < excess; k++) {
+    Track *t = &tracker->tracks[tracker->pairs[k].track];
+
+    record_end (tracker, t, FALSE);
+    t->id = 0;                  /* "no track": dropped below */
+  }
+  for (guint i = 0; i < tracker->n_tracks; i++) {
+    if (tracker->tracks[i].id == 0)
+      continue;
+    if (kept != i)
+      tracker->tracks[kept] = tracker->tracks[i];
+    kept++;
+  }
+  tracker->n_tracks = kept;
+}
+
 guint
 femo_tracker_update (FemoTracker * tracker, guint64 timestamp_ns,
     const FemoFrameSignature * signature, const FemoRect * boxes,
     guint n_boxes, const guint8 * crops, FemoTrackAssignment * out)
 {
   const FemoTrackerParams *p = &tracker->params;
-  guint n_pairs = 0, kept = 0;
+  gsize n_pairs = 0;
+  guint n_tracked, n_new = 0, kept = 0;
 
   g_return_val_if_fail (n_boxes == 0 || (boxes != NULL && out != NULL), 0);
 
@@ -528,56 +656,54 @@ femo_tracker_update (FemoTracker * tracker, guint64 timestamp_ns,
     tracker->has_signature = TRUE;
   }
 
-  tracker->boxes = grow (tracker->boxes, &tracker->boxes_capacity,
-      n_boxes, sizeof (BoxScratch));
   for (guint b = 0; b < n_boxes; b++) {
-    BoxScratch *bs = &tracker->boxes[b];
+    out[b].track_id = 0;
+    out[b].is_new = FALSE;
+  }
+  n_tracked = select_boxes (tracker, boxes, n_boxes);
+  for (guint k = 0; k < n_tracked; k++) {
+    BoxScratch *bs = &tracker->boxes[k];
 
     bs->used = FALSE;
     bs->has_desc = crops != NULL &&
-        compute_descriptor (crops + (gsize) b * FEMO_TRACKER_CROP_SIZE *
-        FEMO_TRACKER_CROP_SIZE, bs->desc);
+        compute_descriptor (crops + (gsize) bs->index *
+        FEMO_TRACKER_CROP_SIZE * FEMO_TRACKER_CROP_SIZE, bs->desc);
   }
 
   /* candidate pairs that pass both gates */
-  tracker->pairs = grow (tracker->pairs, &tracker->pairs_capacity,
-      tracker->n_tracks * n_boxes, sizeof (Pair));
   for (guint i = 0; i < tracker->n_tracks; i++) {
     Track *t = &tracker->tracks[i];
     gdouble cx, cy, w, h;
 
     t->matched = FALSE;
     predict_box (t, timestamp_ns, &cx, &cy, &w, &h);
-    for (guint b = 0; b < n_boxes; b++) {
-      gdouble o = iou (cx, cy, w, h, &boxes[b]);
+    for (guint k = 0; k < n_tracked; k++) {
+      const BoxScratch *bs = &tracker->boxes[k];
+      gdouble o = iou (cx, cy, w, h, &boxes[bs->index]);
 
       if (o < p->iou_threshold)
         continue;
-      if (t->has_desc && tracker->boxes[b].has_desc
-          && appearance (t, tracker->boxes[b].desc) < p->appearance_threshold)
+      if (t->has_desc && bs->has_desc
+          && appearance (t, bs->desc) < p->appearance_threshold)
         continue;
-      tracker->pairs[n_pairs].iou = o;
-      tracker->pairs[n_pairs].track = i;
-      tracker->pairs[n_pairs].box = b;
-      n_pairs++;
+      add_pair (tracker, n_pairs++, o, i, k);
     }
   }
   /* Greedy, best overlap first: with a handful of faces that are rarely
    * close to each other it agrees with an optimal assignment. */
   if (n_pairs > 1)
     qsort (tracker->pairs, n_pairs, sizeof (Pair), compare_pairs);
-  for (guint k = 0; k < n_pairs; k++) {
+  for (gsize k = 0; k < n_pairs; k++) {
     const Pair *pr = &tracker->pairs[k];
     Track *t = &tracker->tracks[pr->track];
-
     BoxScratch *bs = &tracker->boxes[pr->box];
 
     if (t->matched || bs->used)
       continue;
-    continue_track (t, timestamp_ns, &boxes[pr->box], bs->desc, bs->has_desc);
+    continue_track (t, timestamp_ns, &boxes[bs->index], bs->desc,
+        bs->has_desc);
     bs->used = TRUE;
-    out[pr->box].track_id = t->id;
-    out[pr->box].is_new = FALSE;
+    out[bs->index].track_id = t->id;
   }
 
   /* unmatched tracks coast, or end; keep the rest in creation order */
@@ -594,13 +720,18 @@ femo_tracker_update (FemoTracker * tracker, guint64 timestamp_ns,
   }
   tracker->n_tracks = kept;
 
-  for (guint b = 0; b < n_boxes; b++) {
-    if (tracker->boxes[b].used)
+  for (guint k = 0; k < n_tracked; k++)
+    n_new += !tracker->boxes[k].used;
+  make_room (tracker, n_new);
+  for (guint k = 0; k < n_tracked; k++) {
+    const BoxScratch *bs = &tracker->boxes[k];
+
+    if (bs->used)
       continue;
-    start_track (tracker, timestamp_ns, &boxes[b], tracker->boxes[b].desc,
-        tracker->boxes[b].has_desc);
-    out[b].track_id = tracker->tracks[tracker->n_tracks - 1].id;
-    out[b].is_new = TRUE;
+    start_track (tracker, timestamp_ns, &boxes[bs->index], bs->desc,
+        bs->has_desc);
+    out[bs->index].track_id = tracker->tracks[tracker->n_tracks - 1].id;
+    out[bs->index].is_new = TRUE;
   }
   return tracker->n_ended;
 }

@@ -17,6 +17,20 @@ G_BEGIN_DECLS
 #define FEMO_TRACKER_CROP_SIZE 48
 #define FEMO_TRACKER_HIST_BINS 32
 #define FEMO_TRACKER_THUMB_SIZE 8
+/* Bounds on what a tracker takes on, so that its memory and the time of an
+ * update (tracks x boxes candidate pairs) stay bounded whatever a detector
+ * reports (femodetect with min-neighbors=0 reports up to about a million
+ * raw windows a frame, and unmatched tracks live for timeout updates). An
+ * update tracks at most FEMO_TRACKER_MAX_BOXES boxes, the largest; the
+ * others get no track. At most FEMO_TRACKER_MAX_TRACKS tracks live at
+ * once: when new ones need the room, the tracks unseen longest end early,
+ * as if timed out. The busiest shared photo has 13 faces at femodetect's
+ * defaults: 256 leaves room for crowds, and the tracks for four frames
+ * of as many new faces. The largest update (every track against every
+ * box: 262,144 candidate pairs, 4 MiB) takes about 120 ms on a 2-core x86
+ * machine (bench-tracker --worst-case); a few faces take microseconds. */
+#define FEMO_TRACKER_MAX_BOXES 256
+#define FEMO_TRACKER_MAX_TRACKS 1024
 
 typedef struct _FemoTracker FemoTracker;
 
@@ -196,12 +210,14 @@ gdouble femo_tracker_appearance_similarity (const guint8 * crop_a,
  * @boxes: this frame's detections
  * @crops: (nullable): @n_boxes crops of FEMO_TRACKER_CROP_SIZE^2 luma
  *   bytes, rows packed, one per box in order, for the appearance check
- * @out: @n_boxes assignments, one per box in order
+ * @out: @n_boxes assignments, one per box in order; a box beyond the
+ *   FEMO_TRACKER_MAX_BOXES largest gets track_id 0 (not tracked)
  *
  * Matches the detections to the live tracks (greedy, highest IoU first,
  * among pairs that pass the IoU and appearance gates), starts a track for
- * each detection left over and ends the tracks that timed out or were cut.
- * Returns how many tracks ended; femo_tracker_get_ended() lists them.
+ * each detection left over and ends the tracks that timed out or were cut,
+ * and, beyond FEMO_TRACKER_MAX_TRACKS, those unseen longest. Returns how
+ * many tracks ended; femo_tracker_get_ended() lists them.
  */
 guint femo_tracker_update (FemoTracker * tracker, guint64 timestamp_ns,
     const FemoFrameSignature * signature, const FemoRect * boxes,

@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * bench-tracker [--model M.safetensors] [--scale-factor S] [--dump] VIDEO...
+ * bench-tracker --worst-case
  *
  * Decodes each VIDEO (luma), detects faces on every frame with the default
  * Haar cascade (femodetect's defaults unless --scale-factor), crops them as
@@ -20,6 +21,12 @@
  *   labels      with --model: label changes per track-second of the raw
  *               per-frame argmax against the tracker's smoothed label
  * --dump prints those figures per frame. Measures; never fails.
+ *
+ * bench-tracker --worst-case times the largest update the tracker's caps
+ * allow at femodetect's gates: FEMO_TRACKER_MAX_TRACKS tracks and
+ * FEMO_TRACKER_MAX_BOXES boxes all on one spot (raw windows around one
+ * face, min-neighbors=0) with crops that never look alike, so that every
+ * pair passes the IoU gate, gets the appearance check, and none matches.
  */
 #include "femo-cascade.h"
 #include "femo-face-crop.h"
@@ -288,19 +295,59 @@ run_video (const gchar * path, FemoDetector * detector, FemoInfer * infer,
         s.smooth_changes, s.track_seconds);
 }
 
+static void
+run_worst_case (void)
+{
+  const guint n_updates = 40, warmup = 4;
+  FemoTrackerParams params;
+  g_autoptr (FemoTracker) tracker = NULL;
+  const FemoRect face = { 100, 100, 100, 100, 0 };
+  FemoRect boxes[FEMO_TRACKER_MAX_BOXES];
+  FemoTrackAssignment assign[FEMO_TRACKER_MAX_BOXES];
+  g_autofree guint8 *crops = g_malloc (FEMO_TRACKER_MAX_BOXES * CROP_PIXELS);
+  guint32 state = 2463534242u;
+  gint64 busy = 0;
+
+  femo_tracker_params_init (&params);
+  params.timeout = G_MAXUINT;
+  tracker = femo_tracker_new (&params, NULL);
+  for (guint b = 0; b < FEMO_TRACKER_MAX_BOXES; b++)
+    boxes[b] = face;
+  for (guint f = 0; f < n_updates; f++) {
+    gint64 start;
+
+    for (gsize i = 0; i < FEMO_TRACKER_MAX_BOXES * CROP_PIXELS; i++) {
+      state ^= state << 13;
+      state ^= state >> 17;
+      state ^= state << 5;
+      crops[i] = (guint8) state;
+    }
+    start = g_get_monotonic_time ();
+    femo_tracker_update (tracker, f * 33 * G_TIME_SPAN_MILLISECOND * 1000,
+        NULL, boxes, FEMO_TRACKER_MAX_BOXES, crops, assign);
+    if (f >= warmup)
+      busy += g_get_monotonic_time () - start;
+  }
+  g_print ("worst case: %u tracks x %u boxes, %.1f ms per update\n",
+      femo_tracker_get_n_tracks (tracker), FEMO_TRACKER_MAX_BOXES,
+      busy / 1000.0 / (n_updates - warmup));
+}
+
 int
 main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autofree gchar *model_path = NULL;
   gdouble scale_factor = 1.1;
-  gboolean dump = FALSE;
+  gboolean dump = FALSE, worst_case = FALSE;
   GOptionEntry entries[] = {
     {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path,
         "emotion model, for label-change figures", "PATH"},
     {"scale-factor", 's', 0, G_OPTION_ARG_DOUBLE, &scale_factor,
         "detector scale factor (default 1.1, femodetect's)", "S"},
     {"dump", 'd', 0, G_OPTION_ARG_NONE, &dump, "print every frame", NULL},
+    {"worst-case", 0, 0, G_OPTION_ARG_NONE, &worst_case,
+        "time the largest update the tracker's caps allow", NULL},
     {NULL}
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("VIDEO...");
@@ -311,7 +358,11 @@ main (int argc, char **argv)
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
-  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc < 2) {
+  if (g_option_context_parse (ctx, &argc, &argv, &error) && worst_case) {
+    run_worst_case ();
+    return 0;
+  }
+  if (error != NULL || argc < 2) {
     g_printerr ("usage: bench-tracker [--model M] [--dump] VIDEO...%s%s\n",
         error ? ": " : "", error ? error->message : "");
     return 2;

@@ -23,6 +23,9 @@ int femo_fuzz_safetensors (const guint8 * data, gsize size);
 /* femo_fer_load_stream (strict and skipping bad rows; gzip when the input
  * starts with its magic) and femo_ferplus_load_stream. */
 int femo_fuzz_fer_csv (const guint8 * data, gsize size);
+/* A short stream of frames through femo_analyzer_process with the default
+ * cascade and the shipped model (fuzz-femodetect.c describes the input). */
+int femo_fuzz_femodetect (const guint8 * data, gsize size);
 
 /* libFuzzer's entry point, defined once per fuzzer executable. */
 #define FEMO_FUZZ_ENTRY_POINT(target) \

@@ -10,13 +10,20 @@
 #  safetensors/  tests/data/golden-net.safetensors, tiny containers, a
 #                truncated copy and a header with bad offsets;
 #  fer-csv/      a few synthetic FER2013 and FER+ rows (random pixels, never
-#                dataset rows), CRLF, gzip, and malformed variants.
+#                dataset rows), CRLF, gzip, and malformed variants;
+#  femodetect/   short streams (fuzz-femodetect.c describes the layout) over
+#                a 96x96 picture of a face: Grace Hopper (public domain,
+#                ../shared/media, decoded and scaled by gst-launch-1.0) as
+#                luma, Y of YUY2, RGB and BGRx, tracked with changing
+#                settings and times, and boxes given past the frame.
 # Usage: tests/fuzz/make-seeds.py  (from anywhere; overwrites the seeds)
 import gzip
 import json
 import random
 import re
 import struct
+import subprocess
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -202,7 +209,105 @@ def fer_csv():
           "PrivateTest,fer0000002.png,0,0,0,0,0,0,0,0,0,10\n")
 
 
+# --- femodetect streams -------------------------------------------------------
+FACE = HERE.parent.parent.parent / "shared" / "media" / "facedetect_grace_hopper_512x512.jpg"
+SIDE = 96
+
+
+def face_pixels(fmt):
+    """The face picture, SIDE x SIDE, rows packed, in GStreamer format @fmt."""
+    with tempfile.NamedTemporaryFile() as out:
+        subprocess.run(["gst-launch-1.0", "-q", "filesrc", f"location={FACE}", "!",
+                        "jpegdec", "!", "videoconvert", "!", "videoscale", "!",
+                        f"video/x-raw,format={fmt},width={SIDE},height={SIDE}", "!",
+                        "filesink", f"location={out.name}"], check=True)
+        return Path(out.name).read_bytes()
+
+
+def small(v):
+    """A value fuzz-femodetect's take_biased() reads as @v (v <= its small)."""
+    return struct.pack("<I", v)
+
+
+def large(v):
+    """A value take_biased() reads as @v (any v below its max)."""
+    return struct.pack("<I", 0x80000000 | v)
+
+
+def frame(detect=1, classify=1, tracking=1, late=0, reset=0, time_mode=1,
+          scale=656, neighbors=small(3), min_size=small(30), max_size=small(0),
+          max_faces=small(0), process_width=small(0), detect_interval=small(0),
+          classify_interval=small(0), margin=19895, timeout=small(15),
+          smoothing=3397, hysteresis=9830, merge=39321, flip=0, width=SIDE,
+          height=SIDE, fmt=0, pad=0, par=(1, 1), time=0, duration=400, offset=0,
+          boxes=()):
+    """One frame block: defaults are femodetect's (scale 1.1, margin 0.025,
+    smoothing 0.5, hysteresis 0.15, merge-overlaps 0.6; intervals are 1 + the
+    value)."""
+    flags = (detect | classify << 1 | tracking << 2 | late << 3 | reset << 4
+             | time_mode << 5 | flip << 7)
+    b = struct.pack("<BH", flags, scale) + neighbors + min_size + max_size
+    b += max_faces + process_width + detect_interval + classify_interval
+    b += struct.pack("<H", margin) + timeout
+    b += struct.pack("<HHH", smoothing, hysteresis, merge)
+    b += struct.pack("<BBBBHHIHH", (width - 1) % SIDE, (height - 1) % SIDE, fmt,
+                     pad, par[0], par[1], time, duration, offset)
+    given = list(boxes) + [(0, 0, 0, 0)] * (4 - len(boxes))
+    for x, y, w, h in given:
+        b += struct.pack("<iiii", x, y, w, h)
+    return b + struct.pack("<B", len(boxes))
+
+
+def stream(name, frames, pool):
+    write("femodetect", name, struct.pack("<B", len(frames) - 1) + b"".join(frames) + pool)
+
+
+def femodetect():
+    if not FACE.exists():
+        return
+    gray, yuy2 = face_pixels("GRAY8"), face_pixels("YUY2")
+    rgb, bgrx = face_pixels("RGB"), face_pixels("BGRx")
+    ms = 1000  # take() units of time are microseconds
+    # tracked luma: moving by a pixel a frame, a late frame carried, then
+    # detect and classify intervals of 2
+    stream("gray-tracked.bin",
+           [frame(time=0, offset=0), frame(time=40 * ms, offset=1),
+            frame(time=80 * ms, offset=2, late=1),
+            frame(time=120 * ms, offset=3, detect_interval=small(1),
+                  classify_interval=small(1))], gray)
+    # the Y of YUY2 (format 1, offset even) and UYVY (offset odd)
+    stream("yuy2-uyvy.bin", [frame(fmt=1, offset=0), frame(fmt=1, offset=1, time=40 * ms)],
+           yuy2)
+    # packed RGB (format 2 + 3 * layout code; code 0: R, G, B in 3 bytes;
+    # code 5: 4 bytes, then the swaps 2, 0, 0 giving B, G, R), untracked,
+    # anamorphic
+    stream("rgb-bgrx.bin", [frame(fmt=2, tracking=0), frame(fmt=17, tracking=0, par=(16, 11))],
+           rgb)
+    stream("bgrx.bin", [frame(fmt=17, time_mode=0)], bgrx)
+    # detection off: boxes from upstream, inside, past the edge, huge
+    stream("given-boxes.bin",
+           [frame(detect=0, boxes=[(20, 10, 50, 60), (80, 80, 60000, 60000),
+                                   (-5, -5, 2147483647, 3), (100, 100, 10, 10)]),
+            frame(detect=0, boxes=[(-2147483648, 0, 2147483647, 96)], margin=65535)],
+           gray)
+    # times: none, then going backwards, a flush, changed settings
+    stream("times-settings.bin",
+           [frame(time_mode=0), frame(time_mode=1, time=1000 * ms),
+            frame(time_mode=2, time=500 * ms, process_width=small(48)),
+            frame(reset=1, time_mode=3, max_faces=small(1), timeout=small(0)),
+            frame(min_size=large(2147483647), max_size=small(20))], gray)
+    # every raw window (min-neighbors 0, fine scale step) tracked
+    stream("raw-windows.bin",
+           [frame(neighbors=small(0), scale=0, merge=0),
+            frame(neighbors=small(0), scale=0, merge=0, time=40 * ms)], gray)
+    # merge-overlaps at its extremes, flip averaging
+    stream("merge-flip.bin",
+           [frame(neighbors=small(0), merge=65535, flip=1, tracking=0),
+            frame(neighbors=small(1), merge=1, flip=1, time=40 * ms)], gray)
+
+
 if __name__ == "__main__":
     cascades()
     safetensors()
     fer_csv()
+    femodetect()

@@ -5,7 +5,7 @@
 #   tests/fuzz/run-fuzz.sh [SECONDS | -runs=N] [TARGET...]
 #
 # SECONDS per target (default 60), or -runs=N inputs per target. TARGETs:
-# cascade, safetensors, fer-csv (default all). Seeds come from
+# cascade, safetensors, fer-csv, femodetect (default all). Seeds come from
 # tests/fuzz/corpus/TARGET (read-only); new inputs go to
 # build-fuzz/corpus/TARGET, crashes to build-fuzz/crashes/TARGET. Copy a
 # fixed crash input into tests/fuzz/regressions/TARGET so that the suite
@@ -21,7 +21,7 @@ cd "$(dirname "$0")/../.."
 limit=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(cascade safetensors fer-csv)
+[ ${#targets[@]} -gt 0 ] || targets=(cascade safetensors fer-csv femodetect)
 if [[ $limit == -runs=* ]]; then
   budget=("$limit")
 else
