@@ -1071,6 +1071,48 @@ test_many_boxes (void)
   g_free (gray);
 }
 
+/* More faces than the tracker takes (every raw window): the 256 largest
+ * have tracks; the others have distinct negative ids and no object_id. */
+static void
+test_untracked_faces (void)
+{
+  GstHarness *h = femo_test_detect_harness_new ("min-neighbors", 0,
+      "merge-overlaps", 0.0, "scale-factor", 1.02, "min-size", 20,
+      "classify", FALSE, NULL);
+  gint width, height;
+  guint8 *gray = load_gray ("dlib_2008_002079", &width, &height);
+  GHashTable *ids = g_hash_table_new (NULL, NULL);
+  GstBuffer *out;
+  gpointer state = NULL;
+  GstMeta *meta;
+  guint tracked = 0, untracked = 0;
+
+  set_caps (h, GST_VIDEO_FORMAT_GRAY8, width, height);
+  out = push_pull (h, make_frame (GST_VIDEO_FORMAT_GRAY8, width, height,
+          gray, NULL, FALSE));
+  while ((meta = gst_buffer_iterate_meta_filtered (out, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
+    gboolean has_object_id = gst_video_region_of_interest_meta_get_param (roi,
+        FEMO_META_OBJECT_ID_PARAMS_NAME) != NULL;
+
+    g_assert_false (g_hash_table_contains (ids, GINT_TO_POINTER (roi->id)));
+    g_hash_table_add (ids, GINT_TO_POINTER (roi->id));
+    g_assert_cmpint (has_object_id, ==, roi->id > 0);
+    if (roi->id > 0)
+      tracked++;
+    else
+      untracked++;
+  }
+  g_test_message ("%u tracked, %u untracked", tracked, untracked);
+  g_assert_cmpuint (tracked, ==, 256);
+  g_assert_cmpuint (untracked, >, 0);
+  gst_buffer_unref (out);
+  g_hash_table_unref (ids);
+  femo_test_detect_harness_teardown (h);
+  g_free (gray);
+}
+
 /* Numeric properties are controllable: a control source changes max-faces
  * from frame to frame by the buffers' time. */
 static void
@@ -1172,6 +1214,7 @@ main (int argc, char **argv)
   g_test_add_func ("/femodetect/max-faces-and-sizes", test_max_faces_and_sizes);
   g_test_add_func ("/femodetect/many-boxes", test_many_boxes);
   g_test_add_func ("/femodetect/threads", test_threads);
+  g_test_add_func ("/femodetect/untracked-faces", test_untracked_faces);
   g_test_add_func ("/femodetect/controlled-property",
       test_controlled_property);
 

@@ -147,7 +147,10 @@ G_BEGIN_DECLS
  * the emotion's track_id and in the message's face structure as
  * FEMO_META_FIELD_TRACK_ID (G_TYPE_UINT). Faces carried between detections
  * (detect-interval, QoS) have the tracker's predicted box and no
- * FEMO_META_DETECTION_PARAMS_NAME structure.
+ * FEMO_META_DETECTION_PARAMS_NAME structure. The tracker takes the 256
+ * largest faces of a frame (FEMO_TRACKER_MAX_BOXES, e.g. with
+ * min-neighbors=0): the others have no track (a negative ROI meta id, no
+ * object_id, no track_id) and show their own frame's emotion.
  */
 #define FEMO_META_OBJECT_ID_PARAMS_NAME "object_id"
 #define FEMO_META_OBJECT_ID_FIELD_ID "id"

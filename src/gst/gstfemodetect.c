@@ -813,14 +813,17 @@ gst_femo_detect_add_metas (GstFemoDetect * self, GstBuffer * buf,
   for (i = 0; i < result->n_faces; i++) {
     const FemoAnalyzedFace *face = &result->faces[i];
     const FemoRect *r = &face->box;
-    gint id = result->tracked ? (gint) face->track_id : (gint) i;
+    /* faces beyond what the tracker takes (femo-tracker.h's caps) have no
+     * track: negative ids that no track has */
+    gint id = !result->tracked ? (gint) i : face->track_id != 0 ?
+        (gint) face->track_id : -1 - (gint) i;
 
     self->rois[i] = femo_meta_add_face (buf, r->x, r->y, r->width, r->height,
         id);
     if (face->detected)
       femo_meta_add_detection (self->rois[i], face->confidence,
           MAX (r->neighbors, 0), width, height);
-    if (result->tracked)
+    if (result->tracked && face->track_id != 0)
       femo_meta_add_object_id (self->rois[i], id);
   }
 }
