@@ -395,6 +395,16 @@ test_odd_stride (void)
   g_assert_true (odd.classified && packed.classified);
 }
 
+/* femodetect detect=false on @buf carrying one upstream face box. */
+static Faces
+detect_given (const GstVideoInfo * info, GstBuffer * buf, guint x, guint y,
+    guint w, guint h)
+{
+  gst_buffer_add_video_region_of_interest_meta (buf, FEMO_META_ROI_TYPE_FACE,
+      x, y, w, h);
+  return detect (info, buf, "detect=false");
+}
+
 /* Faces given upstream (detect=false) in the corners and past the edge:
  * the crop around them reaches outside the frame and is padded by
  * replicating the border. */
@@ -415,13 +425,10 @@ test_edge_boxes (void)
   g_assert_no_error (error);
   gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY8, w, h);
   for (guint i = 0; i < G_N_ELEMENTS (boxes); i++) {
-    GstBuffer *buf = gst_buffer_new_memdup (gray, (gsize) w * h);
-    Faces f;
-
-    gst_buffer_add_video_region_of_interest_meta (buf,
-        FEMO_META_ROI_TYPE_FACE, boxes[i][0], boxes[i][1], boxes[i][2],
+    Faces f = detect_given (&info, gst_buffer_new_memdup (gray,
+            (gsize) w * h), boxes[i][0], boxes[i][1], boxes[i][2],
         boxes[i][3]);
-    f = detect (&info, buf, "detect=false");
+
     g_assert_cmpuint (f.n, ==, 1);
     g_assert_true (f.classified);
   }
@@ -443,13 +450,9 @@ test_absurd_upstream_boxes (void)
 
   gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY8, 64, 64);
   for (guint i = 0; i < G_N_ELEMENTS (boxes); i++) {
-    GstBuffer *buf = filled (&info, -1);
-    Faces f;
+    Faces f = detect_given (&info, filled (&info, -1), boxes[i][0],
+        boxes[i][1], boxes[i][2], boxes[i][3]);
 
-    gst_buffer_add_video_region_of_interest_meta (buf,
-        FEMO_META_ROI_TYPE_FACE, boxes[i][0], boxes[i][1], boxes[i][2],
-        boxes[i][3]);
-    f = detect (&info, buf, "detect=false");
     g_assert_cmpuint (f.n, ==, 1);
     /* the meta itself is upstream's and keeps its box */
     g_assert_cmpuint (f.first.w, ==, boxes[i][2]);
@@ -464,14 +467,12 @@ static void
 test_out_of_memory (void)
 {
   g_autofree gchar *cascade = femo_test_data_path ("cascade-accept-all.xml");
-  g_autofree gchar *statm = NULL;
   GstHarness *h;
   GstVideoInfo info;
   GstMessage *msg;
   GstBus *bus;
   GError *error = NULL;
-  struct rlimit old, lim;
-  guint64 pages;
+  struct rlimit old;
 
 #ifdef __SANITIZE_ADDRESS__
   g_test_skip ("an address-space limit stops AddressSanitizer itself");
@@ -488,13 +489,7 @@ test_out_of_memory (void)
   gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
   bus = gst_element_get_bus (h->element);
 
-  g_assert_true (g_file_get_contents ("/proc/self/statm", &statm, NULL,
-          NULL));
-  pages = g_ascii_strtoull (statm, NULL, 10);
-  g_assert_cmpint (getrlimit (RLIMIT_AS, &old), ==, 0);
-  lim = old;
-  lim.rlim_cur = pages * sysconf (_SC_PAGESIZE) + 24 * 1024 * 1024;
-  g_assert_cmpint (setrlimit (RLIMIT_AS, &lim), ==, 0);
+  femo_test_limit_memory (24 * 1024 * 1024, &old);
   g_assert_cmpint (gst_harness_push (h, filled (&info, -1)), ==,
       GST_FLOW_ERROR);
   g_assert_cmpint (setrlimit (RLIMIT_AS, &old), ==, 0);

@@ -535,9 +535,7 @@ test_detect_out_of_memory (void)
   FemoImageView v = { px, 512, 512, 512, 1 };
   FemoDetectParams p = FEMO_DETECT_PARAMS_INIT;
   FemoRect r[16];
-  struct rlimit old, lim;
-  g_autofree gchar *statm = NULL;
-  guint64 pages;
+  struct rlimit old;
 
 #ifdef __SANITIZE_ADDRESS__
   g_test_skip ("an address-space limit stops AddressSanitizer itself");
@@ -555,13 +553,7 @@ test_detect_out_of_memory (void)
   p.min_neighbors = 0;
   p.min_width = p.min_height = 0;
 
-  g_assert_true (g_file_get_contents ("/proc/self/statm", &statm, NULL,
-          NULL));
-  pages = g_ascii_strtoull (statm, NULL, 10);
-  g_assert_cmpint (getrlimit (RLIMIT_AS, &old), ==, 0);
-  lim = old;
-  lim.rlim_cur = pages * sysconf (_SC_PAGESIZE) + 16 * 1024 * 1024;
-  g_assert_cmpint (setrlimit (RLIMIT_AS, &lim), ==, 0);
+  femo_test_limit_memory (16 * 1024 * 1024, &old);
   g_test_expect_message ("femo", G_LOG_LEVEL_WARNING,
       "out of memory scanning a 512x512 frame*");
   g_assert_cmpuint (femo_detector_detect (d, &v, &p, r, 16), ==, 0);

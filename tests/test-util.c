@@ -12,6 +12,7 @@
 #endif
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static gchar *
 env_path (const gchar * var, const gchar * relative)
@@ -267,4 +268,20 @@ femo_test_model_of (GstElement * detect)
   if (model != NULL)
     g_boxed_free (G_PARAM_SPEC_VALUE_TYPE (pspec), model);
   return model;
+}
+
+void
+femo_test_limit_memory (gsize headroom, struct rlimit *old)
+{
+  g_autofree gchar *statm = NULL;
+  struct rlimit lim;
+  guint64 pages;
+
+  g_assert_true (g_file_get_contents ("/proc/self/statm", &statm, NULL,
+          NULL));
+  pages = g_ascii_strtoull (statm, NULL, 10);
+  g_assert_cmpint (getrlimit (RLIMIT_AS, old), ==, 0);
+  lim = *old;
+  lim.rlim_cur = pages * sysconf (_SC_PAGESIZE) + headroom;
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &lim), ==, 0);
 }

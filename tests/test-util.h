@@ -9,6 +9,7 @@
 #include <gst/video/video.h>
 #include <gst/check/gstharness.h>
 #include <stdarg.h>
+#include <sys/resource.h>
 
 G_BEGIN_DECLS
 
@@ -65,6 +66,11 @@ GPtrArray *femo_test_decode_video_gray (const gchar * relative, guint first,
  * which elements share one: the reference its "model" property gives is
  * released at once. */
 gconstpointer femo_test_model_of (GstElement * detect);
+
+/* Limits the process's address space to what it uses now plus @headroom
+ * bytes (for out-of-memory tests, in a subprocess); the limit before goes
+ * to @old, for setrlimit (RLIMIT_AS, @old). */
+void femo_test_limit_memory (gsize headroom, struct rlimit *old);
 
 /* Reads a whole file; aborts the test with a message when it can't. */
 gchar *femo_test_read_file (const gchar * path, gsize * length);
