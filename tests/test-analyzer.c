@@ -23,6 +23,8 @@
 #define M_CUT_1 FEMO_TEST_MONTAGE_CUT_1
 #define M_CUT_2 FEMO_TEST_MONTAGE_CUT_2
 #define PHOTO "media/facerec_two_people.jpg"
+/* several faces of several confidences */
+#define CONFIDENCE_PHOTO "media/dlib_2008_002506.jpg"
 
 static GPtrArray *frames;       /* GstBuffer of frame M_FIRST + i */
 static gint frame_width, frame_height;
@@ -556,6 +558,89 @@ test_merge_overlaps (void)
   g_free (path);
 }
 
+/* min-confidence on the cascade: at the default (negative) and at 0 every
+ * face, with the confidence neighbours / (neighbours + 10); above, only
+ * the faces that confident, in the detector's order; and max-faces then
+ * takes the largest of those, not of all boxes (on this photo the largest
+ * box is among the least confident). */
+static void
+test_min_confidence_cascade (void)
+{
+  gchar *path = femo_test_shared_path (CONFIDENCE_PHOTO);
+  FemoAnalyzer *a = analyzer_new (2);
+  FemoAnalyzerSettings s;
+  FemoAnalyzerFrame f = { {0}, };
+  FemoAnalyzerResult r;
+  GError *error = NULL;
+  FemoRect all[64];
+  gdouble threshold;
+  guint8 *gray;
+  gint width, height;
+  gsize n_all, i, k, largest = 0;
+
+  gray = femo_test_load_image (path, GST_VIDEO_FORMAT_GRAY8, &width, &height,
+      &error);
+  g_assert_no_error (error);
+  femo_analyzer_settings_init (&s);
+  s.tracking = FALSE;
+  s.classify = FALSE;
+  s.merge_overlaps = 0;
+  f.image = (FemoImageView) {
+  gray, width, height, width, 1};
+  f.par_n = f.par_d = 1;
+  f.time_ns = FEMO_ANALYZER_TIME_NONE;
+  g_assert_cmpfloat (s.min_confidence, <, 0);
+  g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
+  n_all = r.n_faces;
+  g_assert_cmpuint (n_all, >=, 3);
+  g_assert_cmpuint (n_all, <=, G_N_ELEMENTS (all));
+  for (i = 0; i < n_all; i++) {
+    all[i] = r.faces[i].box;
+    g_assert_cmpfloat (r.faces[i].confidence, ==, all[i].neighbors /
+        (all[i].neighbors + 10.0));
+    if (area (&all[i]) > area (&all[largest]))
+      largest = i;
+  }
+  s.min_confidence = 0;
+  g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
+  g_assert_cmpuint (r.n_faces, ==, n_all);
+  for (i = 0; i < n_all; i++)
+    g_assert_cmpmem (&r.faces[i].box, sizeof (FemoRect), &all[i],
+        sizeof (FemoRect));
+
+  /* just above the largest box's confidence */
+  threshold = (all[largest].neighbors + 0.5) / (all[largest].neighbors +
+      0.5 + 10.0);
+  s.min_confidence = threshold;
+  g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
+  g_test_message ("%" G_GSIZE_FORMAT " boxes, %" G_GSIZE_FORMAT " at "
+      "confidence %.3f or more", n_all, r.n_faces, threshold);
+  g_assert_cmpuint (r.n_faces, >, 0);
+  g_assert_cmpuint (r.n_faces, <, n_all);
+  for (i = 0, k = 0; i < n_all; i++) {
+    if (all[i].neighbors / (all[i].neighbors + 10.0) < threshold)
+      continue;
+    g_assert_cmpuint (k, <, r.n_faces);
+    g_assert_cmpmem (&r.faces[k].box, sizeof (FemoRect), &all[i],
+        sizeof (FemoRect));
+    g_assert_cmpfloat (r.faces[k].confidence, >=, threshold);
+    k++;
+  }
+  g_assert_cmpuint (k, ==, r.n_faces);
+
+  s.max_faces = 1;
+  g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
+  g_assert_cmpuint (r.n_faces, ==, 1);
+  g_assert_cmpfloat (r.faces[0].confidence, >=, threshold);
+  for (i = 0; i < n_all; i++)
+    if (all[i].neighbors / (all[i].neighbors + 10.0) >= threshold)
+      g_assert_cmpint (area (&all[i]), <=, area (&r.faces[0].box));
+
+  femo_analyzer_free (a);
+  g_free (gray);
+  g_free (path);
+}
+
 /* More faces than the tracker takes (min-neighbors=0 and a fine scale
  * step: the cascade's raw windows, about 400 on these frames, more than
  * FEMO_TRACKER_MAX_BOXES): the largest are tracked as usual, the others
@@ -784,6 +869,8 @@ main (int argc, char **argv)
   g_test_add_func ("/analyzer/given-boxes-clipped", test_given_boxes_clipped);
   g_test_add_func ("/analyzer/process-width", test_process_width);
   g_test_add_func ("/analyzer/merge-overlaps", test_merge_overlaps);
+  g_test_add_func ("/analyzer/min-confidence-cascade",
+      test_min_confidence_cascade);
   g_test_add_func ("/analyzer/load-errors", test_load_errors);
   ret = g_test_run ();
   g_ptr_array_unref (frames);

@@ -1,7 +1,10 @@
 /* gst-femo tests: luma extraction and face-crop resampling
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include "femo-face-crop.h"
 #include "femo-image.h"
+
+#include <math.h>
 
 #include <string.h>
 
@@ -83,6 +86,114 @@ test_resample_enlarge (void)
     g_assert_cmpuint (dst[i], <=, 250);
 }
 
+/* A gray frame with a dark disc of radius 2.5 display units at each eye
+ * (display coordinates: x times the pixel aspect ratio @par). */
+static guint8 *
+draw_eyes (gint width, gint height, gdouble par, const gdouble eyes[4])
+{
+  guint8 *image = g_malloc (width * height);
+
+  for (gint y = 0; y < height; y++)
+    for (gint x = 0; x < width; x++) {
+      gdouble dx = (x + 0.5) * par, dy = y + 0.5;
+      gboolean eye = FALSE;
+
+      for (gint e = 0; e < 2; e++)
+        eye |= hypot (dx - eyes[2 * e], dy - eyes[2 * e + 1]) < 2.5;
+      image[y * width + x] = eye ? 0 : 200;
+    }
+  return image;
+}
+
+/* The centre of darkness of the crop's left or right half. */
+static void
+dark_centre (const guint8 * crop, gint size, gboolean right, gdouble * cx,
+    gdouble * cy)
+{
+  gdouble sum = 0, sx = 0, sy = 0;
+
+  for (gint y = 0; y < size; y++)
+    for (gint x = right ? size / 2 : 0; x < (right ? size : size / 2); x++) {
+      gdouble w = 200 - crop[y * size + x];
+
+      sum += w;
+      sx += w * (x + 0.5);
+      sy += w * (y + 0.5);
+    }
+  g_assert_cmpfloat (sum, >, 0);
+  *cx = sx / sum;
+  *cy = sy / sum;
+}
+
+/* Eyes turned, farther apart than in FER2013's crop (so shrunk), on square
+ * and on wide pixels: in the crop they land where FER2013's mean face has
+ * them, level. */
+static void
+test_crop_aligned_geometry (void)
+{
+  static const struct
+  {
+    gdouble angle_deg, distance, par;
+    gint par_n, par_d;
+  } cases[] = {
+    {0, 36, 1.0, 1, 1}, {25, 40, 1.0, 1, 1}, {-40, 55, 1.0, 1, 1},
+    {170, 30, 1.0, 1, 1}, {15, 44, 2.0, 2, 1}, {-20, 36, 0.75, 3, 4},
+  };
+  const gint size = FEMO_FACE_CROP_FER_SIZE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gdouble a = cases[i].angle_deg * G_PI / 180, par = cases[i].par;
+    gdouble half = cases[i].distance / 2;
+    /* display coordinates around the frame's centre */
+    const gdouble eyes[4] = { 110 - half * cos (a), 90 - half * sin (a),
+      110 + half * cos (a), 90 + half * sin (a)
+    };
+    gint width = (gint) (220 / par), height = 180;
+    guint8 *image = draw_eyes (width, height, par, eyes);
+    FemoImageView view = { image, width, height, width, 1 };
+    guint8 crop[FEMO_FACE_CROP_FER_SIZE * FEMO_FACE_CROP_FER_SIZE];
+    gdouble lx, ly, rx, ry;
+
+    g_assert_true (femo_face_crop_aligned (&view, eyes[0] / par, eyes[1],
+            eyes[2] / par, eyes[3], cases[i].par_n, cases[i].par_d, crop,
+            size));
+    dark_centre (crop, size, FALSE, &lx, &ly);
+    dark_centre (crop, size, TRUE, &rx, &ry);
+    if (fabs (lx - FEMO_FACE_CROP_FER_LEFT_EYE_X) > 0.3
+        || fabs (rx - FEMO_FACE_CROP_FER_RIGHT_EYE_X) > 0.3
+        || fabs (ly - FEMO_FACE_CROP_FER_EYE_Y) > 0.3
+        || fabs (ry - FEMO_FACE_CROP_FER_EYE_Y) > 0.3)
+      g_error ("case %u: eyes at %.2f,%.2f and %.2f,%.2f", i, lx, ly, rx,
+          ry);
+    g_free (image);
+  }
+}
+
+/* Unturned and at the crop's own scale, the aligned crop is the box crop
+ * of the same region; eyes less than a pixel apart give no crop. */
+static void
+test_crop_aligned_upright (void)
+{
+  const gint size = FEMO_FACE_CROP_FER_SIZE, width = 120, height = 100;
+  const gdouble lx = 40.3, ly = 37.6;
+  guint8 src[120 * 100], aligned[48 * 48], boxed[48 * 48];
+  FemoImageView view = { src, width, height, width, 1 };
+
+  for (gint i = 0; i < width * height; i++)
+    src[i] = (guint8) (i * 37 + i / width * 11);
+  g_assert_true (femo_face_crop_aligned (&view, lx, ly,
+          lx + FEMO_FACE_CROP_FER_RIGHT_EYE_X - FEMO_FACE_CROP_FER_LEFT_EYE_X,
+          ly, 1, 1, aligned, size));
+  femo_image_resample (&view, lx - FEMO_FACE_CROP_FER_LEFT_EYE_X,
+      ly - FEMO_FACE_CROP_FER_EYE_Y, size, size, boxed, size, size);
+  g_assert_cmpmem (aligned, sizeof (aligned), boxed, sizeof (boxed));
+
+  memset (aligned, 7, sizeof (aligned));
+  g_assert_false (femo_face_crop_aligned (&view, lx, ly, lx + 0.5, ly + 0.5,
+          1, 1, aligned, size));
+  g_assert_cmpuint (aligned[0], ==, 7);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -92,5 +203,8 @@ main (int argc, char **argv)
   g_test_add_func ("/image/resample/identity-and-edges",
       test_resample_identity_and_edges);
   g_test_add_func ("/image/resample/enlarge", test_resample_enlarge);
+  g_test_add_func ("/image/crop-aligned/geometry",
+      test_crop_aligned_geometry);
+  g_test_add_func ("/image/crop-aligned/upright", test_crop_aligned_upright);
   return g_test_run ();
 }

@@ -25,10 +25,18 @@ struct _FemoAnalyzer
   gsize face_capacity;
   FemoRect *rects;
   gdouble *confidence;
+  FemoLandmarks *landmarks;
+  gboolean *has_landmarks;
   FemoTrackAssignment *assign;  /* track of each face */
   gsize *batch;                 /* faces the network gets */
   gsize *order;                 /* detections by strength (merge-overlaps) */
   FemoAnalyzedFace *faces;
+  /* The tracked faces with landmarks at the last detection, for the
+   * frames that carry them: n_last of them, [face_capacity] each. */
+  guint32 *last_ids;
+  FemoRect *last_rects;
+  FemoLandmarks *last_landmarks;
+  gsize n_last;
 
   /* Network input and output, [crop_capacity] and [probs_capacity]. */
   guint8 *crops;                /* [n][48*48] */
@@ -46,6 +54,10 @@ struct _FemoAnalyzer
   gsize gray_size;
   guint8 *small;                /* downscaled luma for process-width */
   gsize small_size;
+  guint8 *color;                /* BGR for a detector that reads colour */
+  gsize color_size;
+  guint8 *planes;               /* femo_image_to_bgr's scratch */
+  gsize planes_size;
 
   gboolean tracks_started;      /* a detection ran since the last reset */
   guint frames_since_detect;
@@ -87,12 +99,14 @@ femo_analyzer_settings_init (FemoAnalyzerSettings * s)
   s->min_size = FEMO_ANALYZER_DEFAULT_MIN_SIZE;
   s->max_size = FEMO_ANALYZER_DEFAULT_MAX_SIZE;
   s->max_faces = FEMO_ANALYZER_DEFAULT_MAX_FACES;
+  s->min_confidence = FEMO_ANALYZER_DEFAULT_MIN_CONFIDENCE;
   s->merge_overlaps = FEMO_ANALYZER_DEFAULT_MERGE_OVERLAPS;
   s->process_width = FEMO_ANALYZER_DEFAULT_PROCESS_WIDTH;
   s->detect_interval = FEMO_ANALYZER_DEFAULT_DETECT_INTERVAL;
   s->classify = TRUE;
   s->flip = FALSE;
   s->crop_margin = FEMO_ANALYZER_DEFAULT_CROP_MARGIN;
+  s->align = FEMO_ANALYZER_DEFAULT_ALIGN;
   s->classify_interval = FEMO_ANALYZER_DEFAULT_CLASSIFY_INTERVAL;
   s->tracking = TRUE;
   s->track_timeout = FEMO_ANALYZER_DEFAULT_TRACK_TIMEOUT;
@@ -125,10 +139,16 @@ ensure_faces (FemoAnalyzer * a, gsize n)
   a->face_capacity = MAX (n, a->face_capacity * 2);
   a->rects = g_renew (FemoRect, a->rects, a->face_capacity);
   a->confidence = g_renew (gdouble, a->confidence, a->face_capacity);
+  a->landmarks = g_renew (FemoLandmarks, a->landmarks, a->face_capacity);
+  a->has_landmarks = g_renew (gboolean, a->has_landmarks, a->face_capacity);
   a->assign = g_renew (FemoTrackAssignment, a->assign, a->face_capacity);
   a->batch = g_renew (gsize, a->batch, a->face_capacity);
   a->order = g_renew (gsize, a->order, a->face_capacity);
   a->faces = g_renew (FemoAnalyzedFace, a->faces, a->face_capacity);
+  a->last_ids = g_renew (guint32, a->last_ids, a->face_capacity);
+  a->last_rects = g_renew (FemoRect, a->last_rects, a->face_capacity);
+  a->last_landmarks = g_renew (FemoLandmarks, a->last_landmarks,
+      a->face_capacity);
 }
 
 FemoAnalyzer *
@@ -164,16 +184,23 @@ femo_analyzer_free (FemoAnalyzer * a)
   femo_tracker_free (a->tracker);
   g_free (a->rects);
   g_free (a->confidence);
+  g_free (a->landmarks);
+  g_free (a->has_landmarks);
   g_free (a->assign);
   g_free (a->batch);
   g_free (a->order);
   g_free (a->faces);
+  g_free (a->last_ids);
+  g_free (a->last_rects);
+  g_free (a->last_landmarks);
   g_free (a->crops);
   g_free (a->probs);
   g_free (a->track_boxes);
   g_free (a->events);
   g_free (a->gray);
   g_free (a->small);
+  g_free (a->color);
+  g_free (a->planes);
   g_free (a);
 }
 
@@ -340,13 +367,26 @@ tracker_time (FemoAnalyzer * a, const FemoAnalyzerFrame * frame)
   return t;
 }
 
+/* Room for @size bytes in *@buffer (of *@buffer_size); FALSE when the
+ * system has no memory for them: how big a frame is is the stream's
+ * choice. */
+static gboolean
+grow_buffer (guint8 ** buffer, gsize * buffer_size, gsize size)
+{
+  if (size <= *buffer_size)
+    return TRUE;
+  g_free (*buffer);
+  *buffer = g_try_malloc (size);
+  *buffer_size = *buffer != NULL ? size : 0;
+  return *buffer != NULL;
+}
+
 /* The frame's luma: as it is, or RGB converted once into a->gray. */
 static gboolean
 get_luma (FemoAnalyzer * a, const FemoAnalyzerFrame * frame,
     FemoImageView * view, gboolean * have, GError ** error)
 {
   const FemoImageView *image = &frame->image;
-  gsize size;
 
   if (*have)
     return TRUE;
@@ -355,17 +395,12 @@ get_luma (FemoAnalyzer * a, const FemoAnalyzerFrame * frame,
     *have = TRUE;
     return TRUE;
   }
-  size = (gsize) image->width * image->height;
-  if (size > a->gray_size) {
-    g_free (a->gray);
-    a->gray = g_try_malloc (size);
-    a->gray_size = a->gray != NULL ? size : 0;
-    if (a->gray == NULL) {
-      g_set_error (error, FEMO_ERROR, FEMO_ERROR_NO_MEMORY, "out of memory "
-          "for the gray copy of a %dx%d RGB frame", image->width,
-          image->height);
-      return FALSE;
-    }
+  if (!grow_buffer (&a->gray, &a->gray_size,
+          (gsize) image->width * image->height)) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_NO_MEMORY, "out of memory "
+        "for the gray copy of a %dx%d RGB frame", image->width,
+        image->height);
+    return FALSE;
   }
   *have = TRUE;
   femo_rgb_to_gray (image->data, image->stride, frame->rgb, image->width,
@@ -447,95 +482,163 @@ merge_overlaps (FemoAnalyzer * a, gsize n, gdouble threshold)
  * when they do not fit, so a full array may have lost some: grow it and run
  * again (rare: the array keeps its size afterwards). */
 static gsize
-run_detector (FemoAnalyzer * a, const FemoImageView * view,
-    const FemoDetectParams * params, GError ** error)
+run_detector (FemoAnalyzer * a, const FemoFaceDetectorInput * input,
+    const FemoFaceDetectParams * params, GError ** error)
 {
-  gsize n;
+  gboolean landmarks = femo_face_detector_has_landmarks (a->detector);
+  gsize i, n;
 
   for (;;) {
     GError *local = NULL;
 
-    n = femo_face_detector_detect (a->detector, view, params, a->rects,
-        a->confidence, a->face_capacity, &local);
+    n = femo_face_detector_detect (a->detector, input, params, a->rects,
+        a->confidence, a->landmarks, a->face_capacity, &local);
     if (local != NULL) {
       g_propagate_error (error, local);
       return 0;
     }
     if (n < a->face_capacity || a->face_capacity >= MAX_FACE_CAPACITY
-        || (params->max_faces > 0
-            && (gsize) params->max_faces <= a->face_capacity))
+        || (params->scan.max_faces > 0
+            && (gsize) params->scan.max_faces <= a->face_capacity))
       break;
     ensure_faces (a, a->face_capacity * 2);
   }
+  for (i = 0; i < n; i++)
+    a->has_landmarks[i] = landmarks;
   return n;
 }
 
-/* Runs the detector on @view, or on a copy of its luma downscaled to
- * process-width when it is wider, scaling sizes and boxes to and from it. */
+/* The frame in colour at @w x @h (its size, or smaller for
+ * process-width), converted once: packed RGB is read as it is at full
+ * size, anything else becomes BGR in a->color. */
+static gboolean
+get_color (FemoAnalyzer * a, const FemoAnalyzerFrame * frame, gint w,
+    gint h, FemoColorView * color, GError ** error)
+{
+  const FemoImageView *image = &frame->image;
+  const FemoRgbLayout bgr = FEMO_RGB_LAYOUT_BGR;
+  gboolean full = w == image->width && h == image->height;
+  gsize area = (gsize) w * h;
+
+  color->width = w;
+  color->height = h;
+  if (frame->rgb != NULL && full) {
+    color->data = image->data;
+    color->stride = image->stride;
+    color->layout = *frame->rgb;
+    return TRUE;
+  }
+  if (!grow_buffer (&a->color, &a->color_size, area * 3)
+      || (frame->rgb == NULL && !full
+          && !grow_buffer (&a->planes, &a->planes_size, area * 3))) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_NO_MEMORY, "out of memory "
+        "for the %dx%d colour copy of a %dx%d frame", w, h, image->width,
+        image->height);
+    return FALSE;
+  }
+  femo_image_to_bgr (image, frame->rgb, &frame->chroma, a->color, w, h,
+      w * 3, a->planes);
+  color->data = a->color;
+  color->stride = w * 3;
+  color->layout = bgr;
+  return TRUE;
+}
+
+/* What the detector reads of the frame, at @w x @h: its luma (shrunk into
+ * a->small when smaller), or its colour. */
+static gboolean
+get_detector_input (FemoAnalyzer * a, const FemoAnalyzerFrame * frame,
+    gint w, gint h, FemoImageView * luma, gboolean * have_luma,
+    FemoFaceDetectorInput * input, GError ** error)
+{
+  if (femo_face_detector_get_input_kind (a->detector) ==
+      FEMO_FACE_DETECTOR_INPUT_COLOR)
+    return get_color (a, frame, w, h, &input->color, error);
+
+  if (!get_luma (a, frame, luma, have_luma, error))
+    return FALSE;
+  input->luma = *luma;
+  if (w == luma->width && h == luma->height)
+    return TRUE;
+  if (!grow_buffer (&a->small, &a->small_size, (gsize) w * h)) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_NO_MEMORY, "out of memory "
+        "for the %dx%d process-width copy of the frame", w, h);
+    return FALSE;
+  }
+  femo_image_resample (luma, 0, 0, luma->width, luma->height, a->small, w,
+      h);
+  input->luma.data = a->small;
+  input->luma.width = input->luma.stride = w;
+  input->luma.height = h;
+  input->luma.pixel_stride = 1;
+  return TRUE;
+}
+
+/* Runs the detector on the frame, or on a copy downscaled to
+ * process-width when it is wider, scaling sizes, boxes and landmarks to
+ * and from it. @luma: the frame's luma once something needed it. */
 static gsize
-scan (FemoAnalyzer * a, const FemoImageView * view,
+scan (FemoAnalyzer * a, const FemoAnalyzerFrame * frame,
+    FemoImageView * luma, gboolean * have_luma,
     const FemoAnalyzerSettings * s, GError ** error)
 {
-  FemoDetectParams params = FEMO_DETECT_PARAMS_INIT;
-  FemoImageView scan = *view;
+  FemoFaceDetectParams params = FEMO_FACE_DETECT_PARAMS_INIT;
+  FemoFaceDetectorInput input;
+  gint width = frame->image.width, height = frame->image.height;
+  gint w = width, h = height;
   gdouble sx = 1.0, sy = 1.0;
   gsize i, n;
 
-  params.scale_factor = s->scale_factor;
-  params.min_neighbors = s->min_neighbors;
-  params.min_width = params.min_height = s->min_size;
-  params.max_width = params.max_height = s->max_size;
-  params.max_faces = s->max_faces;
+  memset (&input, 0, sizeof (input));
+  params.scan.scale_factor = s->scale_factor;
+  params.scan.min_neighbors = s->min_neighbors;
+  params.scan.min_width = params.scan.min_height = s->min_size;
+  params.scan.max_width = params.scan.max_height = s->max_size;
+  params.scan.max_faces = s->max_faces;
+  params.min_confidence = s->min_confidence;
 
-  if (s->process_width > 0 && (gint) s->process_width < view->width) {
-    gint w = s->process_width;
-    gint h = MAX (1, (gint) (((gint64) view->height * w + view->width / 2)
-            / view->width));
-
-    if ((gsize) w * h > a->small_size) {
-      g_free (a->small);
-      a->small_size = (gsize) w *h;
-      a->small = g_try_malloc (a->small_size);
-      if (a->small == NULL) {
-        a->small_size = 0;
-        g_set_error (error, FEMO_ERROR, FEMO_ERROR_NO_MEMORY, "out of memory "
-            "for the %dx%d process-width copy of the frame", w, h);
-        return 0;
-      }
-    }
-    femo_image_resample (view, 0, 0, view->width, view->height, a->small,
-        w, h);
-    scan.data = a->small;
-    scan.width = scan.stride = w;
-    scan.height = h;
-    scan.pixel_stride = 1;
-    sx = (gdouble) view->width / w;
-    sy = (gdouble) view->height / h;
+  if (s->process_width > 0 && (gint) s->process_width < width) {
+    w = s->process_width;
+    h = MAX (1, (gint) (((gint64) height * w + width / 2) / width));
+    sx = (gdouble) width / w;
+    sy = (gdouble) height / h;
     /* sizes shrink down, so that no face the full frame allows is lost */
-    params.min_width = (gint) (params.min_width / sx);
-    params.min_height = (gint) (params.min_height / sy);
-    if (params.max_width > 0)
-      params.max_width = MAX (1, (gint) ceil (params.max_width / sx));
-    if (params.max_height > 0)
-      params.max_height = MAX (1, (gint) ceil (params.max_height / sy));
+    params.scan.min_width = (gint) (params.scan.min_width / sx);
+    params.scan.min_height = (gint) (params.scan.min_height / sy);
+    if (params.scan.max_width > 0)
+      params.scan.max_width = MAX (1, (gint) ceil (params.scan.max_width
+              / sx));
+    if (params.scan.max_height > 0)
+      params.scan.max_height = MAX (1, (gint) ceil (params.scan.max_height
+              / sy));
   }
 
-  n = run_detector (a, &scan, &params, error);
-  if (s->merge_overlaps > 0 && n > 1)
+  if (!get_detector_input (a, frame, w, h, luma, have_luma, &input, error))
+    return 0;
+  n = run_detector (a, &input, &params, error);
+  if (s->merge_overlaps > 0 && n > 1
+      && femo_face_detector_get_kind (a->detector) ==
+      FEMO_FACE_DETECTOR_CASCADE)
     n = merge_overlaps (a, n, s->merge_overlaps);
 
-  if (scan.data != view->data) {
+  if (w != width) {
     for (i = 0; i < n; i++) {
       FemoRect *r = &a->rects[i];
-      gint x0 = MIN ((gint) lround (r->x * sx), view->width - 1);
-      gint y0 = MIN ((gint) lround (r->y * sy), view->height - 1);
-      gint x1 = MIN ((gint) lround ((r->x + r->width) * sx), view->width);
-      gint y1 = MIN ((gint) lround ((r->y + r->height) * sy), view->height);
+      gfloat *p = a->landmarks[i].points;
+      gint x0 = MIN ((gint) lround (r->x * sx), width - 1);
+      gint y0 = MIN ((gint) lround (r->y * sy), height - 1);
+      gint x1 = MIN ((gint) lround ((r->x + r->width) * sx), width);
+      gint y1 = MIN ((gint) lround ((r->y + r->height) * sy), height);
+      gint k;
 
       r->x = x0;
       r->y = y0;
       r->width = MAX (1, x1 - x0);
       r->height = MAX (1, y1 - y0);
+      for (k = 0; a->has_landmarks[i] && k < FEMO_N_LANDMARKS; k++) {
+        p[2 * k] *= sx;
+        p[2 * k + 1] *= sy;
+      }
     }
   }
   return n;
@@ -572,13 +675,24 @@ crop_faces (FemoAnalyzer * a, const FemoImageView * view, gsize n,
     const FemoRect *r = &a->rects[i];
     gdouble x, y, w, h;
 
+    guint8 *crop = a->crops + i * FEMO_NET_INPUT_PIXELS;
+
     /* an empty box (a given one outside the frame) is not classified */
     if (r->width <= 0 || r->height <= 0)
       continue;
+    if (s->align && a->has_landmarks[i]) {
+      const gfloat *p = a->landmarks[i].points;
+
+      if (femo_face_crop_aligned (view, p[2 * FEMO_LANDMARK_LEFT_EYE],
+              p[2 * FEMO_LANDMARK_LEFT_EYE + 1],
+              p[2 * FEMO_LANDMARK_RIGHT_EYE],
+              p[2 * FEMO_LANDMARK_RIGHT_EYE + 1], par_n, par_d, crop,
+              FEMO_NET_INPUT_SIZE))
+        continue;
+    }
     femo_face_crop_region (r->x, r->y, r->width, r->height, s->crop_margin,
         par_n, par_d, &x, &y, &w, &h);
-    femo_image_resample (view, x, y, w, h,
-        a->crops + i * FEMO_NET_INPUT_PIXELS, FEMO_NET_INPUT_SIZE,
+    femo_image_resample (view, x, y, w, h, crop, FEMO_NET_INPUT_SIZE,
         FEMO_NET_INPUT_SIZE);
   }
 }
@@ -718,18 +832,54 @@ update_tracks (FemoAnalyzer * a, const FemoImageView * view, gsize n,
     const FemoAnalyzerFrame * frame)
 {
   FemoFrameSignature signature;
+  gsize i;
 
   crop_faces (a, view, n, s, frame);
   femo_tracker_frame_signature (view, &signature);
   if (femo_tracker_update (a->tracker, time, &signature, a->rects, n,
           a->crops, a->assign) > 0)
     add_ended_events (a, FEMO_TRACK_END_TIMEOUT);
+  /* what the frames until the next detection carry */
+  a->n_last = 0;
+  for (i = 0; i < n; i++) {
+    if (a->assign[i].track_id == 0 || !a->has_landmarks[i])
+      continue;
+    a->last_ids[a->n_last] = a->assign[i].track_id;
+    a->last_rects[a->n_last] = a->rects[i];
+    a->last_landmarks[a->n_last++] = a->landmarks[i];
+  }
   a->tracks_started = TRUE;
   a->frames_since_detect = 0;
 }
 
+/* The landmarks of @b's track at the last detection, moved and scaled as
+ * its box moved from there to @b; FALSE when it had none. */
+static gboolean
+carry_landmarks (const FemoAnalyzer * a, const FemoTrackBox * b,
+    FemoLandmarks * landmarks)
+{
+  gsize i;
+  gint k;
+
+  for (i = 0; i < a->n_last; i++) {
+    const FemoRect *r = &a->last_rects[i];
+    const gfloat *p = a->last_landmarks[i].points;
+    gdouble kx = b->width / r->width, ky = b->height / r->height;
+
+    if (a->last_ids[i] != b->track_id)
+      continue;
+    for (k = 0; k < FEMO_N_LANDMARKS; k++) {
+      landmarks->points[2 * k] = b->x + (p[2 * k] - r->x) * kx;
+      landmarks->points[2 * k + 1] = b->y + (p[2 * k + 1] - r->y) * ky;
+    }
+    return TRUE;
+  }
+  return FALSE;
+}
+
 /* Frames without detection: the faces are the tracks seen at the last
- * detection, at their boxes predicted for @time, clipped to the frame. */
+ * detection, at their boxes predicted for @time, clipped to the frame,
+ * with their landmarks carried along. */
 static gsize
 carry_tracks (FemoAnalyzer * a, guint64 time, gint width, gint height)
 {
@@ -759,6 +909,8 @@ carry_tracks (FemoAnalyzer * a, guint64 time, gint width, gint height)
     r->width = x1 - x0;
     r->height = y1 - y0;
     r->neighbors = 0;
+    a->has_landmarks[n_faces] = carry_landmarks (a, b,
+        &a->landmarks[n_faces]);
     a->assign[n_faces].track_id = b->track_id;
     a->assign[n_faces].is_new = FALSE;
     n_faces++;
@@ -791,6 +943,7 @@ take_given_faces (FemoAnalyzer * a, const FemoAnalyzerFrame * frame)
     r->width = x1 - x0;
     r->height = y1 - y0;
     r->neighbors = given->neighbors;
+    a->has_landmarks[i] = FALSE;
   }
   return frame->n_faces;
 }
@@ -808,6 +961,9 @@ describe_faces (FemoAnalyzer * a, gsize n, gboolean detected,
     face->box = a->rects[i];
     face->detected = detected;
     face->confidence = detected ? a->confidence[i] : 0.0;
+    face->has_landmarks = a->has_landmarks[i];
+    if (face->has_landmarks)
+      face->landmarks = a->landmarks[i];
     face->track_id = tracked ? a->assign[i].track_id : 0;
     face->label = -1;
     face->probs = NULL;
@@ -851,13 +1007,14 @@ femo_analyzer_process (FemoAnalyzer * a, const FemoAnalyzerSettings * s,
   }
 
   if (run_detect) {
-    if (!get_luma (a, frame, &luma, &have_luma, &local))
-      goto failed;
-    n = scan (a, &luma, s, &local);
+    n = scan (a, frame, &luma, &have_luma, s, &local);
     if (local != NULL)
       goto failed;
-    if (tracking)
+    if (tracking) {
+      if (!get_luma (a, frame, &luma, &have_luma, &local))
+        goto failed;
       update_tracks (a, &luma, n, time, s, frame);
+    }
   } else if (tracking) {
     a->frames_since_detect++;
     n = carry_tracks (a, time, frame->image.width, frame->image.height);

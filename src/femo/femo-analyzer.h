@@ -38,6 +38,9 @@ G_BEGIN_DECLS
 #define FEMO_ANALYZER_DEFAULT_TRACK_TIMEOUT 15
 #define FEMO_ANALYZER_DEFAULT_SMOOTHING 0.5
 #define FEMO_ANALYZER_DEFAULT_LABEL_HYSTERESIS 0.15
+/* The detector's own default (FemoFaceDetectParams.min_confidence). */
+#define FEMO_ANALYZER_DEFAULT_MIN_CONFIDENCE (-1.0)
+#define FEMO_ANALYZER_DEFAULT_ALIGN FALSE
 
 /* Ranges the analyzer accepts (femodetect's property ranges). */
 #define FEMO_ANALYZER_MIN_CROP_MARGIN (-0.4)
@@ -57,14 +60,19 @@ G_BEGIN_DECLS
  *   (FemoAnalyzerFrame.faces) and they are only classified
  * @scale_factor, @min_neighbors, @min_size, @max_size, @max_faces: the
  *   detection (OpenCV's detectMultiScale parameters; sizes in pixels of
- *   the frame, 0 = no limit)
- * @merge_overlaps: a detection that overlaps a stronger one (more
+ *   the frame, 0 = no limit). A detector without a scan of its own (YuNet)
+ *   takes only the sizes, as a filter, and max_faces.
+ * @min_confidence: faces of a lower detection confidence (0..1; the
+ *   cascade's is neighbours / (neighbours + 10)) are dropped; negative:
+ *   the detector's default (the cascade: 0, every face)
+ * @merge_overlaps: a cascade detection that overlaps a stronger one (more
  *   neighbours, then larger) by more than this share of the smaller box's
  *   area is dropped (nested or shifted boxes on one face, which OpenCV's
- *   grouping leaves); 0 = off, OpenCV's boxes as they are
+ *   grouping leaves); 0 = off, OpenCV's boxes as they are. Other detectors
+ *   have their own non-maximum suppression and ignore it.
  * @process_width: frames wider than this are scanned at this width (an
- *   area-averaged copy), 0 = full size; the network still gets full-size
- *   crops
+ *   area-averaged copy of the luma, or of the colour for a detector that
+ *   reads colour), 0 = full size; the network still gets full-size crops
  * @detect_interval: detect every Nth frame; the frames between carry the
  *   tracks (needs @tracking)
  * @classify: run the emotion network
@@ -73,6 +81,10 @@ G_BEGIN_DECLS
  *   PublicTest it gave 0.6637 against 0.6654 for the shipped model)
  * @crop_margin: the crop is a square on the display of 1 + 2 * margin
  *   times the box side, centred on the box
+ * @align: faces with landmarks are cropped turned and scaled so that their
+ *   eyes sit level where FER2013's mean face has them
+ *   (femo_face_crop_aligned(); @crop_margin does not apply); faces without
+ *   are cropped by their box
  * @classify_interval: classify a track at every Mth detection of it (or
  *   when its box grew), else show its smoothed emotion again
  * @tracking: give faces track ids, smooth their emotions, report track
@@ -90,12 +102,14 @@ typedef struct
   gint min_size;
   gint max_size;
   gint max_faces;
+  gdouble min_confidence;
   gdouble merge_overlaps;
   guint process_width;
   guint detect_interval;
   gboolean classify;
   gboolean flip;
   gdouble crop_margin;
+  gboolean align;
   guint classify_interval;
   gboolean tracking;
   guint track_timeout;
@@ -114,7 +128,10 @@ void femo_analyzer_settings_init (FemoAnalyzerSettings * settings);
  *   samples of packed YUV with pixel_stride 2), or packed RGB when @rgb is
  *   set
  * @rgb: (nullable): the layout of packed RGB pixels, converted to gray as
- *   OpenCV's COLOR_RGB2GRAY only when the frame needs its pixels
+ *   OpenCV's COLOR_RGB2GRAY only when the frame needs its luma
+ * @chroma: a YUV frame's chroma and colorimetry, for a detector that reads
+ *   colour (converted to BGR only then); zeroed: no chroma (GRAY8, or
+ *   @rgb), the colour is gray
  * @par_n, @par_d: pixel aspect ratio (crops are square on the display;
  *   one beyond FEMO_ANALYZER_MAX_PAR or its inverse is taken as that)
  * @time_ns: the frame's time (e.g. running time), FEMO_ANALYZER_TIME_NONE
@@ -130,6 +147,7 @@ typedef struct
 {
   FemoImageView image;
   const FemoRgbLayout *rgb;
+  FemoChroma chroma;
   gint par_n;
   gint par_d;
   guint64 time_ns;
@@ -145,6 +163,9 @@ typedef struct
  * @detected: found by this frame's detection (FALSE: carried by its track
  *   on a frame without detection, or given by the caller)
  * @confidence: the detection confidence (0..1) when @detected
+ * @has_landmarks, @landmarks: the detector's landmarks of the face, in
+ *   pixels of the frame; on frames without detection a track carries those
+ *   of its last detection, moved and scaled as its box moved since
  * @track_id: 0 when not tracked: tracking is off, or on a frame where
  *   detection ran the face is beyond the FEMO_TRACKER_MAX_BOXES largest
  *   (it then shows its own frame's emotion, as without tracking)
@@ -163,6 +184,8 @@ typedef struct
   FemoRect box;
   gboolean detected;
   gdouble confidence;
+  gboolean has_landmarks;
+  FemoLandmarks landmarks;
   guint32 track_id;
   gint label;
   const gfloat *probs;

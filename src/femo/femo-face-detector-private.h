@@ -9,13 +9,17 @@ G_BEGIN_DECLS
 
 typedef struct
 {
+  FemoFaceDetectorInputKind input_kind;
+  gboolean has_landmarks;
   const gchar *(*describe) (const FemoFaceDetector * detector);
   guint (*get_threads_used) (const FemoFaceDetector * detector);
   /* Called only when the count changes. */
   void (*set_n_threads) (FemoFaceDetector * detector, guint n_threads);
-  gsize (*detect) (FemoFaceDetector * detector, const FemoImageView * image,
-      const FemoDetectParams * params, FemoRect * faces,
-      gdouble * confidence, gsize capacity, GError ** error);
+  /* @landmarks: NULL, or room for @capacity when has_landmarks */
+  gsize (*detect) (FemoFaceDetector * detector,
+      const FemoFaceDetectorInput * input, const FemoFaceDetectParams * params,
+      FemoRect * faces, gdouble * confidence, FemoLandmarks * landmarks,
+      gsize capacity, GError ** error);
   void (*free) (FemoFaceDetector * detector);
 } FemoFaceDetectorVTable;
 
@@ -29,5 +33,13 @@ struct _FemoFaceDetector
 
 FemoFaceDetector *femo_face_detector_cascade_new_from_file (const gchar *
     path, guint n_threads, GError ** error);
+
+/* Keeps the @keep largest (by area; of equal ones the first) of the first
+ * @n faces, in their order, their confidences and landmarks (nullable)
+ * moving with them; @order: room for @n indices. Returns how many are
+ * left: MIN (@n, @keep). */
+gsize femo_face_detector_keep_largest (FemoRect * faces,
+    gdouble * confidence, FemoLandmarks * landmarks, gsize n, gsize keep,
+    gsize * order);
 
 G_END_DECLS

@@ -3,6 +3,8 @@
  */
 #include "femo-face-detector-private.h"
 
+#include <stdlib.h>
+
 FemoFaceDetector *
 femo_face_detector_new_from_file (FemoFaceDetectorKind kind,
     const gchar * path, guint n_threads, GError ** error)
@@ -40,6 +42,18 @@ femo_face_detector_get_kind (const FemoFaceDetector * detector)
   return detector->kind;
 }
 
+FemoFaceDetectorInputKind
+femo_face_detector_get_input_kind (const FemoFaceDetector * detector)
+{
+  return detector->vtable->input_kind;
+}
+
+gboolean
+femo_face_detector_has_landmarks (const FemoFaceDetector * detector)
+{
+  return detector->vtable->has_landmarks;
+}
+
 const gchar *
 femo_face_detector_describe (const FemoFaceDetector * detector)
 {
@@ -70,13 +84,60 @@ femo_face_detector_set_n_threads (FemoFaceDetector * detector,
 
 gsize
 femo_face_detector_detect (FemoFaceDetector * detector,
-    const FemoImageView * image, const FemoDetectParams * params,
-    FemoRect * faces, gdouble * confidence, gsize capacity, GError ** error)
+    const FemoFaceDetectorInput * input, const FemoFaceDetectParams * params,
+    FemoRect * faces, gdouble * confidence, FemoLandmarks * landmarks,
+    gsize capacity, GError ** error)
 {
-  g_return_val_if_fail (detector != NULL, 0);
+  g_return_val_if_fail (detector != NULL && input != NULL, 0);
+  g_return_val_if_fail (params != NULL, 0);
   g_return_val_if_fail (capacity == 0 || (faces != NULL
           && confidence != NULL), 0);
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
-  return detector->vtable->detect (detector, image, params, faces,
-      confidence, capacity, error);
+  return detector->vtable->detect (detector, input, params, faces,
+      confidence, detector->vtable->has_landmarks ? landmarks : NULL,
+      capacity, error);
+}
+
+/* Larger first, then earlier. */
+static gint
+compare_larger (gconstpointer pa, gconstpointer pb, gpointer user_data)
+{
+  const FemoRect *faces = user_data;
+  gsize ia = *(const gsize *) pa, ib = *(const gsize *) pb;
+  gint64 area_a = (gint64) faces[ia].width * faces[ia].height;
+  gint64 area_b = (gint64) faces[ib].width * faces[ib].height;
+
+  if (area_a != area_b)
+    return area_a > area_b ? -1 : 1;
+  return ia < ib ? -1 : 1;
+}
+
+static gint
+compare_index (gconstpointer pa, gconstpointer pb)
+{
+  gsize a = *(const gsize *) pa, b = *(const gsize *) pb;
+
+  return a < b ? -1 : a > b;
+}
+
+gsize
+femo_face_detector_keep_largest (FemoRect * faces, gdouble * confidence,
+    FemoLandmarks * landmarks, gsize n, gsize keep, gsize * order)
+{
+  gsize i;
+
+  if (keep >= n)
+    return n;
+  for (i = 0; i < n; i++)
+    order[i] = i;
+  g_qsort_with_data (order, n, sizeof (gsize), compare_larger, faces);
+  /* the kept ones, back in their order; each moves down, never up */
+  qsort (order, keep, sizeof (gsize), compare_index);
+  for (i = 0; i < keep; i++) {
+    faces[i] = faces[order[i]];
+    confidence[i] = confidence[order[i]];
+    if (landmarks != NULL)
+      landmarks[i] = landmarks[order[i]];
+  }
+  return keep;
 }

@@ -63,6 +63,7 @@
 #include "femo-meta.h"
 #include "femo-analyzer.h"
 #include "femo-error.h"
+#include "femo-video-format.h"
 
 #include <string.h>
 
@@ -240,9 +241,8 @@ struct _GstFemoDetect
   FemoRect *given;              /* detect=false: the faces of upstream metas */
   gsize face_capacity;
 
-  /* From set_info: how to get luma out of a frame. */
-  gboolean is_rgb;
-  FemoRgbLayout rgb_layout;
+  /* From set_info: how to get luma and colour out of a frame. */
+  FemoVideoFormat format;
 };
 
 #define VIDEO_FORMATS "{ GRAY8, I420, YV12, NV12, NV21, Y42B, Y444, Y41B, " \
@@ -747,43 +747,10 @@ gst_femo_detect_set_info (GstVideoFilter * filter, GstCaps * incaps,
 {
   GstFemoDetect *self = GST_FEMO_DETECT (filter);
 
-  self->is_rgb = GST_VIDEO_INFO_IS_RGB (in_info);
-  if (self->is_rgb) {
-    self->rgb_layout.bytes_per_pixel =
-        GST_VIDEO_INFO_COMP_PSTRIDE (in_info, GST_VIDEO_COMP_R);
-    self->rgb_layout.r_offset =
-        GST_VIDEO_INFO_COMP_POFFSET (in_info, GST_VIDEO_COMP_R);
-    self->rgb_layout.g_offset =
-        GST_VIDEO_INFO_COMP_POFFSET (in_info, GST_VIDEO_COMP_G);
-    self->rgb_layout.b_offset =
-        GST_VIDEO_INFO_COMP_POFFSET (in_info, GST_VIDEO_COMP_B);
-  }
+  femo_video_format_init (&self->format, in_info);
   GST_DEBUG_OBJECT (self, "%s %dx%d", GST_VIDEO_INFO_NAME (in_info),
       GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info));
   return TRUE;
-}
-
-/* Points the analyzer at the frame's pixels: the Y plane or the Y samples
- * of a packed format as they are, RGB as it is (converted to gray only if
- * the frame needs it). */
-static void
-gst_femo_detect_describe_frame (GstFemoDetect * self, GstVideoFrame * frame,
-    FemoAnalyzerFrame * f)
-{
-  FemoImageView *view = &f->image;
-
-  view->width = GST_VIDEO_FRAME_WIDTH (frame);
-  view->height = GST_VIDEO_FRAME_HEIGHT (frame);
-  if (self->is_rgb) {
-    view->data = GST_VIDEO_FRAME_PLANE_DATA (frame, 0);
-    view->stride = GST_VIDEO_FRAME_PLANE_STRIDE (frame, 0);
-    view->pixel_stride = self->rgb_layout.bytes_per_pixel;
-    f->rgb = &self->rgb_layout;
-  } else {
-    view->data = GST_VIDEO_FRAME_COMP_DATA (frame, GST_VIDEO_COMP_Y);
-    view->stride = GST_VIDEO_FRAME_COMP_STRIDE (frame, GST_VIDEO_COMP_Y);
-    view->pixel_stride = GST_VIDEO_FRAME_COMP_PSTRIDE (frame, GST_VIDEO_COMP_Y);
-  }
 }
 
 /* A running time the analyzer saw back as a buffer timestamp. */
@@ -1057,7 +1024,7 @@ gst_femo_detect_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
             GST_MAP_READ | GST_VIDEO_FRAME_MAP_FLAG_NO_REF))
       goto map_failed;
     mapped = TRUE;
-    gst_femo_detect_describe_frame (self, &frame, &f);
+    femo_video_format_describe (&self->format, &frame, &f);
   }
 
   ok = femo_analyzer_process (self->analyzer, &settings.analysis, &f, &result,
