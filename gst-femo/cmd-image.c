@@ -162,7 +162,10 @@ print_json (const gchar * input, const ImageResult * r, gboolean first)
     const FemoFaceInfo *f = &g_array_index (r->faces, FemoFaceInfo, i);
 
     printf ("%s\n    {\"x\": %u, \"y\": %u, \"width\": %u, \"height\": %u, "
-        "\"label\": ", i ? "," : "", f->x, f->y, f->width, f->height);
+        "\"detection_confidence\": ", i ? "," : "", f->x, f->y, f->width,
+        f->height);
+    femo_json_write_number (stdout, f->detection_confidence);
+    printf (", \"label\": ");
     femo_json_write_string (stdout, f->label);
     if (f->label)
       printf (", \"confidence\": %.6f", f->confidence);
@@ -174,7 +177,12 @@ print_json (const gchar * input, const ImageResult * r, gboolean first)
       femo_json_write_string (stdout, f->class_names[k]);
       printf (": %.6f", f->probs[k]);
     }
-    printf ("}}");
+    printf ("}");
+    if (f->has_landmarks) {
+      printf (", \"landmarks\": ");
+      femo_json_write_landmarks (stdout, f);
+    }
+    printf ("}");
   }
   printf ("%s]}", r->faces->len ? "\n  " : "");
 }
@@ -190,15 +198,19 @@ print_table (const gchar * input, const ImageResult * r)
       r->faces->len == 1 ? "" : "s");
   if (first == NULL)
     return;
-  printf ("  face     x     y  width height  emotion     conf");
+  printf ("  face     x     y  width height  detect  emotion     conf");
   for (guint k = 0; k < first->n_classes; k++)
     printf (" %8.8s", first->class_names[k]);
   printf ("\n");
   for (guint i = 0; i < r->faces->len; i++) {
     const FemoFaceInfo *f = &g_array_index (r->faces, FemoFaceInfo, i);
 
-    printf ("  %4u %5u %5u %6u %6u  %-10s", i + 1, f->x, f->y, f->width,
-        f->height, f->label ? f->label : "-");
+    printf ("  %4u %5u %5u %6u %6u", i + 1, f->x, f->y, f->width, f->height);
+    if (f->detection_confidence >= 0)
+      printf ("  %5.0f%%", 100 * f->detection_confidence);
+    else
+      printf ("       -");
+    printf ("  %-10s", f->label ? f->label : "-");
     if (f->label)
       printf (" %4.0f%%", 100 * f->confidence);
     else
@@ -240,9 +252,14 @@ femo_cmd_image (int argc, char **argv)
       "Finds the faces in each image (any format GStreamer decodes) and\n"
       "tells their emotions, as a table or as JSON.");
   g_option_context_set_description (ctx,
+      "detect: the detection confidence (the cascade's neighbors / (neighbors "
+      "+ 10),\nYuNet's score); conf: the emotion's probability.\n\n"
       "JSON: a list of {\"file\", \"width\", \"height\", \"faces\": [{\"x\", "
-      "\"y\",\n\"width\", \"height\", \"label\", \"confidence\", "
-      "\"probabilities\": {emotion: p}}]}.\n\n"
+      "\"y\",\n\"width\", \"height\", \"detection_confidence\", \"label\", "
+      "\"confidence\",\n\"probabilities\": {emotion: p}[, \"landmarks\": "
+      "{\"left_eye\": [x, y], \"right_eye\",\n\"nose\", \"left_mouth\", "
+      "\"right_mouth\"}]}]}; landmarks only from a detector that\nfinds "
+      "them (--detector yunet), in pixels of the image.\n\n"
       "Examples:\n"
       "  gst-femo image photo.jpg\n"
       "  gst-femo image --json *.jpg > faces.json\n"

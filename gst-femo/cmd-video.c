@@ -516,9 +516,14 @@ femo_cmd_video (int argc, char **argv)
       "track, when it was seen and the share of each emotion.");
   g_option_context_set_description (ctx,
       "CSV columns (JSON lines use the same names):\n"
-      "  frame,pts_s,track_id,x,y,width,height,label,confidence,raw_label,\n"
-      "  raw_confidence,p_<emotion>... (one per class of the model)\n"
-      "track_id is 0 for faces that are not tracked.\n\n"
+      "  frame,pts_s,track_id,x,y,width,height,detection_confidence,label,\n"
+      "  confidence,raw_label,raw_confidence,p_<emotion>... (one per class\n"
+      "  of the model)\n"
+      "track_id is 0 for faces that are not tracked; detection_confidence is\n"
+      "empty (null) on frames where a track carried the face without\n"
+      "detection. JSON lines end with \"landmarks\" ({\"left_eye\": [x, y],\n"
+      "\"right_eye\", \"nose\", \"left_mouth\", \"right_mouth\"}, in pixels) when\n"
+      "the detector finds them (--detector yunet).\n\n"
       "Examples:\n"
       "  gst-femo video talk.mp4                    # writes talk-faces.mp4\n"
       "  gst-femo video talk.mp4 -o out.mkv --csv faces.csv --plot faces.svg\n"

@@ -25,6 +25,11 @@ detect_options_check (const FemoDetectOptions * o, GError ** error)
   else if (o->min_size != FEMO_DETECT_OPTION_UNSET && o->min_size < 0)
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--min-size must be 0 or more pixels, not %d", o->min_size);
+  else if (o->min_confidence != -1.0 && !(o->min_confidence >= 0
+          && o->min_confidence <= 1))
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--min-confidence must be 0 to 1 (or -1, the detector's default), "
+        "not %g", o->min_confidence);
   else if (o->threads != FEMO_DETECT_OPTION_UNSET
       && (o->threads < 0 || o->threads > 256))
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -50,6 +55,9 @@ femo_detect_options_parse (GOptionContext * ctx, FemoDetectOptions * o,
         "Detections needed to keep a face (default 3)", "N"},
     {"min-size", 0, 0, G_OPTION_ARG_INT, &o->min_size,
         "Smallest face in pixels (default 30)", "PX"},
+    {"min-confidence", 0, 0, G_OPTION_ARG_DOUBLE, &o->min_confidence,
+          "Drop faces of a lower detection confidence, 0 to 1 (default -1: "
+          "the detector's own; the cascade's is 0)", "X"},
     {"threads", 'j', 0, G_OPTION_ARG_INT, &o->threads,
         "Threads to use (default: one per CPU core)", "N"},
     {NULL}
@@ -84,6 +92,7 @@ femo_detect_options_apply (const FemoDetectOptions * o, GstElement * detect)
     g_object_set (detect, "min-neighbors", o->min_neighbors, NULL);
   if (o->min_size != FEMO_DETECT_OPTION_UNSET)
     g_object_set (detect, "min-size", o->min_size, NULL);
+  g_object_set (detect, "min-confidence", o->min_confidence, NULL);
   if (o->threads != FEMO_DETECT_OPTION_UNSET)
     g_object_set (detect, "n-threads", (guint) o->threads, NULL);
 }

@@ -30,6 +30,22 @@ femo_json_write_string (FILE * out, const gchar * s)
   fputc ('"', out);
 }
 
+void
+femo_json_write_landmarks (FILE * out, const FemoFaceInfo * face)
+{
+  static const gchar *const names[FEMO_META_N_LANDMARKS] = {
+    FEMO_META_LANDMARK_LEFT_EYE, FEMO_META_LANDMARK_RIGHT_EYE,
+    FEMO_META_LANDMARK_NOSE, FEMO_META_LANDMARK_LEFT_MOUTH,
+    FEMO_META_LANDMARK_RIGHT_MOUTH,
+  };
+
+  fputc ('{', out);
+  for (guint k = 0; k < FEMO_META_N_LANDMARKS; k++)
+    fprintf (out, "%s\"%s\": [%.1f, %.1f]", k ? ", " : "", names[k],
+        face->landmarks[2 * k], face->landmarks[2 * k + 1]);
+  fputc ('}', out);
+}
+
 /* Rows wait for the class names at most this many faces: a stream whose
  * first faces carry no emotion has none. */
 #define MAX_PENDING_FACES 256
@@ -110,8 +126,8 @@ write_csv_header (FemoReport * r)
 {
   if (r->csv == NULL)
     return;
-  fputs ("frame,pts_s,track_id,x,y,width,height,label,confidence,"
-      "raw_label,raw_confidence", r->csv);
+  fputs ("frame,pts_s,track_id,x,y,width,height,detection_confidence,label,"
+      "confidence,raw_label,raw_confidence", r->csv);
   for (guint k = 0; k < r->n_classes; k++)
     fprintf (r->csv, ",p_%s", r->classes[k]);
   fputc ('\n', r->csv);
@@ -157,6 +173,12 @@ write_number_or_empty (FILE * out, gdouble v, gboolean json)
     fputs ("null", out);
 }
 
+void
+femo_json_write_number (FILE * out, gdouble v)
+{
+  write_number_or_empty (out, v, TRUE);
+}
+
 static void
 write_rows (FemoReport * r, guint64 frame, gdouble pts_s,
     const FemoFaceInfo * f, const gdouble * probs)
@@ -164,6 +186,8 @@ write_rows (FemoReport * r, guint64 frame, gdouble pts_s,
   if (r->csv) {
     fprintf (r->csv, "%" G_GUINT64_FORMAT ",%.3f,%u,%u,%u,%u,%u,", frame,
         pts_s, f->track_id, f->x, f->y, f->width, f->height);
+    write_number_or_empty (r->csv, f->detection_confidence, FALSE);
+    fputc (',', r->csv);
     write_csv_text (r->csv, f->label);
     fputc (',', r->csv);
     write_number_or_empty (r->csv, f->label ? f->confidence : -1, FALSE);
@@ -181,8 +205,10 @@ write_rows (FemoReport * r, guint64 frame, gdouble pts_s,
   if (r->jsonl) {
     fprintf (r->jsonl, "{\"frame\":%" G_GUINT64_FORMAT ",\"pts_s\":%.3f,"
         "\"track_id\":%u,\"x\":%u,\"y\":%u,\"width\":%u,\"height\":%u,"
-        "\"label\":", frame, pts_s, f->track_id, f->x, f->y, f->width,
-        f->height);
+        "\"detection_confidence\":", frame, pts_s, f->track_id, f->x, f->y,
+        f->width, f->height);
+    write_number_or_empty (r->jsonl, f->detection_confidence, TRUE);
+    fputs (",\"label\":", r->jsonl);
     femo_json_write_string (r->jsonl, f->label);
     fputs (",\"confidence\":", r->jsonl);
     write_number_or_empty (r->jsonl, f->label ? f->confidence : -1, TRUE);
@@ -197,6 +223,11 @@ write_rows (FemoReport * r, guint64 frame, gdouble pts_s,
       femo_json_write_string (r->jsonl, key);
       fputc (':', r->jsonl);
       write_number_or_empty (r->jsonl, probs[k], TRUE);
+    }
+    /* last: the other names are the CSV's columns, in their order */
+    if (f->has_landmarks) {
+      fputs (",\"landmarks\":", r->jsonl);
+      femo_json_write_landmarks (r->jsonl, f);
     }
     fputs ("}\n", r->jsonl);
   }

@@ -13,6 +13,11 @@ G_BEGIN_DECLS
 
 /* Writes @s as a JSON string (quoted, escaped); NULL as null. */
 void femo_json_write_string (FILE * out, const gchar * s);
+/* Writes @v with 6 decimals, or null when it is negative (not known). */
+void femo_json_write_number (FILE * out, gdouble v);
+/* Writes the landmarks of @face as a JSON object {"left_eye": [x, y], ...}
+ * (femo-meta.h's names and order), in pixels of the frame. */
+void femo_json_write_landmarks (FILE * out, const FemoFaceInfo * face);
 
 typedef struct _FemoReport FemoReport;
 

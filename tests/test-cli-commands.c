@@ -315,6 +315,11 @@ test_image_json (void)
                   "width")), ==, want->face.width);
       g_assert_cmpint (femo_json_get_int (femo_json_object_get (face,
                   "height")), ==, want->face.height);
+      assert_prob (femo_json_get_double (femo_json_object_get (face,
+                  "detection_confidence")), want->face.detection_confidence,
+          "detection_confidence");
+      /* the cascade has no landmarks */
+      g_assert_null (femo_json_object_get (face, "landmarks"));
       if (want->face.label == NULL) {
         g_assert_cmpint (femo_json_get_node_type (label), ==, FEMO_JSON_NULL);
         continue;
@@ -471,7 +476,9 @@ test_image_options (void)
     "--threads", "--min-size", "--min-neighbors"
   };
   GError *error = NULL;
+  const FemoJson *faces;
   FemoJson *json;
+  guint n_all;
   Run run;
 
   run = run_tool ("image", "-j1", "--json", image, NULL);
@@ -497,6 +504,40 @@ test_image_options (void)
   }
   run = run_tool ("image", "-j-2", image, NULL);
   assert_one_line_error (&run, "--threads must be 0 to 256, not -2");
+  run_clear (&run);
+  /* --min-confidence reaches femodetect: fewer faces, each that confident */
+  run = run_tool ("image", "-j1", "--json", image, NULL);
+  json = femo_json_parse (run.out, strlen (run.out), &error);
+  g_assert_no_error (error);
+  n_all = femo_json_get_length (femo_json_object_get (femo_json_array_get
+          (json, 0), "faces"));
+  femo_json_free (json);
+  run_clear (&run);
+  run = run_tool ("image", "-j1", "--json", "--min-confidence", "0.5", image,
+      NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  json = femo_json_parse (run.out, strlen (run.out), &error);
+  g_assert_no_error (error);
+  faces = femo_json_object_get (femo_json_array_get (json, 0), "faces");
+  g_assert_cmpuint (femo_json_get_length (faces), >, 0);
+  g_assert_cmpuint (femo_json_get_length (faces), <, n_all);
+  for (guint i = 0; i < femo_json_get_length (faces); i++)
+    g_assert_cmpfloat (femo_json_get_double (femo_json_object_get
+            (femo_json_array_get (faces, i), "detection_confidence")), >=,
+        0.5);
+  femo_json_free (json);
+  run_clear (&run);
+
+  run = run_tool ("image", "--min-confidence", "1.5", image, NULL);
+  assert_one_line_error (&run, "--min-confidence must be 0 to 1 (or -1, the "
+      "detector's default), not 1.5");
+  g_assert_cmpint (run.status, ==, 2);
+  run_clear (&run);
+  run = run_tool ("image", "--min-confidence", "-0.5", image, NULL);
+  assert_one_line_error (&run, "--min-confidence must be 0 to 1");
+  run_clear (&run);
+  run = run_tool ("image", "--min-confidence", "high", image, NULL);
+  assert_one_line_error (&run, "--min-confidence");
   run_clear (&run);
 
   /* a model file that is not one: plain words, no header figures */
@@ -641,7 +682,7 @@ test_video (void)
   gchar *svg = g_build_filename (dir, "out.svg", NULL);
   gchar *seconds = g_strdup_printf ("%d", VIDEO_SECONDS);
   GString *header = g_string_new ("frame,pts_s,track_id,x,y,width,height,"
-      "label,confidence,raw_label,raw_confidence");
+      "detection_confidence,label,confidence,raw_label,raw_confidence");
   GHashTable *tracks = g_hash_table_new (NULL, NULL);
   GError *error = NULL;
   gchar **rows, **jrows, **columns;
@@ -691,16 +732,22 @@ test_video (void)
     g_assert_cmpuint (g_ascii_strtoull (v[4], NULL, 10), ==, f->face.y);
     g_assert_cmpuint (g_ascii_strtoull (v[5], NULL, 10), ==, f->face.width);
     g_assert_cmpuint (g_ascii_strtoull (v[6], NULL, 10), ==, f->face.height);
-    g_assert_cmpstr (v[7], ==, f->face.label ? f->face.label : "");
+    /* empty on frames where a track carried the face */
+    if (f->face.detected)
+      assert_prob (g_ascii_strtod (v[7], NULL),
+          f->face.detection_confidence, "detection_confidence");
+    else
+      g_assert_cmpstr (v[7], ==, "");
+    g_assert_cmpstr (v[8], ==, f->face.label ? f->face.label : "");
     if (f->face.label)
-      assert_prob (g_ascii_strtod (v[8], NULL), f->face.confidence,
+      assert_prob (g_ascii_strtod (v[9], NULL), f->face.confidence,
           "confidence");
-    g_assert_cmpstr (v[9], ==, f->face.raw_label ? f->face.raw_label : "");
+    g_assert_cmpstr (v[10], ==, f->face.raw_label ? f->face.raw_label : "");
     if (f->face.raw_label)
-      assert_prob (g_ascii_strtod (v[10], NULL), f->face.raw_confidence,
+      assert_prob (g_ascii_strtod (v[11], NULL), f->face.raw_confidence,
           "raw_confidence");
     for (guint k = 0; k < f->face.n_classes; k++)
-      assert_prob (g_ascii_strtod (v[11 + k], NULL), f->face.probs[k],
+      assert_prob (g_ascii_strtod (v[12 + k], NULL), f->face.probs[k],
           f->face.class_names[k]);
     g_hash_table_add (tracks, GUINT_TO_POINTER (f->face.track_id));
 

@@ -172,6 +172,64 @@ test_write_read (void)
   gst_buffer_unref (buf);
 }
 
+/* Landmarks and a detection without neighbours (YuNet's), written and
+ * read back; the field names are the contract's; a landmarks param that
+ * lacks a point gives none. */
+static void
+test_landmarks (void)
+{
+  const gdouble xy[2 * FEMO_META_N_LANDMARKS] = {
+    21.5, 30.25, 48.75, 29.5, 35.0, 44.125, 24.5, 55.0, 46.25, 54.5,
+  };
+  GstBuffer *buf = gst_buffer_new ();
+  GstVideoRegionOfInterestMeta *roi;
+  const GstStructure *s;
+  gpointer state = NULL;
+  FemoFaceInfo face;
+  gdouble v;
+
+  roi = femo_meta_add_face (buf, 10, 12, 50, 60, 0);
+  femo_meta_add_detection (roi, 0.875, -1, 100, 100);
+  femo_meta_add_landmarks (roi, xy);
+  s = gst_video_region_of_interest_meta_get_param (roi,
+      FEMO_META_DETECTION_PARAMS_NAME);
+  g_assert_false (gst_structure_has_field (s,
+          FEMO_META_DETECTION_FIELD_NEIGHBORS));
+  s = gst_video_region_of_interest_meta_get_param (roi,
+      FEMO_META_LANDMARKS_PARAMS_NAME);
+  g_assert_nonnull (s);
+  g_assert_cmpint (gst_structure_n_fields (s), ==, 10);
+  g_assert_true (gst_structure_get_double (s, "left_eye_x", &v));
+  g_assert_cmpfloat (v, ==, 21.5);
+  g_assert_true (gst_structure_get_double (s, "nose_y", &v));
+  g_assert_cmpfloat (v, ==, 44.125);
+  g_assert_true (gst_structure_get_double (s, "right_mouth_x", &v));
+  g_assert_cmpfloat (v, ==, 46.25);
+
+  g_assert_true (femo_buffer_iterate_faces (buf, &state, &face));
+  g_assert_true (face.detected);
+  g_assert_cmpfloat (face.detection_confidence, ==, 0.875);
+  g_assert_cmpint (face.neighbors, ==, -1);
+  g_assert_true (face.has_landmarks);
+  for (guint k = 0; k < 2 * FEMO_META_N_LANDMARKS; k++)
+    g_assert_cmpfloat (face.landmarks[k], ==, xy[k]);
+
+  /* four points only: none */
+  roi = femo_meta_add_face (buf, 10, 12, 50, 60, 1);
+  gst_video_region_of_interest_meta_add_param (roi,
+      gst_structure_new (FEMO_META_LANDMARKS_PARAMS_NAME,
+          "left_eye_x", G_TYPE_DOUBLE, 1.0, "left_eye_y", G_TYPE_DOUBLE, 1.0,
+          "right_eye_x", G_TYPE_DOUBLE, 1.0, "right_eye_y", G_TYPE_DOUBLE,
+          1.0, "nose_x", G_TYPE_DOUBLE, 1.0, "nose_y", G_TYPE_DOUBLE, 1.0,
+          "left_mouth_x", G_TYPE_DOUBLE, 1.0, "left_mouth_y", G_TYPE_DOUBLE,
+          1.0, NULL));
+  g_assert_true (femo_buffer_iterate_faces (buf, &state, &face));
+  g_assert_false (face.has_landmarks);
+  g_assert_false (face.detected);
+  g_assert_false (femo_buffer_iterate_faces (buf, &state, &face));
+  gst_buffer_unref (buf);
+}
+
 /* The messages femodetect posts, as the contract names their fields. */
 static void
 test_messages (void)
@@ -251,6 +309,7 @@ test_partial_faces (void)
   g_assert_false (f->detected);
   g_assert_cmpfloat (f->detection_confidence, ==, -1.0);
   g_assert_cmpint (f->neighbors, ==, -1);
+  g_assert_false (f->has_landmarks);
 
   /* a label without confidence: its probability; a negative id: none */
   f = &g_array_index (faces, FemoFaceInfo, 2);
@@ -297,5 +356,6 @@ main (int argc, char **argv)
   g_test_add_func ("/femo-meta/other-region", test_other_region);
   g_test_add_func ("/femo-meta/write-read", test_write_read);
   g_test_add_func ("/femo-meta/messages", test_messages);
+  g_test_add_func ("/femo-meta/landmarks", test_landmarks);
   return g_test_run ();
 }

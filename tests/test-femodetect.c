@@ -792,6 +792,9 @@ test_properties (void)
   g_assert_true (post);
   g_free (file);
 
+  g_object_get (e, "min-confidence", &margin, "align-faces", &classify, NULL);
+  g_assert_cmpfloat (margin, ==, -1.0);
+  g_assert_false (classify);
   g_object_get (e, "model-file", &file, "classify", &classify, "detect",
       &detect_faces, "crop-margin", &margin, "model", &model, NULL);
   /* The tests run with FEMO_MODEL_DIR=<source>/models. */
@@ -854,6 +857,12 @@ test_properties (void)
   g_test_expect_message ("GLib-GObject", G_LOG_LEVEL_WARNING,
       "*out of range*crop-margin*");
   g_object_set (e, "crop-margin", -0.5, NULL);
+  g_test_expect_message ("GLib-GObject", G_LOG_LEVEL_WARNING,
+      "*out of range*min-confidence*");
+  g_object_set (e, "min-confidence", 1.5, NULL);
+  g_test_expect_message ("GLib-GObject", G_LOG_LEVEL_WARNING,
+      "*out of range*min-confidence*");
+  g_object_set (e, "min-confidence", -2.0, NULL);
   g_test_assert_expected_messages ();
 
   g_object_get (e, "scale-factor", &sf, "min-neighbors", &mn, "min-size",
@@ -1038,6 +1047,75 @@ test_max_faces_and_sizes (void)
   g_array_unref (all);
 }
 
+/* The faces of @buf (taken) pushed through @h. */
+static GArray *
+push_faces (GstHarness * h, GstBuffer * buf)
+{
+  GstBuffer *out = push_pull (h, buf);
+  GArray *faces = g_array_new (FALSE, FALSE, sizeof (FemoFaceInfo));
+
+  femo_buffer_get_faces (out, faces);
+  gst_buffer_unref (out);
+  return faces;
+}
+
+/* min-confidence keeps, in order, the faces whose "detection" confidence
+ * reaches it; on raw windows (more than femodetect's first arrays hold)
+ * none is lost (each counts itself: all reach 1 / 11). */
+static void
+test_min_confidence (void)
+{
+  static const struct
+  {
+    gint min_neighbors;
+    gdouble threshold;
+  } cases[] = { {3, 0.5}, {0, 0.05} };
+  gint width, height;
+  guint8 *gray = load_gray ("dlib_2008_002079", &width, &height);
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++) {
+    GstHarness *h = femo_test_detect_harness_new ("min-neighbors",
+        cases[c].min_neighbors, "merge-overlaps", 0.0, "post-messages",
+        FALSE, "tracking", FALSE, "classify", FALSE, NULL);
+    GArray *all, *kept;
+    guint i, k = 0;
+
+    set_caps (h, GST_VIDEO_FORMAT_GRAY8, width, height);
+    all = push_faces (h, make_frame (GST_VIDEO_FORMAT_GRAY8, width, height,
+            gray, NULL, FALSE));
+    g_object_set (h->element, "min-confidence", cases[c].threshold, NULL);
+    kept = push_faces (h, make_frame (GST_VIDEO_FORMAT_GRAY8, width, height,
+            gray, NULL, FALSE));
+    g_test_message ("min-neighbors %d: %u faces, %u at %.2f or more",
+        cases[c].min_neighbors, all->len, kept->len, cases[c].threshold);
+    g_assert_cmpuint (kept->len, >, 0);
+    g_assert_cmpuint (kept->len, <=, all->len);
+    for (i = 0; i < all->len; i++) {
+      const FemoFaceInfo *a = &g_array_index (all, FemoFaceInfo, i);
+
+      g_assert_cmpfloat (a->detection_confidence, ==, a->neighbors /
+          (a->neighbors + 10.0));
+      if (a->detection_confidence < cases[c].threshold)
+        continue;
+      g_assert_cmpuint (k, <, kept->len);
+      g_assert_cmpuint (g_array_index (kept, FemoFaceInfo, k).x, ==, a->x);
+      g_assert_cmpuint (g_array_index (kept, FemoFaceInfo, k).y, ==, a->y);
+      g_assert_cmpuint (g_array_index (kept, FemoFaceInfo, k).width, ==,
+          a->width);
+      k++;
+    }
+    g_assert_cmpuint (k, ==, kept->len);
+    if (cases[c].threshold < 0.1)
+      g_assert_cmpuint (kept->len, >, 64);
+    else
+      g_assert_cmpuint (kept->len, <, all->len);
+    g_array_unref (kept);
+    g_array_unref (all);
+    femo_test_detect_harness_teardown (h);
+  }
+  g_free (gray);
+}
+
 /* min-neighbors=0 reports every raw window: more boxes than femodetect's
  * first array holds (64), so it has to grow it and lose none. */
 static void
@@ -1213,6 +1291,7 @@ main (int argc, char **argv)
   g_test_add_func ("/femodetect/caps-change", test_caps_change);
   g_test_add_func ("/femodetect/max-faces-and-sizes", test_max_faces_and_sizes);
   g_test_add_func ("/femodetect/many-boxes", test_many_boxes);
+  g_test_add_func ("/femodetect/min-confidence", test_min_confidence);
   g_test_add_func ("/femodetect/threads", test_threads);
   g_test_add_func ("/femodetect/untracked-faces", test_untracked_faces);
   g_test_add_func ("/femodetect/controlled-property",

@@ -442,6 +442,67 @@ GST_START_TEST (test_plain_face)
 
 GST_END_TEST;
 
+/* show-landmarks: a dot in the box's colour, a 24th of the box's shorter
+ * side (at least 3 pixels; with a dark rim from 5), centred on each
+ * landmark of the meta, a point whose dot would leave the frame left out;
+ * off (the default), only the outline. A tall box (YuNet's are not
+ * square) is outlined whole. */
+GST_START_TEST (test_landmarks)
+{
+  const Rect box = { 60, 40, 130, 190 };
+  /* the last point's dot would leave the frame at the bottom */
+  const gdouble xy[2 * FEMO_META_N_LANDMARKS] = {
+    95.5, 100.25, 150.0, 98.5, 122.75, 140.0, 100.0, 180.5, 147.5, 238.5,
+  };
+  const gint side = 130 / 24, line = 2;
+  GstVideoInfo info;
+  GstHarness *h;
+  gsize n;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 320, 240);
+  n = (gsize) info.width * info.height;
+  h = blend_harness (&info);
+  g_object_set (h->element, "line-width", line, NULL);
+  for (guint i = 0; i < 2; i++) {
+    GstBuffer *in = make_frame (&info), *out;
+    guint8 *outline = g_malloc0 (n), *allowed = g_malloc0 (n), *changed;
+
+    if (i == 1)
+      g_object_set (h->element, "show-landmarks", TRUE, NULL);
+    femo_meta_add_landmarks (add_face (in, "face", box), xy);
+    changed = push_changes (h, &info, in, &out);
+    mask_outline (outline, info.width, info.height, box, line, 0);
+    memcpy (allowed, outline, n);
+    for (guint k = 0; i == 1 && k < FEMO_META_N_LANDMARKS - 1; k++) {
+      Rect dot = { (gint) (xy[2 * k] - side / 2.0 + 0.5),
+        (gint) (xy[2 * k + 1] - side / 2.0 + 0.5), side, side
+      };
+      Rect inside = { dot.x + 1, dot.y + 1, side - 2, side - 2 };
+      guint8 *fill = g_malloc0 (n), *rim = g_malloc0 (n);
+
+      mask_rect (allowed, info.width, info.height, dot, 0);
+      mask_rect (fill, info.width, info.height, inside, 0);
+      check_colour (out, &info, fill, PLAIN_RGB);
+      /* the rim: dark, not the face's colour nor the frame's */
+      mask_rect (rim, info.width, info.height, dot, 0);
+      for (gsize p = 0; p < n; p++)
+        rim[p] &= !fill[p];
+      check_colour (out, &info, rim, 0x000000);
+      g_free (fill);
+      g_free (rim);
+    }
+    check_changes (&info, changed, allowed, outline);
+    check_colour (out, &info, outline, PLAIN_RGB);
+    g_free (outline);
+    g_free (allowed);
+    g_free (changed);
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* The colour follows the label, and a face at the top edge has its label
  * below the box, where it hides none of it. */
 GST_START_TEST (test_colour_and_top_edge)
@@ -1344,25 +1405,25 @@ GST_START_TEST (test_properties)
 {
   static const gchar *names[] = { "roi-types", "line-width", "font-scale",
     "box-color", "text-color", "show-label", "show-confidence", "show-scores",
-    "show-track-id"
+    "show-track-id", "show-landmarks"
   };
   GstElement *e = gst_element_factory_make ("femooverlay", NULL);
   GObjectClass *klass = G_OBJECT_GET_CLASS (e);
   GParamSpec *pspec;
   guint line_width, box_color, text_color;
   gdouble font_scale;
-  gboolean label, confidence, scores, track;
+  gboolean label, confidence, scores, track, landmarks;
 
   fail_unless (e != NULL);
   g_object_get (e, "line-width", &line_width, "font-scale", &font_scale,
       "box-color", &box_color, "text-color", &text_color, "show-label", &label,
       "show-confidence", &confidence, "show-scores", &scores,
-      "show-track-id", &track, NULL);
+      "show-track-id", &track, "show-landmarks", &landmarks, NULL);
   fail_unless_equals_int (line_width, 0);
   fail_unless_equals_float (font_scale, 1.0);
   fail_unless_equals_int (box_color, 0);
   fail_unless_equals_int (text_color, 0);
-  fail_unless (label && confidence && !scores && track);
+  fail_unless (label && confidence && !scores && track && !landmarks);
 
   pspec = g_object_class_find_property (klass, "font-scale");
   fail_unless (G_PARAM_SPEC_DOUBLE (pspec)->minimum > 0);
@@ -1393,6 +1454,7 @@ femooverlay_suite (void)
   tcase_add_test (tc, test_untouched_without_faces);
   tcase_add_test (tc, test_formats);
   tcase_add_test (tc, test_plain_face);
+  tcase_add_test (tc, test_landmarks);
   tcase_add_test (tc, test_colour_and_top_edge);
   tcase_add_test (tc, test_scores);
   tcase_add_test (tc, test_roi_types);

@@ -5,6 +5,15 @@
 
 #include <string.h>
 
+/* The landmarks' field names, x then y of each, in FemoFaceInfo's order. */
+static const gchar *const landmark_fields[2 * FEMO_META_N_LANDMARKS] = {
+  FEMO_META_LANDMARK_LEFT_EYE "_x", FEMO_META_LANDMARK_LEFT_EYE "_y",
+  FEMO_META_LANDMARK_RIGHT_EYE "_x", FEMO_META_LANDMARK_RIGHT_EYE "_y",
+  FEMO_META_LANDMARK_NOSE "_x", FEMO_META_LANDMARK_NOSE "_y",
+  FEMO_META_LANDMARK_LEFT_MOUTH "_x", FEMO_META_LANDMARK_LEFT_MOUTH "_y",
+  FEMO_META_LANDMARK_RIGHT_MOUTH "_x", FEMO_META_LANDMARK_RIGHT_MOUTH "_y",
+};
+
 /* Label and confidence of an emotion structure into @label and
  * @confidence, its classes into @face when given. */
 static void
@@ -57,7 +66,7 @@ read_emotion (const GstStructure * s, const gchar ** label,
 void
 femo_face_info_read (FemoFaceInfo * face, GstVideoRegionOfInterestMeta * roi)
 {
-  const GstStructure *emotion, *raw, *object, *detection;
+  const GstStructure *emotion, *raw, *object, *detection, *landmarks;
   gint id;
 
   memset (face, 0, sizeof (*face));
@@ -111,6 +120,14 @@ femo_face_info_read (FemoFaceInfo * face, GstVideoRegionOfInterestMeta * roi)
             FEMO_META_DETECTION_FIELD_NEIGHBORS, &face->neighbors))
       face->neighbors = -1;
   }
+
+  landmarks = gst_video_region_of_interest_meta_get_param (roi,
+      FEMO_META_LANDMARKS_PARAMS_NAME);
+  face->has_landmarks = landmarks != NULL;
+  for (guint k = 0; face->has_landmarks && k < G_N_ELEMENTS (landmark_fields);
+      k++)
+    face->has_landmarks = gst_structure_get_double (landmarks,
+        landmark_fields[k], &face->landmarks[k]);
 }
 
 gdouble
@@ -174,20 +191,35 @@ void
 femo_meta_add_detection (GstVideoRegionOfInterestMeta * roi,
     gdouble confidence, gint neighbors, gint frame_width, gint frame_height)
 {
-  gst_video_region_of_interest_meta_add_param (roi,
-      gst_structure_new (FEMO_META_DETECTION_PARAMS_NAME,
-          FEMO_META_DETECTION_FIELD_LABEL_ID, G_TYPE_INT,
-          FEMO_META_DETECTION_LABEL_ID_FACE,
-          FEMO_META_DETECTION_FIELD_CONFIDENCE, G_TYPE_DOUBLE, confidence,
-          FEMO_META_DETECTION_FIELD_NEIGHBORS, G_TYPE_INT, neighbors,
-          FEMO_META_DETECTION_FIELD_X_MIN, G_TYPE_DOUBLE,
-          (gdouble) roi->x / frame_width,
-          FEMO_META_DETECTION_FIELD_X_MAX, G_TYPE_DOUBLE,
-          (gdouble) (roi->x + roi->w) / frame_width,
-          FEMO_META_DETECTION_FIELD_Y_MIN, G_TYPE_DOUBLE,
-          (gdouble) roi->y / frame_height,
-          FEMO_META_DETECTION_FIELD_Y_MAX, G_TYPE_DOUBLE,
-          (gdouble) (roi->y + roi->h) / frame_height, NULL));
+  GstStructure *s = gst_structure_new (FEMO_META_DETECTION_PARAMS_NAME,
+      FEMO_META_DETECTION_FIELD_LABEL_ID, G_TYPE_INT,
+      FEMO_META_DETECTION_LABEL_ID_FACE,
+      FEMO_META_DETECTION_FIELD_CONFIDENCE, G_TYPE_DOUBLE, confidence, NULL);
+
+  if (neighbors >= 0)
+    gst_structure_set (s, FEMO_META_DETECTION_FIELD_NEIGHBORS, G_TYPE_INT,
+        neighbors, NULL);
+  gst_structure_set (s,
+      FEMO_META_DETECTION_FIELD_X_MIN, G_TYPE_DOUBLE,
+      (gdouble) roi->x / frame_width,
+      FEMO_META_DETECTION_FIELD_X_MAX, G_TYPE_DOUBLE,
+      (gdouble) (roi->x + roi->w) / frame_width,
+      FEMO_META_DETECTION_FIELD_Y_MIN, G_TYPE_DOUBLE,
+      (gdouble) roi->y / frame_height,
+      FEMO_META_DETECTION_FIELD_Y_MAX, G_TYPE_DOUBLE,
+      (gdouble) (roi->y + roi->h) / frame_height, NULL);
+  gst_video_region_of_interest_meta_add_param (roi, s);
+}
+
+void
+femo_meta_add_landmarks (GstVideoRegionOfInterestMeta * roi,
+    const gdouble * xy)
+{
+  GstStructure *s = gst_structure_new_empty (FEMO_META_LANDMARKS_PARAMS_NAME);
+
+  for (guint k = 0; k < G_N_ELEMENTS (landmark_fields); k++)
+    gst_structure_set (s, landmark_fields[k], G_TYPE_DOUBLE, xy[k], NULL);
+  gst_video_region_of_interest_meta_add_param (roi, s);
 }
 
 void

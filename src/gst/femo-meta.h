@@ -37,12 +37,13 @@
  * a copy of the FEMO_META_EMOTION_PARAMS_NAME structure of its ROI meta
  * (below), so the message and the metadata say the same thing.
  *
- * Each ROI meta that femodetect's cascade found (detect=true) carries a
+ * Each ROI meta that femodetect's detector found (detect=true) carries a
  * param structure FEMO_META_DETECTION_PARAMS_NAME in the convention of
  * Intel's DL Streamer ("detection": label_id, confidence and the box
  * normalised to 0..1 as x_min, y_min, x_max, y_max), plus the cascade's
- * neighbour count. ROI metas femodetect did not make (detect=false) are
- * given an emotion only.
+ * neighbour count, and when the detector finds them the face's landmarks
+ * (FEMO_META_LANDMARKS_PARAMS_NAME). ROI metas femodetect did not make
+ * (detect=false) are given an emotion only.
  */
 #pragma once
 
@@ -78,14 +79,15 @@ G_BEGIN_DECLS
 /* ---- Detection parameters of a face (DL Streamer's "detection") ----
  *
  * A param structure FEMO_META_DETECTION_PARAMS_NAME on each ROI meta that
- * femodetect's cascade found:
+ * femodetect's detector found:
  *   label_id   (G_TYPE_INT)     FEMO_META_DETECTION_LABEL_ID_FACE
- *   confidence (G_TYPE_DOUBLE)  0..1, neighbors / (neighbors +
- *                               FEMO_META_DETECTION_NEIGHBORS_HALF): grows
+ *   confidence (G_TYPE_DOUBLE)  0..1, the cascade's neighbors / (neighbors
+ *                               + FEMO_META_DETECTION_NEIGHBORS_HALF): grows
  *                               with the number of raw cascade windows
  *                               grouped into the box (0.5 at 10 windows;
  *                               0.23 at 3, femodetect's default minimum)
- *   neighbors  (G_TYPE_INT)     those raw windows (OpenCV's neighbour count)
+ *   neighbors  (G_TYPE_INT)     those raw windows (OpenCV's neighbour count);
+ *                               only from the cascade
  *   x_min, x_max (G_TYPE_DOUBLE) the box's left and right edges / frame width
  *   y_min, y_max (G_TYPE_DOUBLE) its top and bottom edges / frame height
  * so x_min * width == roi->x and (x_max - x_min) * width == roi->w.
@@ -100,6 +102,33 @@ G_BEGIN_DECLS
 #define FEMO_META_DETECTION_FIELD_Y_MAX "y_max"
 #define FEMO_META_DETECTION_LABEL_ID_FACE 0
 #define FEMO_META_DETECTION_NEIGHBORS_HALF 10.0
+
+/* ---- Landmarks of a face ----
+ *
+ * A param structure FEMO_META_LANDMARKS_PARAMS_NAME on each ROI meta whose
+ * detector finds landmarks, on frames where it found the face and, with
+ * tracking, on frames that carry it (moved and scaled with its box): five
+ * points, each two G_TYPE_DOUBLE fields NAME_x and NAME_y, in pixels of
+ * the frame (continuous coordinates: 0.0 is the left edge of the first
+ * column, 0.5 its centre). "left" and "right" are the image's (the left
+ * eye is the subject's right eye). A point may lie a little outside the
+ * box, or the frame.
+ *
+ * |[
+ * landmarks, left_eye_x=(double)254.1, left_eye_y=(double)188.7,
+ *     right_eye_x=(double)310.6, right_eye_y=(double)190.2,
+ *     nose_x=(double)282.4, nose_y=(double)222.9,
+ *     left_mouth_x=(double)258.0, left_mouth_y=(double)251.3,
+ *     right_mouth_x=(double)305.7, right_mouth_y=(double)252.6;
+ * ]|
+ */
+#define FEMO_META_LANDMARKS_PARAMS_NAME "landmarks"
+#define FEMO_META_N_LANDMARKS 5
+#define FEMO_META_LANDMARK_LEFT_EYE "left_eye"
+#define FEMO_META_LANDMARK_RIGHT_EYE "right_eye"
+#define FEMO_META_LANDMARK_NOSE "nose"
+#define FEMO_META_LANDMARK_LEFT_MOUTH "left_mouth"
+#define FEMO_META_LANDMARK_RIGHT_MOUTH "right_mouth"
 
 /* ---- Emotion parameters of a face (read by femooverlay) ----
  *
@@ -234,6 +263,13 @@ typedef struct
   gboolean detected;
   gdouble detection_confidence;
   gint neighbors;
+
+  /* FEMO_META_LANDMARKS_PARAMS_NAME: x, y of each landmark in the order
+   * above (left eye, right eye, nose, left and right mouth corners), in
+   * pixels of the frame; @has_landmarks FALSE when the meta has none (or
+   * not all five) */
+  gboolean has_landmarks;
+  gdouble landmarks[2 * FEMO_META_N_LANDMARKS];
 } FemoFaceInfo;
 
 /* Fills @face from @roi, whatever its roi_type. */
@@ -262,10 +298,15 @@ guint femo_buffer_get_faces (GstBuffer * buffer, GArray * faces);
 GstVideoRegionOfInterestMeta *femo_meta_add_face (GstBuffer * buffer,
     guint x, guint y, guint width, guint height, gint id);
 /* Gives @roi a FEMO_META_DETECTION_PARAMS_NAME param: @confidence (0..1),
- * @neighbors, and its box normalised to the @frame_width x @frame_height
- * frame. */
+ * @neighbors (left out when negative: a detector without them), and its
+ * box normalised to the @frame_width x @frame_height frame. */
 void femo_meta_add_detection (GstVideoRegionOfInterestMeta * roi,
     gdouble confidence, gint neighbors, gint frame_width, gint frame_height);
+/* Gives @roi a FEMO_META_LANDMARKS_PARAMS_NAME param: @xy holds x, y of
+ * each landmark in the order of FemoFaceInfo.landmarks, in pixels of the
+ * frame. */
+void femo_meta_add_landmarks (GstVideoRegionOfInterestMeta * roi,
+    const gdouble * xy);
 /* Gives @roi a FEMO_META_OBJECT_ID_PARAMS_NAME param with @id. */
 void femo_meta_add_object_id (GstVideoRegionOfInterestMeta * roi, gint id);
 /* Gives @roi an emotion param @params_name (FEMO_META_EMOTION_PARAMS_NAME

@@ -79,6 +79,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_femo_detect_debug);
 
 G_STATIC_ASSERT ((gint) FEMO_META_DETECTION_NEIGHBORS_HALF ==
     (gint) FEMO_FACE_DETECTOR_NEIGHBORS_HALF);
+G_STATIC_ASSERT (FEMO_META_N_LANDMARKS == FEMO_N_LANDMARKS);
 
 /* What a frame is processed with: every setting property is a member. */
 typedef struct
@@ -203,6 +204,19 @@ static const SettingSpec setting_specs[] = {
         "are scaled back, faces are classified at full size); 0 = full "
         "size", G_TYPE_UINT, SETTING (analysis.process_width), 0,
       FEMO_ANALYZER_MAX_SIDE, FEMO_ANALYZER_DEFAULT_PROCESS_WIDTH},
+  {"min-confidence", "Minimum confidence",
+        "Drop faces whose detection confidence (the \""
+        FEMO_META_DETECTION_PARAMS_NAME "\" param's, 0..1) is below this: "
+        "the cascade's neighbors / (neighbors + 10); -1 = the detector's "
+        "default (the cascade: 0, every face)", G_TYPE_DOUBLE,
+        SETTING (analysis.min_confidence), -1.0, 1.0,
+      FEMO_ANALYZER_DEFAULT_MIN_CONFIDENCE},
+  {"align-faces", "Align faces",
+        "Crop each face that has landmarks turned and scaled so that its "
+        "eyes sit level where FER2013's mean face has them, before it is "
+        "classified (crop-margin then does not apply); faces without "
+        "landmarks are cropped by their box", G_TYPE_BOOLEAN,
+        SETTING (analysis.align), 0, 1, FEMO_ANALYZER_DEFAULT_ALIGN},
 };
 
 enum
@@ -768,12 +782,18 @@ gst_femo_detect_to_timestamp (GstFemoDetect * self, GstClockTime time)
 /* Attaches a meta per face femodetect found or carried, numbered 0, 1, ...
  * or by track (its id, also in an "object_id" param; track ids are unique
  * within a frame too); with the detector's "detection" param on faces
- * detected in this frame. */
+ * detected in this frame, and the landmarks of those that have them. */
 static void
 gst_femo_detect_add_metas (GstFemoDetect * self, GstBuffer * buf,
     const FemoAnalyzerResult * result, gint width, gint height)
 {
+  const FemoFaceDetector *detector = femo_analyzer_get_detector (self->analyzer);
+  /* only the cascade groups neighbours (no detector: no face either) */
+  gboolean neighbors = detector != NULL
+      && femo_face_detector_get_kind (detector) == FEMO_FACE_DETECTOR_CASCADE;
+  gdouble xy[2 * FEMO_N_LANDMARKS];
   gsize i;
+  gint k;
 
   gst_femo_detect_ensure_faces (self, result->n_faces);
   /* libfemo clips the boxes to the frame: they fit the unsigned fields. */
@@ -789,7 +809,12 @@ gst_femo_detect_add_metas (GstFemoDetect * self, GstBuffer * buf,
         id);
     if (face->detected)
       femo_meta_add_detection (self->rois[i], face->confidence,
-          MAX (r->neighbors, 0), width, height);
+          neighbors ? MAX (r->neighbors, 0) : -1, width, height);
+    if (face->has_landmarks) {
+      for (k = 0; k < 2 * FEMO_N_LANDMARKS; k++)
+        xy[k] = face->landmarks.points[k];
+      femo_meta_add_landmarks (self->rois[i], xy);
+    }
     if (result->tracked && face->track_id != 0)
       femo_meta_add_object_id (self->rois[i], id);
   }

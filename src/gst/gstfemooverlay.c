@@ -12,7 +12,9 @@
  * coloured by the emotion (angry red, disgust olive, fear purple, happy gold,
  * sad blue, surprise orange, neutral grey, other labels a colour derived from
  * their name), a label such as `#3 happy 87%` above it, and optionally bars
- * with the probability of every class beside it. Faces that carry no
+ * with the probability of every class beside it, and on request
+ * (#GstFemoOverlay:show-landmarks) a dot on each landmark that the
+ * detector found (eyes, nose tip, mouth corners). Faces that carry no
  * `femo/emotion` parameters, for instance those of gst-plugins-bad's
  * facedetect, are drawn as plain boxes.
  *
@@ -74,6 +76,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_femo_overlay_debug);
 #define DEFAULT_SHOW_CONFIDENCE TRUE
 #define DEFAULT_SHOW_SCORES FALSE
 #define DEFAULT_SHOW_TRACK_ID TRUE
+#define DEFAULT_SHOW_LANDMARKS FALSE
 
 /* Box of faces without emotion when box-color is 0: cyan, unlike any
  * emotion of the palette. */
@@ -106,6 +109,7 @@ enum
   PROP_SHOW_CONFIDENCE,
   PROP_SHOW_SCORES,
   PROP_SHOW_TRACK_ID,
+  PROP_SHOW_LANDMARKS,
 };
 
 typedef struct
@@ -118,6 +122,7 @@ typedef struct
   gboolean show_confidence;
   gboolean show_scores;
   gboolean show_track_id;
+  gboolean show_landmarks;
   guint n_roi_types;            /* 0: every type */
   GQuark roi_types[MAX_ROI_TYPES];
 } FemoOverlaySettings;
@@ -187,6 +192,7 @@ enum
   PART_SCORES,
   PART_LABEL_LEADER,
   PART_SCORES_LEADER,
+  PART_LANDMARKS,
   N_PARTS
 };
 
@@ -505,6 +511,48 @@ render_box (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
         face->color, h_at, 2);
     render_solid (self, comp, slot + PART_VERTICAL_EDGES, band,
         b->h - 2 * band, face->color, v_at, 2);
+  }
+}
+
+/* Side of a landmark's dot: a 24th of the box's shorter side, at least 3
+ * pixels (visible on a small face, not covering the eye on a large one). */
+static guint
+landmark_size (const FemoOverlayFace * face)
+{
+  return MAX ((guint) MIN (face->box.w, face->box.h) / 24, 3);
+}
+
+/* A dot in the face's colour on each landmark it has, with a dark rim
+ * when it is large enough for one (so it shows on skin of its colour);
+ * dots that would leave the frame are left out. */
+static void
+render_landmarks (GstFemoOverlay * self, GstVideoOverlayComposition ** comp,
+    guint slot, const FemoOverlayFace * face, const FemoOverlayLayout * lay)
+{
+  const guint side = landmark_size (face);
+  const guint rim = side >= 5 ? 1 : 0;
+  GstBuffer *pixels;
+  GstMapInfo map;
+  guint32 *data;
+
+  if (!face->info.has_landmarks)
+    return;
+  g_string_printf (self->signature, "landmark %u %08x", side, face->color);
+  data = canvas_begin (self, slot, side, side, &pixels, &map);
+  if (data) {
+    fill_rect (data, side, 0, 0, side, side, BLACK);
+    fill_rect (data, side, rim, rim, side - 2 * rim, side - 2 * rim,
+        face->color);
+    canvas_end (pixels, &map);
+  }
+  for (guint k = 0; k < FEMO_META_N_LANDMARKS; k++) {
+    gdouble x = face->info.landmarks[2 * k] - side / 2.0;
+    gdouble y = face->info.landmarks[2 * k + 1] - side / 2.0;
+
+    if (x >= 0 && y >= 0 && x + side <= lay->frame_width
+        && y + side <= lay->frame_height)
+      add_rectangle (comp, pixels, (gint) (x + 0.5), (gint) (y + 0.5), side,
+          side);
   }
 }
 
@@ -1018,10 +1066,14 @@ render (GstFemoOverlay * self, gint frame_width, gint frame_height)
     GST_LOG_OBJECT (self, "%u labels or panels left out: no free place",
         n_out);
 
-  /* drawn: boxes, leaders, panels, labels, so that text is on top */
+  /* drawn: boxes, landmarks, leaders, panels, labels, so that text is on
+   * top */
   for (guint i = 0; i < n; i++)
     render_box (self, &comp, i * N_PARTS, &g_array_index (self->faces,
             FemoOverlayFace, i), &lay);
+  for (guint i = 0; s->show_landmarks && i < n; i++)
+    render_landmarks (self, &comp, i * N_PARTS + PART_LANDMARKS,
+        &g_array_index (self->faces, FemoOverlayFace, i), &lay);
   for (guint i = 0; i < n; i++) {
     const FemoOverlayFace *face = &g_array_index (self->faces,
         FemoOverlayFace, i);
@@ -1295,6 +1347,9 @@ gst_femo_overlay_set_property (GObject * object, guint prop_id,
     case PROP_SHOW_TRACK_ID:
       s->show_track_id = g_value_get_boolean (value);
       break;
+    case PROP_SHOW_LANDMARKS:
+      s->show_landmarks = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1337,6 +1392,9 @@ gst_femo_overlay_get_property (GObject * object, guint prop_id,
       break;
     case PROP_SHOW_TRACK_ID:
       g_value_set_boolean (value, s->show_track_id);
+      break;
+    case PROP_SHOW_LANDMARKS:
+      g_value_set_boolean (value, s->show_landmarks);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1466,6 +1524,18 @@ gst_femo_overlay_class_init (GstFemoOverlayClass * klass)
       g_param_spec_boolean ("show-track-id", "Show track id",
           "Start the label with the track id of the face, when it has one",
           DEFAULT_SHOW_TRACK_ID, flags));
+  /**
+   * GstFemoOverlay:show-landmarks:
+   *
+   * Draws a dot in the box's colour on each landmark of a face (the
+   * "landmarks" param of its ROI meta, from femodetect detector=yunet): the
+   * eyes, the nose tip and the mouth corners. Its size follows the box.
+   */
+  g_object_class_install_property (gobject_class, PROP_SHOW_LANDMARKS,
+      g_param_spec_boolean ("show-landmarks", "Show landmarks",
+          "Draw a dot on each landmark of a face (eyes, nose tip, mouth "
+          "corners) when its ROI meta has a \"" FEMO_META_LANDMARKS_PARAMS_NAME
+          "\" param", DEFAULT_SHOW_LANDMARKS, flags));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -1498,6 +1568,7 @@ gst_femo_overlay_init (GstFemoOverlay * self)
   s->show_confidence = DEFAULT_SHOW_CONFIDENCE;
   s->show_scores = DEFAULT_SHOW_SCORES;
   s->show_track_id = DEFAULT_SHOW_TRACK_ID;
+  s->show_landmarks = DEFAULT_SHOW_LANDMARKS;
   set_roi_types (self, DEFAULT_ROI_TYPES);
 
   self->faces = g_array_new (FALSE, TRUE, sizeof (FemoOverlayFace));
