@@ -464,12 +464,17 @@ parallel (FemoYunet * net, TaskFunc func, guint n_tasks)
   }
 }
 
+/* 0: one per core; at most 64 */
+static guint
+resolve_threads (guint n_threads)
+{
+  return MIN (n_threads ? n_threads : g_get_num_processors (), 64);
+}
+
 static void
 start_workers (FemoYunet * net, guint n_threads)
 {
-  if (n_threads == 0)
-    n_threads = g_get_num_processors ();
-  net->n_threads = CLAMP (n_threads, 1, 64);
+  net->n_threads = resolve_threads (n_threads);
   net->quit = FALSE;
   net->workers = g_new0 (Worker, net->n_threads);
   for (guint i = 0; i < net->n_threads; i++)
@@ -565,6 +570,8 @@ layout_slab (FemoYunet * net, gint width, gint height, GError ** error)
 
   if (net->width == width && net->height == height)
     return TRUE;
+  /* laid out for no size until this one is */
+  net->width = net->height = 0;
   for (guint l = 0; l < N_LEVELS; l++) {
     net->lv[l].rows = hp >> (l + 1);
     net->lv[l].cols = wp >> (l + 1);
@@ -1061,8 +1068,7 @@ void
 femo_yunet_set_n_threads (FemoYunet * net, guint n_threads)
 {
   g_return_if_fail (net != NULL);
-  if ((n_threads ? MIN (n_threads, 64) : g_get_num_processors ()) ==
-      net->n_threads)
+  if (resolve_threads (n_threads) == net->n_threads)
     return;
   stop_workers (net);
   start_workers (net, n_threads);
