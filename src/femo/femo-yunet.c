@@ -27,6 +27,7 @@
 #include "femo-error.h"
 #include "femo-kernels.h"
 #include "femo-safetensors.h"
+#include "femo-workers.h"
 
 #include <math.h>
 #include <string.h>
@@ -137,7 +138,7 @@ static const struct
 typedef struct
 {
   guint rows, cols;
-  gsize ps;                     /* floats from one channel's plane to the next */
+  gsize ps;                     /* floats from a channel's plane to the next */
 } Level;
 
 typedef struct
@@ -146,17 +147,13 @@ typedef struct
   guint32 cell;
 } Candidate;
 
-typedef struct _Worker Worker;
-typedef void (*TaskFunc) (FemoYunet * net, Worker * wk, guint task);
-
-struct _Worker
+/* A worker thread's rows, in the slab. */
+typedef struct
 {
-  FemoYunet *net;
-  GThread *thread;
   gfloat *ring;                 /* 3 rows x cout x (cols + 2 RING_PAD) */
-  gfloat *rows;                 /* cout x 2 output rows of cols, when only pooled */
+  gfloat *rows;                 /* cout x 2 rows of output, when only pooled */
   gfloat *stem;                 /* STEM_CH x the stride-2 map's cols */
-};
+} Worker;
 
 struct _FemoYunet
 {
@@ -166,14 +163,8 @@ struct _FemoYunet
   gsize stem_w, stem_b;         /* [16][3 colours][3][3], [16] */
 
   guint n_threads;
+  FemoWorkers *team;
   Worker *workers;
-  GMutex lock;
-  GCond start_cond, done_cond;
-  guint generation, n_done;
-  gboolean quit;
-  gint next_task;
-  TaskFunc task_func;
-  guint n_tasks;
 
   /* the slab, laid out for width x height (0 x 0: not yet, or the thread
    * count changed); it only ever grows */
@@ -399,71 +390,6 @@ read_tensors (FemoYunet * net, const FemoSafetensors * st, GArray * specs,
 
 /* ---- threads ---- */
 
-static void
-run_tasks (FemoYunet * net, Worker * wk)
-{
-  for (;;) {
-    const gint t = g_atomic_int_add (&net->next_task, 1);
-    if (t >= (gint) net->n_tasks)
-      break;
-    net->task_func (net, wk, t);
-  }
-}
-
-static gpointer
-worker_main (gpointer data)
-{
-  Worker *wk = data;
-  FemoYunet *net = wk->net;
-  guint seen = 0;
-
-  for (;;) {
-    g_mutex_lock (&net->lock);
-    while (net->generation == seen && !net->quit)
-      g_cond_wait (&net->start_cond, &net->lock);
-    if (net->quit) {
-      g_mutex_unlock (&net->lock);
-      break;
-    }
-    seen = net->generation;
-    g_mutex_unlock (&net->lock);
-
-    run_tasks (net, wk);
-
-    g_mutex_lock (&net->lock);
-    if (++net->n_done == net->n_threads - 1)
-      g_cond_signal (&net->done_cond);
-    g_mutex_unlock (&net->lock);
-  }
-  return NULL;
-}
-
-/* Runs @func for tasks 0 .. @n_tasks-1 over the workers, the calling
- * thread being worker 0, and returns when all are done. */
-static void
-parallel (FemoYunet * net, TaskFunc func, guint n_tasks)
-{
-  const gboolean wake = net->n_threads > 1 && n_tasks > 1;
-
-  net->task_func = func;
-  net->n_tasks = n_tasks;
-  net->next_task = 0;
-  if (wake) {
-    g_mutex_lock (&net->lock);
-    net->n_done = 0;
-    net->generation++;
-    g_cond_broadcast (&net->start_cond);
-    g_mutex_unlock (&net->lock);
-  }
-  run_tasks (net, &net->workers[0]);
-  if (wake) {
-    g_mutex_lock (&net->lock);
-    while (net->n_done < net->n_threads - 1)
-      g_cond_wait (&net->done_cond, &net->lock);
-    g_mutex_unlock (&net->lock);
-  }
-}
-
 /* 0: one per core; at most 64 */
 static guint
 resolve_threads (guint n_threads)
@@ -475,24 +401,14 @@ static void
 start_workers (FemoYunet * net, guint n_threads)
 {
   net->n_threads = resolve_threads (n_threads);
-  net->quit = FALSE;
+  net->team = femo_workers_new (net->n_threads, "femo-yunet");
   net->workers = g_new0 (Worker, net->n_threads);
-  for (guint i = 0; i < net->n_threads; i++)
-    net->workers[i].net = net;
-  for (guint i = 1; i < net->n_threads; i++)
-    net->workers[i].thread = g_thread_new ("femo-yunet", worker_main,
-        &net->workers[i]);
 }
 
 static void
 stop_workers (FemoYunet * net)
 {
-  g_mutex_lock (&net->lock);
-  net->quit = TRUE;
-  g_cond_broadcast (&net->start_cond);
-  g_mutex_unlock (&net->lock);
-  for (guint i = 1; i < net->n_threads; i++)
-    g_thread_join (net->workers[i].thread);
+  g_clear_pointer (&net->team, femo_workers_free);
   g_clear_pointer (&net->workers, g_free);
 }
 
@@ -693,8 +609,9 @@ convert_rows (FemoYunet * net, guint y0, guint y1)
 }
 
 static void
-convert_task (FemoYunet * net, Worker * wk, guint task)
+convert_task (gpointer data, guint worker, guint task)
 {
+  FemoYunet *net = data;
   const guint rows = net->lv[0].rows * 2 + 1;
   const guint n = n_bands (net, rows);
 
@@ -745,10 +662,45 @@ pw_row (FemoYunet * net, Worker * wk, guint r, gboolean own, gfloat * dst,
       u->cin, 1, offs0, x, xs, dst, rs, L->cols, 0);
 }
 
-/* A DP unit over rows [r0, r1) of its map (cin -> cout planes, rows x
- * cols), then the 2x2 max pool of each pair of output rows (-> cout planes
- * at half the size) and/or the upsampled add of each output row into the
- * two rows below it at the finer level (cout planes, 2 rows x 2 cols). */
+/* Output rows @r - 1 and @r (odd) of a DP unit, [cout][2 rows][cols] at
+ * @y, @ys floats from channel to channel -> row @r / 2 of the 2x2 max pool,
+ * [cout][cols / 2] in the next level's planes. */
+static void
+pool_row (FemoYunet * net, const gfloat * y, gsize ys, guint r)
+{
+  const StepDef *s = net->step;
+  const guint cout = net->units[s->unit].cout;
+  const Level *L = &net->lv[s->level], *P = &net->lv[s->level + 1];
+  gfloat *py = net->buf[s->pool] + (gsize) (r / 2) * P->cols;
+
+  for (guint c = 0; c < cout; c++)
+    net->kern->maxpool2x2_row (y + c * ys - L->cols, y + c * ys, P->cols,
+        py + c * P->ps);
+}
+
+/* Output row @r of a DP unit, [cout][cols] at @y, @ys floats from channel
+ * to channel, upsampled x2 and added into rows 2r and 2r + 1 of the finer
+ * level's planes, [cout][2 rows][2 cols]. */
+static void
+up_add_row (FemoYunet * net, const gfloat * y, gsize ys, guint r)
+{
+  const StepDef *s = net->step;
+  const guint cout = net->units[s->unit].cout;
+  const Level *L = &net->lv[s->level], *F = &net->lv[s->level - 1];
+  gfloat *fy = net->buf[s->up_add] + 2 * (gsize) r * F->cols;
+
+  for (guint c = 0; c < cout; c++) {
+    net->kern->upsample2x_add_row (y + c * ys, L->cols, fy + c * F->ps);
+    net->kern->upsample2x_add_row (y + c * ys, L->cols, fy + c * F->ps +
+        F->cols);
+  }
+}
+
+/* A DP unit (and what follows it) over rows [r0, r1) of its map: input
+ * [cin][rows][cols] -> 1x1 + bias -> [cout] rows in the ring -> depthwise
+ * 3x3 + bias (+ ReLU) -> output [cout][rows][cols], then per row the pool
+ * or the upsampled add when the step has them. A head level is one such
+ * unit of 16 channels without ReLU. */
 static void
 dp_band (FemoYunet * net, Worker * wk, guint r0, guint r1)
 {
@@ -790,32 +742,22 @@ dp_band (FemoYunet * net, Worker * wk, guint r0, guint r1)
       K->depthwise3x3_row (dw_w + c * 9, dw_b[c], up ? up + c * rs : NULL,
           mid + c * rs, down ? down + c * rs : NULL, L->cols, u->relu,
           y + c * ys);
-    if (s->pool != B_NONE && (r & 1)) {
-      const Level *P = &net->lv[s->level + 1];
-      gfloat *py = net->buf[s->pool] + (gsize) (r / 2) * P->cols;
-      for (guint c = 0; c < u->cout; c++)
-        K->maxpool2x2_row (y + c * ys - L->cols, y + c * ys, P->cols,
-            py + c * P->ps);
-    }
-    if (s->up_add != B_NONE) {
-      const Level *F = &net->lv[s->level - 1];
-      gfloat *fy = net->buf[s->up_add] + 2 * (gsize) r * F->cols;
-      for (guint c = 0; c < u->cout; c++) {
-        K->upsample2x_add_row (y + c * ys, L->cols, fy + c * F->ps);
-        K->upsample2x_add_row (y + c * ys, L->cols, fy + c * F->ps + F->cols);
-      }
-    }
+    if (s->pool != B_NONE && (r & 1))
+      pool_row (net, y, ys, r);
+    if (s->up_add != B_NONE)
+      up_add_row (net, y, ys, r);
   }
 }
 
 static void
-dp_task (FemoYunet * net, Worker * wk, guint task)
+dp_task (gpointer data, guint worker, guint task)
 {
+  FemoYunet *net = data;
   const guint rows = net->lv[net->step->level].rows;
   guint r0, r1;
 
   band (rows, n_bands (net, rows), task, &r0, &r1);
-  dp_band (net, wk, r0, r1);
+  dp_band (net, &net->workers[worker], r0, r1);
 }
 
 /* Runs steps 0 .. @last on the image; @tap (nullable) gets the full
@@ -823,7 +765,8 @@ dp_task (FemoYunet * net, Worker * wk, guint task)
 static void
 run_steps (FemoYunet * net, guint last, gfloat * tap, gboolean stem_tap)
 {
-  parallel (net, convert_task, n_bands (net, 2 * net->lv[0].rows + 1));
+  femo_workers_run (net->team, n_bands (net, 2 * net->lv[0].rows + 1),
+      convert_task, net);
   for (guint i = 0; i <= last; i++) {
     net->step = &steps[i];
     net->step_out = steps[i].out != B_NONE ? net->buf[steps[i].out] : NULL;
@@ -834,7 +777,8 @@ run_steps (FemoYunet * net, guint last, gfloat * tap, gboolean stem_tap)
       else
         net->step_out = tap;
     }
-    parallel (net, dp_task, n_bands (net, net->lv[steps[i].level].rows));
+    femo_workers_run (net->team, n_bands (net, net->lv[steps[i].level].rows),
+        dp_task, net);
   }
 }
 
@@ -956,28 +900,35 @@ iou (const FemoYunetFace * a, const FemoYunetFace * b)
       (b->x2 - b->x1) * (b->y2 - b->y1) - inter);
 }
 
-/* Candidates with score >= @threshold, the best FEMO_YUNET_TOP_K of them
- * in stable score order, then greedy NMS: a box is kept when its IoU with
- * every box kept before it is <= FEMO_YUNET_NMS_IOU. */
+/* The cells (stride 8 first, then 16, 32; each level row-major) whose
+ * score is >= @threshold -> net->cand; returns how many. */
 static gsize
-detect_faces (FemoYunet * net, gfloat threshold, FemoYunetFace * faces,
-    gsize capacity)
+select_candidates (FemoYunet * net, gfloat threshold)
 {
-  const gsize max_out = MIN (capacity, (gsize) FEMO_YUNET_KEEP_TOP_K);
-  gsize n = 0, n_out = 0;
+  gsize n = 0;
   guint32 cell = 0;
-  Candidate *sorted;
 
   for (guint l = FIRST_HEAD_LEVEL; l < N_LEVELS; l++)
     for (guint32 q = 0; q < net->lv[l].rows * net->lv[l].cols; q++, cell++) {
-      gfloat cls, obj, score = cell_score (net, l, q, &cls, &obj);
+      gfloat cls, obj;
+      const gfloat score = cell_score (net, l, q, &cls, &obj);
       if (score >= threshold) {
         net->cand[n].score = score;
         net->cand[n++].cell = cell;
       }
     }
-  sorted = sort_candidates (net->cand, net->cand_tmp, n);
-  n = MIN (n, (gsize) FEMO_YUNET_TOP_K);
+  return n;
+}
+
+/* Greedy NMS over @n candidates in score order: a box is kept when its IoU
+ * with every box kept before it is <= FEMO_YUNET_NMS_IOU, until @max_out
+ * are -> @faces, decoded; returns how many. */
+static gsize
+nms (const FemoYunet * net, const Candidate * sorted, gsize n,
+    FemoYunetFace * faces, gsize max_out)
+{
+  gsize n_out = 0;
+
   for (gsize i = 0; i < n && n_out < max_out; i++) {
     FemoYunetFace *f = &faces[n_out];
     guint32 q = sorted[i].cell;
@@ -995,6 +946,19 @@ detect_faces (FemoYunet * net, gfloat threshold, FemoYunetFace * faces,
     }
   }
   return n_out;
+}
+
+/* Upstream's detection_output: the candidates, the best FEMO_YUNET_TOP_K
+ * of them in stable score order, NMS, at most FEMO_YUNET_KEEP_TOP_K. */
+static gsize
+detect_faces (FemoYunet * net, gfloat threshold, FemoYunetFace * faces,
+    gsize capacity)
+{
+  const gsize n = select_candidates (net, threshold);
+  const Candidate *sorted = sort_candidates (net->cand, net->cand_tmp, n);
+
+  return nms (net, sorted, MIN (n, (gsize) FEMO_YUNET_TOP_K), faces,
+      MIN (capacity, (gsize) FEMO_YUNET_KEEP_TOP_K));
 }
 
 /* ---- public ---- */
@@ -1027,9 +991,6 @@ femo_yunet_new_from_data (const guint8 * data, gsize size,
     return NULL;
   }
   net->kern = femo_kernels_get ();
-  g_mutex_init (&net->lock);
-  g_cond_init (&net->start_cond);
-  g_cond_init (&net->done_cond);
   start_workers (net, n_threads);
   return net;
 }
@@ -1056,9 +1017,6 @@ femo_yunet_free (FemoYunet * net)
   if (!net)
     return;
   stop_workers (net);
-  g_mutex_clear (&net->lock);
-  g_cond_clear (&net->start_cond);
-  g_cond_clear (&net->done_cond);
   g_free (net->slab);
   g_free (net->w);
   g_free (net);
