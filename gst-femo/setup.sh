@@ -20,9 +20,10 @@ build=yes
 for arg in "$@"; do
   case $arg in
     # facedetect (the peer in the benchmark); the README's Python example
-    # (test readme-samples)
+    # (test readme-samples); OpenCV's imread for the YuNet tests, which feed
+    # the pixels upstream's example decodes (tests/decode-cv2.py)
     --tests) packages+=(gstreamer1.0-opencv python3-gst-1.0
-      gir1.2-gst-plugins-base-1.0) ;;
+      gir1.2-gst-plugins-base-1.0 python3-opencv) ;;
     --valgrind) packages+=(valgrind) ;;
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
     --no-build) build=no ;;

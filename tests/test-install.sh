@@ -37,6 +37,12 @@ for f in "$plugindir/libgstfemo.so" "$libdir/libgstfemo-1.0.so.0" \
   "$libdir/pkgconfig/gstreamer-femo-1.0.pc" "$prefix/bin/gst-femo"; do
   [ -e "$root$f" ] || fail "$f not installed"
 done
+# the shipped weights, and YuNet's BSD-3 notice beside its weights
+modeldir=$(option model-dir)
+[ -n "$modeldir" ] || modeldir=$prefix/$(option datadir)/gst-femo/models
+for f in fer2013-mini-xception.safetensors yunet.safetensors LICENSE-yunet; do
+  [ -e "$root$modeldir/$f" ] || fail "$modeldir/$f not installed"
+done
 outside=$(find "$root" ! -type d | grep -v "^$root$prefix/" || true)
 [ -z "$outside" ] || fail "installed outside the prefix $prefix: $outside"
 

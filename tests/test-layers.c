@@ -689,6 +689,72 @@ test_depthwise_large_batch (void)
     g_test_skip ("no SIMD kernels on this CPU");
 }
 
+/* The YuNet row kernels of every ISA this CPU runs against the reference:
+ * the depthwise row with and without the rows above and below, with and
+ * without ReLU, on lengths around the vector and unroll sizes (within
+ * 1e-5: FMA rounds once where the reference rounds twice); the pool and
+ * the upsampling bitwise (maxima and one addition are exact). Outputs past
+ * n stay as they were. */
+static void
+test_row_kernels (void)
+{
+  const gchar *names[] = { "avx512", "avx2", "neon" };
+  const FemoKernels *ref = femo_kernels_reference ();
+  const gsize lens[] = { 1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65,
+    100, 129, 321
+  };
+  const gsize maxn = 321, rs = maxn + 2;
+  g_autofree gfloat *rows = rand_buf (3 * rs);
+  g_autofree gfloat *w = rand_buf (9);
+  g_autofree gfloat *y0 = rand_buf (2 * maxn);
+  g_autofree gfloat *y1 = g_memdup2 (y0, (2 * maxn + SLACK) * sizeof (gfloat));
+  guint tested = 0;
+
+  for (guint n = 0; n < G_N_ELEMENTS (names); n++) {
+    const FemoKernels *k = femo_kernels_get_by_name (names[n]);
+    gdouble worst = 0.0;
+    if (!k)
+      continue;
+    tested++;
+    for (guint l = 0; l < G_N_ELEMENTS (lens); l++) {
+      const gsize len = lens[l];
+      gfloat *r[3];
+      for (gsize i = 0; i < 3 * rs; i++)
+        rows[i] = (gfloat) femo_rng_range (&rng, -1.0, 1.0);
+      /* each row zero at -1 and n, as the caller pads it */
+      for (guint i = 0; i < 3; i++) {
+        r[i] = rows + i * rs + 1;
+        r[i][-1] = 0.0f;
+        r[i][len] = 0.0f;
+      }
+      for (guint edges = 0; edges < 4; edges++)
+        for (guint relu = 0; relu < 2; relu++) {
+          const gfloat *up = edges & 1 ? NULL : r[0];
+          const gfloat *down = edges & 2 ? NULL : r[2];
+          ref->depthwise3x3_row (w, 0.3f, up, r[1], down, len, relu, y0);
+          k->depthwise3x3_row (w, 0.3f, up, r[1], down, len, relu, y1);
+          worst = MAX (worst, max_rel_diff (y1, y0, 2 * maxn));
+          for (gsize j = 0; relu && j < len; j++)
+            g_assert_cmpfloat (y1[j], >=, 0.0f);
+        }
+      memcpy (y1, y0, 2 * maxn * sizeof (gfloat));
+      ref->maxpool2x2_row (r[0], r[1], len / 2, y0);
+      k->maxpool2x2_row (r[0], r[1], len / 2, y1);
+      g_assert_cmpmem (y1, 2 * maxn * sizeof (gfloat), y0,
+          2 * maxn * sizeof (gfloat));
+      ref->upsample2x_add_row (r[2], len, y0);
+      k->upsample2x_add_row (r[2], len, y1);
+      g_assert_cmpmem (y1, 2 * maxn * sizeof (gfloat), y0,
+          2 * maxn * sizeof (gfloat));
+    }
+    g_printerr ("%s row kernels vs reference: largest relative difference "
+        "%.3g\n", names[n], worst);
+    g_assert_cmpfloat (worst, <, 1e-5);
+  }
+  if (!tested)
+    g_test_skip ("no SIMD kernels on this CPU");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -701,5 +767,6 @@ main (int argc, char **argv)
   g_test_add_func ("/layers/depthwise-large-batch",
       test_depthwise_large_batch);
   g_test_add_func ("/layers/conv3x3-gap", test_conv3x3_gap);
+  g_test_add_func ("/layers/row-kernels", test_row_kernels);
   return g_test_run ();
 }

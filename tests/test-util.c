@@ -10,8 +10,10 @@
 #include <valgrind/memcheck.h>
 #endif
 #endif
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static gchar *
@@ -284,4 +286,45 @@ femo_test_limit_memory (gsize headroom, struct rlimit *old)
   lim = *old;
   lim.rlim_cur = pages * sysconf (_SC_PAGESIZE) + headroom;
   g_assert_cmpint (setrlimit (RLIMIT_AS, &lim), ==, 0);
+}
+
+void
+femo_test_decode_cv2 (const gchar * script, const gchar * dir,
+    const gchar * const *paths)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *err = NULL;
+  gint status;
+
+  g_ptr_array_add (argv, (gpointer) script);
+  g_ptr_array_add (argv, (gpointer) dir);
+  for (guint i = 0; paths[i]; i++)
+    g_ptr_array_add (argv, (gpointer) paths[i]);
+  g_ptr_array_add (argv, NULL);
+  if (!g_spawn_sync (NULL, (gchar **) argv->pdata, NULL, G_SPAWN_DEFAULT,
+          NULL, NULL, NULL, &err, &status, &error))
+    g_error ("cannot run %s: %s", script, error->message);
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 77)
+    femo_test_missing ("Debian's python3-opencv (gst-femo/setup.sh --tests)");
+  if (!g_spawn_check_wait_status (status, &error))
+    g_error ("%s: %s\n%s", script, error->message, err);
+}
+
+guint8 *
+femo_test_read_ppm (const gchar * path, gint * width, gint * height)
+{
+  gsize length, header;
+  g_autofree gchar *data = femo_test_read_file (path, &length);
+  gint maxval, n = 0;
+
+  if (sscanf (data, "P6 %d %d %d%n", width, height, &maxval, &n) != 3
+      || maxval != 255 || *width < 1 || *height < 1 || n < 1
+      || !g_ascii_isspace (data[n]))
+    g_error ("%s is not a binary PPM with maxval 255", path);
+  header = n + 1;
+  if (length - header != (gsize) * width * *height * 3)
+    g_error ("%s: %" G_GSIZE_FORMAT " bytes of pixels for %dx%d", path,
+        length - header, *width, *height);
+  return g_memdup2 (data + header, length - header);
 }

@@ -83,4 +83,14 @@ GstHarness *femo_test_detect_harness_new_valist (GstElement * element,
     const gchar * first_property, va_list args);
 void femo_test_detect_harness_teardown (GstHarness * h);
 
+/* Decodes the images @paths (NULL-terminated) as libfacedetection's
+ * examples do (OpenCV's cv2.imread, 8-bit BGR) with @script
+ * (tests/decode-cv2.py, Debian's python3-opencv) into binary PPM files
+ * @dir/<basename>.ppm; femo_test_missing() without python3-opencv. */
+void femo_test_decode_cv2 (const gchar * script, const gchar * dir,
+    const gchar * const *paths);
+/* A binary PPM (P6, maxval 255) as packed RGB, rows 3 * width bytes
+ * apart; aborts the test when the file is not one. */
+guint8 *femo_test_read_ppm (const gchar * path, gint * width, gint * height);
+
 G_END_DECLS

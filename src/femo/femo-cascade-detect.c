@@ -18,6 +18,7 @@
  */
 #include "femo-cascade-private.h"
 #include "femo-error.h"
+#include "femo-workers.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -120,7 +121,6 @@ typedef struct
 typedef struct
 {
   FemoDetector *det;
-  GThread *thread;
   guint8 *img;                  /* resized rows, det->stride bytes each */
   guint16 *lines[2];            /* horizontally resized source rows */
   gint line_row[2];
@@ -140,12 +140,7 @@ struct _FemoDetector
   Norm8Func norm8;              /* Haar with stage8 */
   Stage8Func stage8;            /* NULL: window by window */
   Worker *workers;
-
-  GMutex lock;
-  GCond start_cond, done_cond;
-  guint generation, n_done;
-  gboolean quit;
-  gint next_task;
+  FemoWorkers *team;
 
   /* the current call */
   const FemoImageView *image;
@@ -912,44 +907,11 @@ run_task (Worker * w, const Task * task)
 }
 
 static void
-run_tasks (Worker * w)
+run_task_of_worker (gpointer data, guint worker, guint task)
 {
-  FemoDetector *d = w->det;
+  FemoDetector *d = data;
 
-  for (;;) {
-    gint t = g_atomic_int_add (&d->next_task, 1);
-    if (t >= (gint) d->n_tasks)
-      break;
-    run_task (w, &d->tasks[t]);
-  }
-}
-
-static gpointer
-worker_main (gpointer data)
-{
-  Worker *w = data;
-  FemoDetector *d = w->det;
-  guint seen = 0;
-
-  for (;;) {
-    g_mutex_lock (&d->lock);
-    while (d->generation == seen && !d->quit)
-      g_cond_wait (&d->start_cond, &d->lock);
-    if (d->quit) {
-      g_mutex_unlock (&d->lock);
-      break;
-    }
-    seen = d->generation;
-    g_mutex_unlock (&d->lock);
-
-    run_tasks (w);
-
-    g_mutex_lock (&d->lock);
-    if (++d->n_done == d->n_threads - 1)
-      g_cond_signal (&d->done_cond);
-    g_mutex_unlock (&d->lock);
-  }
-  return NULL;
+  run_task (&d->workers[worker], &d->tasks[task]);
 }
 
 static void
@@ -957,25 +919,11 @@ run_all (FemoDetector * d)
 {
   guint i;
 
-  d->next_task = 0;
   for (i = 0; i < d->n_threads; i++) {
     d->workers[i].n_rects = 0;
     d->workers[i].out_of_memory = FALSE;
   }
-  if (d->n_threads > 1) {
-    g_mutex_lock (&d->lock);
-    d->n_done = 0;
-    d->generation++;
-    g_cond_broadcast (&d->start_cond);
-    g_mutex_unlock (&d->lock);
-  }
-  run_tasks (&d->workers[0]);
-  if (d->n_threads > 1) {
-    g_mutex_lock (&d->lock);
-    while (d->n_done < d->n_threads - 1)
-      g_cond_wait (&d->done_cond, &d->lock);
-    g_mutex_unlock (&d->lock);
-  }
+  femo_workers_run (d->team, d->n_tasks, run_task_of_worker, d);
 }
 
 /* ---- planning ---- */
@@ -1378,15 +1326,10 @@ femo_detector_new (FemoCascade * cascade, guint n_threads)
     if (cascade->stumps)
       d->lbp_stumps = g_new0 (LbpStump, cascade->n_nodes);
   }
-  g_mutex_init (&d->lock);
-  g_cond_init (&d->start_cond);
-  g_cond_init (&d->done_cond);
   d->workers = g_new0 (Worker, n_threads);
   for (i = 0; i < n_threads; i++)
     d->workers[i].det = d;
-  for (i = 1; i < n_threads; i++)
-    d->workers[i].thread = g_thread_new ("femo-cascade", worker_main,
-        &d->workers[i]);
+  d->team = femo_workers_new (n_threads, "femo-cascade");
   return d;
 }
 
@@ -1397,21 +1340,13 @@ femo_detector_free (FemoDetector * detector)
 
   if (detector == NULL)
     return;
-  g_mutex_lock (&detector->lock);
-  detector->quit = TRUE;
-  g_cond_broadcast (&detector->start_cond);
-  g_mutex_unlock (&detector->lock);
+  femo_workers_free (detector->team);
   for (i = 0; i < detector->n_threads; i++) {
     Worker *w = &detector->workers[i];
-    if (w->thread)
-      g_thread_join (w->thread);
     worker_free_rows (w);
     g_free (w->rects);
   }
   g_free (detector->workers);
-  g_mutex_clear (&detector->lock);
-  g_cond_clear (&detector->start_cond);
-  g_cond_clear (&detector->done_cond);
   g_free (detector->scales);
   g_free (detector->tasks);
   g_free (detector->res_ofs);

@@ -886,6 +886,137 @@ body_add (const gfloat * x, gsize n, gfloat * y)
     y[i] += x[i];
 }
 
+/* Vectors of a row body_depthwise3x3_row works on at once: four chains of
+ * dependent multiply-adds side by side hide the FMA latency. */
+#define DW_ROW_VECS 4
+
+/* @nv vectors of outputs from @j on, each the reference's chain: the bias,
+ * then the taps of the rows that exist in tap order. */
+ALWAYS_INLINE void
+dw_row_vecs (const int nv, const int has_up, const int has_down,
+    const vf * k, const vf bias, const gfloat * up, const gfloat * mid,
+    const gfloat * down, gsize j, vf * acc)
+{
+#pragma GCC unroll 4
+  for (int v = 0; v < nv; v++)
+    acc[v] = bias;
+  if (has_up)
+#pragma GCC unroll 3
+    for (int kx = 0; kx < 3; kx++)
+#pragma GCC unroll 4
+      for (int v = 0; v < nv; v++)
+        acc[v] += k[kx] * ld (up + j + v * BODY_VW + kx - 1);
+#pragma GCC unroll 3
+  for (int kx = 0; kx < 3; kx++)
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++)
+      acc[v] += k[3 + kx] * ld (mid + j + v * BODY_VW + kx - 1);
+  if (has_down)
+#pragma GCC unroll 3
+    for (int kx = 0; kx < 3; kx++)
+#pragma GCC unroll 4
+      for (int v = 0; v < nv; v++)
+        acc[v] += k[6 + kx] * ld (down + j + v * BODY_VW + kx - 1);
+}
+
+ALWAYS_INLINE void
+dw_row (const int has_up, const int has_down, const gfloat * w, gfloat bias,
+    const gfloat * up, const gfloat * mid, const gfloat * down, gsize n,
+    gboolean relu, gfloat * y)
+{
+  const vf zero = { 0 }, b = splat (bias);
+  vf k[9], acc[DW_ROW_VECS];
+  gsize j = 0;
+
+#pragma GCC unroll 9
+  for (int t = 0; t < 9; t++)
+    k[t] = splat (w[t]);
+  for (; j + DW_ROW_VECS * BODY_VW <= n; j += DW_ROW_VECS * BODY_VW) {
+    dw_row_vecs (DW_ROW_VECS, has_up, has_down, k, b, up, mid, down, j, acc);
+#pragma GCC unroll 4
+    for (int v = 0; v < DW_ROW_VECS; v++)
+      st (y + j + v * BODY_VW, relu ? vand (acc[v], acc[v] > zero) : acc[v]);
+  }
+  for (; j < n; j += BODY_VW) {
+    dw_row_vecs (1, has_up, has_down, k, b, up, mid, down, j, acc);
+    if (relu)
+      acc[0] = vand (acc[0], acc[0] > zero);
+    if (j + BODY_VW <= n) {
+      st (y + j, acc[0]);
+    } else {
+      gfloat tmp[BODY_VW];
+      st (tmp, acc[0]);
+      memcpy (y + j, tmp, (n - j) * sizeof (gfloat));
+    }
+  }
+}
+
+static void
+body_depthwise3x3_row (const gfloat * w, gfloat bias, const gfloat * up,
+    const gfloat * mid, const gfloat * down, gsize n, gboolean relu,
+    gfloat * y)
+{
+  /* the map's first and last rows have no row above or below: one loop
+   * per case, without a test inside */
+  if (up && down)
+    dw_row (1, 1, w, bias, up, mid, down, n, relu, y);
+  else if (up)
+    dw_row (1, 0, w, bias, up, mid, NULL, n, relu, y);
+  else if (down)
+    dw_row (0, 1, w, bias, NULL, mid, down, n, relu, y);
+  else
+    dw_row (0, 0, w, bias, NULL, mid, NULL, n, relu, y);
+}
+
+/* The vertical maxima of two vectors of column pairs, then the even lanes
+ * against the odd ones: the reference's comparisons in its order. */
+static void
+body_maxpool2x2_row (const gfloat * a, const gfloat * b, gsize n, gfloat * y)
+{
+  vi even, odd;
+  gsize j = 0;
+
+  for (int l = 0; l < BODY_VW; l++) {
+    even[l] = 2 * l;
+    odd[l] = 2 * l + 1;
+  }
+  for (; j < n; j += BODY_VW) {
+    const vf m0 = vmax (ld (a + 2 * j), ld (b + 2 * j));
+    const vf m1 = vmax (ld (a + 2 * j + BODY_VW), ld (b + 2 * j + BODY_VW));
+    const vf m = vmax (__builtin_shuffle (m0, m1, even),
+        __builtin_shuffle (m0, m1, odd));
+    if (j + BODY_VW <= n) {
+      st (y + j, m);
+    } else {
+      gfloat tmp[BODY_VW];
+      st (tmp, m);
+      memcpy (y + j, tmp, (n - j) * sizeof (gfloat));
+    }
+  }
+}
+
+static void
+body_upsample2x_add_row (const gfloat * x, gsize n, gfloat * y)
+{
+  vi lo, hi;
+  gsize j = 0;
+
+  for (int l = 0; l < BODY_VW; l++) {
+    lo[l] = l / 2;
+    hi[l] = BODY_VW / 2 + l / 2;
+  }
+  for (; j + BODY_VW <= n; j += BODY_VW) {
+    const vf v = ld (x + j);
+    st (y + 2 * j, ld (y + 2 * j) + __builtin_shuffle (v, lo));
+    st (y + 2 * j + BODY_VW, ld (y + 2 * j + BODY_VW) +
+        __builtin_shuffle (v, hi));
+  }
+  for (; j < n; j++) {
+    y[2 * j] += x[j];
+    y[2 * j + 1] += x[j];
+  }
+}
+
 static const FemoKernels BODY_TABLE = {
   BODY_NAME,
   body_conv_forward,
@@ -901,4 +1032,7 @@ static const FemoKernels BODY_TABLE = {
   body_affine,
   body_bn_backward,
   body_add,
+  body_depthwise3x3_row,
+  body_maxpool2x2_row,
+  body_upsample2x_add_row,
 };

@@ -202,6 +202,39 @@ ref_add (const gfloat * x, gsize n, gfloat * y)
     y[i] += x[i];
 }
 
+static void
+ref_depthwise3x3_row (const gfloat * w, gfloat bias, const gfloat * up,
+    const gfloat * mid, const gfloat * down, gsize n, gboolean relu,
+    gfloat * y)
+{
+  const gfloat *rows[3] = { up, mid, down };
+
+  for (gsize j = 0; j < n; j++) {
+    gfloat acc = bias;
+    for (gint k = 0; k < 3; k++)
+      for (gint kx = 0; rows[k] && kx < 3; kx++)
+        acc += w[3 * k + kx] * rows[k][(gssize) j + kx - 1];
+    /* not (acc < 0): a -0 sum becomes +0, as the SIMD kernels' mask does */
+    y[j] = relu && !(acc > 0.0f) ? 0.0f : acc;
+  }
+}
+
+static void
+ref_maxpool2x2_row (const gfloat * a, const gfloat * b, gsize n, gfloat * y)
+{
+  for (gsize j = 0; j < n; j++)
+    y[j] = MAX (MAX (a[2 * j], b[2 * j]), MAX (a[2 * j + 1], b[2 * j + 1]));
+}
+
+static void
+ref_upsample2x_add_row (const gfloat * x, gsize n, gfloat * y)
+{
+  for (gsize j = 0; j < n; j++) {
+    y[2 * j] += x[j];
+    y[2 * j + 1] += x[j];
+  }
+}
+
 static const FemoKernels reference_kernels = {
   "reference",
   ref_conv_forward,
@@ -217,6 +250,9 @@ static const FemoKernels reference_kernels = {
   ref_affine,
   ref_bn_backward,
   ref_add,
+  ref_depthwise3x3_row,
+  ref_maxpool2x2_row,
+  ref_upsample2x_add_row,
 };
 
 const FemoKernels *

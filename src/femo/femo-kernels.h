@@ -91,6 +91,26 @@ typedef struct
       gfloat a, gfloat mdy, gfloat m, gfloat s, gfloat * dx);
   /* y += x */
   void (*add) (const gfloat * x, gsize n, gfloat * y);
+
+  /* Row kernels of the YuNet detector (femo-yunet.c), which streams its
+   * maps a row at a time. */
+  /* One row of a depthwise 3x3 convolution, stride 1, zero padding 1:
+   * y[j] = relu?(bias + sum over rows k = @up, @mid, @down and kx = 0..2
+   * of w[3*k + kx] * row_k[j + kx - 1]), j in [0, n), summed in that order;
+   * a NULL row lies outside the map (its taps count as 0). Each row is read
+   * from index -1 to n (the caller zeroes both ends) and up to
+   * FEMO_KERNEL_SLACK floats further; exactly n outputs are written. */
+  void (*depthwise3x3_row) (const gfloat * w, gfloat bias, const gfloat * up,
+      const gfloat * mid, const gfloat * down, gsize n, gboolean relu,
+      gfloat * y);
+  /* Max pool 2x2, stride 2, of two rows: y[j] = max (a[2j], a[2j+1],
+   * b[2j], b[2j+1]), j in [0, n). Reads up to FEMO_KERNEL_SLACK floats past
+   * 2n. */
+  void (*maxpool2x2_row) (const gfloat * a, const gfloat * b, gsize n,
+      gfloat * y);
+  /* Nearest-neighbour upsampling x2 of a row, added: y[2j] += x[j],
+   * y[2j+1] += x[j], j in [0, n). */
+  void (*upsample2x_add_row) (const gfloat * x, gsize n, gfloat * y);
 } FemoKernels;
 
 /* Plain C, the reference the others are tested against. */

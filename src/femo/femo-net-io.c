@@ -9,17 +9,6 @@
 #include <math.h>
 #include <string.h>
 
-static gchar *
-shape_string (guint n_dims, const guint64 * shape)
-{
-  GString *s = g_string_new ("[");
-  for (guint d = 0; d < n_dims; d++)
-    g_string_append_printf (s, d ? ", %" G_GUINT64_FORMAT : "%"
-        G_GUINT64_FORMAT, shape[d]);
-  g_string_append_c (s, ']');
-  return g_string_free (s, FALSE);
-}
-
 /* Reads the metadata the net needs: architecture, labels, widths, eps. */
 static gboolean
 read_metadata (const FemoSafetensors * st, guint * ch, gchar *** labels,
@@ -137,11 +126,12 @@ read_tensors (FemoNet * net, const FemoSafetensors * st, GError ** error)
       shape_ok = t->shape[d] == want->shape[d];
     if (!shape_ok) {
       guint64 w64[4];
-      g_autofree gchar *got = shape_string (t->n_dims, t->shape);
+      g_autofree gchar *got = femo_safetensors_shape_string (t->n_dims,
+          t->shape);
       g_autofree gchar *exp = NULL;
       for (guint d = 0; d < 4; d++)
         w64[d] = want->shape[d];
-      exp = shape_string (want->n_dims, w64);
+      exp = femo_safetensors_shape_string (want->n_dims, w64);
       /* The head's output count is what a labels edit breaks: say so. */
       if (g_str_has_prefix (t->name, "head.") && t->n_dims == want->n_dims
           && t->shape[0] != want->shape[0]) {

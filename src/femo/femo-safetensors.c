@@ -371,6 +371,17 @@ append_json_string (GString * s, const gchar * str)
   g_string_append_c (s, '"');
 }
 
+gchar *
+femo_safetensors_shape_string (guint n_dims, const guint64 * shape)
+{
+  GString *s = g_string_new ("[");
+  for (guint d = 0; d < n_dims; d++)
+    g_string_append_printf (s, d ? ", %" G_GUINT64_FORMAT : "%"
+        G_GUINT64_FORMAT, shape[d]);
+  g_string_append_c (s, ']');
+  return g_string_free (s, FALSE);
+}
+
 GBytes *
 femo_safetensors_write (const FemoSafetensorsOut * tensors, guint n_tensors,
     const gchar * const *meta_keys, const gchar * const *meta_values,

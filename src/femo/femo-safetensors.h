@@ -54,6 +54,9 @@ const gchar *femo_safetensors_get_metadata (const FemoSafetensors * st,
 void femo_safetensors_read_f32 (const FemoSafetensors * st,
     const FemoSafetensorsTensor * tensor, gfloat * dst);
 
+/* "[d0, d1, ...]", for messages about a tensor's shape. */
+gchar *femo_safetensors_shape_string (guint n_dims, const guint64 * shape);
+
 typedef struct
 {
   const gchar *name;

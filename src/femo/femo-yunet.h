@@ -53,6 +53,9 @@ void femo_yunet_free (FemoYunet * net);
 void femo_yunet_set_n_threads (FemoYunet * net, guint n_threads);
 guint femo_yunet_get_threads_used (const FemoYunet * net);
 
+/* Widest and tallest image femo_yunet_detect() takes. */
+#define FEMO_YUNET_MAX_SIDE 65536
+
 /**
  * femo_yunet_detect:
  * @pixels: packed 3- or 4-byte pixels, rows @stride bytes apart
@@ -62,15 +65,68 @@ guint femo_yunet_get_threads_used (const FemoYunet * net);
  *
  * Runs the network on @width x @height pixels as they are (no resizing)
  * and writes the faces after NMS, highest score first, at most
- * min (@capacity, FEMO_YUNET_KEEP_TOP_K). Returns how many; 0 with @error
- * set when the image is smaller than one stride-32 cell (FEMO_ERROR_ARGUMENT),
- * too large to address, or its buffers cannot be allocated
- * (FEMO_ERROR_NO_MEMORY).
+ * min (@capacity, FEMO_YUNET_KEEP_TOP_K). Any size from 1 x 1 to
+ * FEMO_YUNET_MAX_SIDE on each side runs: like upstream, the image is
+ * zero-padded at the bottom and right to a multiple of 32 (a face needs
+ * some 10 pixels to be found at all). Returns how many; 0 with @error set
+ * when the size, stride or layout is out of range (FEMO_ERROR_ARGUMENT) or
+ * the buffers for this size cannot be allocated (FEMO_ERROR_NO_MEMORY).
+ * The buffers are sized at the first frame of a size and reused; one call
+ * at a time per @net.
  */
 gsize femo_yunet_detect (FemoYunet * net, const guint8 * pixels,
     gint width, gint height, gint stride, const FemoRgbLayout * layout,
     gfloat threshold, FemoYunetFace * faces, gsize capacity,
     GError ** error);
+
+/**
+ * FemoYunetStage:
+ *
+ * The network's intermediate maps, in the order they are computed, for
+ * checking an implementation layer by layer (sN = the padded image's size
+ * divided by N; channel counts after the name). The heads have 16
+ * channels: cls, the 4 box offsets, obj, the 10 landmark offsets.
+ * FEMO_YUNET_STAGE_DECODED is one row per cell, stride 8 cells first, then
+ * 16, then 32, each level row by row: sigmoid (cls), the box corners
+ * x1, y1, x2, y2, sigmoid (obj), the landmarks x0, y0, .. x4, y4.
+ */
+typedef enum
+{
+  FEMO_YUNET_STAGE_STEM,        /* s2, 16: 3x3 stride-2 conv + ReLU */
+  FEMO_YUNET_STAGE_MODEL0,      /* s2, 16: the stem's DP unit */
+  FEMO_YUNET_STAGE_POOL0,       /* s4, 16 */
+  FEMO_YUNET_STAGE_MODEL1,      /* s4, 32 */
+  FEMO_YUNET_STAGE_MODEL2,      /* s4, 64 */
+  FEMO_YUNET_STAGE_MODEL3,      /* s8, 64 (C8) */
+  FEMO_YUNET_STAGE_MODEL4,      /* s16, 64 (C16) */
+  FEMO_YUNET_STAGE_MODEL5,      /* s32, 64 (C32) */
+  FEMO_YUNET_STAGE_NECK32,      /* s32, 64 (P32) */
+  FEMO_YUNET_STAGE_HEAD32,      /* s32, 16 */
+  FEMO_YUNET_STAGE_UP_ADD16,    /* s16, 64: P32 upsampled + C16 */
+  FEMO_YUNET_STAGE_NECK16,      /* s16, 64 (P16) */
+  FEMO_YUNET_STAGE_HEAD16,      /* s16, 16 */
+  FEMO_YUNET_STAGE_UP_ADD8,     /* s8, 64: P16 upsampled + C8 */
+  FEMO_YUNET_STAGE_NECK8,       /* s8, 64 (P8) */
+  FEMO_YUNET_STAGE_HEAD8,       /* s8, 16 */
+  FEMO_YUNET_STAGE_DECODED,     /* cells x 1 x 16 */
+  FEMO_YUNET_N_STAGES
+} FemoYunetStage;
+
+/**
+ * femo_yunet_run_stage:
+ * @out: (out caller-allocates): room for @capacity floats
+ *
+ * Runs the network on an image as femo_yunet_detect() does, up to @stage,
+ * and copies that map out as rows x cols x channels floats (HWC, the order
+ * of upstream's tensors). Returns FALSE with @error set as
+ * femo_yunet_detect() does, or FEMO_ERROR_ARGUMENT when @capacity is too
+ * small; *@rows, *@cols, *@channels are set either way once the size is
+ * known. For tests: slower than femo_yunet_detect().
+ */
+gboolean femo_yunet_run_stage (FemoYunet * net, const guint8 * pixels,
+    gint width, gint height, gint stride, const FemoRgbLayout * layout,
+    FemoYunetStage stage, gfloat * out, gsize capacity, guint * rows,
+    guint * cols, guint * channels, GError ** error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FemoYunet, femo_yunet_free)
 
