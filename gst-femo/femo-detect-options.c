@@ -11,11 +11,26 @@
 
 #include <stdio.h>
 
+/* femodetect's "detector" values, as its enum's nicks. */
+static const gchar *const detectors[] = { "cascade", "yunet" };
+
+static gboolean
+is_detector (const gchar * name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (detectors); i++)
+    if (g_strcmp0 (name, detectors[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 /* FALSE + @error when a value is out of range. */
 static gboolean
 detect_options_check (const FemoDetectOptions * o, GError ** error)
 {
-  if (o->scale_factor != 0 && (o->scale_factor < 1.01 || o->scale_factor > 10))
+  if (o->detector != NULL && !is_detector (o->detector))
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--detector must be cascade or yunet, not \"%s\"", o->detector);
+  else if (o->scale_factor != 0 && (o->scale_factor < 1.01 || o->scale_factor > 10))
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--scale-factor must be 1.01 to 10");
   else if (o->min_neighbors != FEMO_DETECT_OPTION_UNSET
@@ -47,6 +62,10 @@ femo_detect_options_parse (GOptionContext * ctx, FemoDetectOptions * o,
   const GOptionEntry entries[] = {
     {"model", 0, 0, G_OPTION_ARG_FILENAME, &o->model,
         "Emotion model, safetensors (default: femodetect's)", "FILE"},
+    {"detector", 0, 0, G_OPTION_ARG_STRING, &o->detector,
+          "Face detector: cascade (OpenCV's Haar cascade, the default) or "
+          "yunet (a CNN: more faces, turned ones too, with landmarks)",
+        "NAME"},
     {"cascade", 0, 0, G_OPTION_ARG_FILENAME, &o->cascade,
         "OpenCV face cascade XML (default: femodetect's)", "FILE"},
     {"scale-factor", 0, 0, G_OPTION_ARG_DOUBLE, &o->scale_factor,
@@ -82,6 +101,8 @@ void
 femo_detect_options_apply (const FemoDetectOptions * o, GstElement * detect)
 {
   g_object_set (detect, "post-messages", FALSE, NULL);
+  if (o->detector)
+    gst_util_set_object_arg (G_OBJECT (detect), "detector", o->detector);
   if (o->cascade)
     g_object_set (detect, "cascade-file", o->cascade, NULL);
   if (o->model)
@@ -100,6 +121,7 @@ femo_detect_options_apply (const FemoDetectOptions * o, GstElement * detect)
 void
 femo_detect_options_clear (FemoDetectOptions * o)
 {
+  g_clear_pointer (&o->detector, g_free);
   g_clear_pointer (&o->cascade, g_free);
   g_clear_pointer (&o->model, g_free);
 }

@@ -9,7 +9,9 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  gchar *cascade, *model;       /* NULL: the element's default */
+  /* NULL: the element's default */
+  gchar *detector;              /* "cascade" or "yunet" */
+  gchar *cascade, *model;
   gdouble scale_factor;         /* 0: default */
   /* FEMO_DETECT_OPTION_UNSET: the element's default (threads: one per
    * core); any other negative value is refused */
@@ -19,14 +21,15 @@ typedef struct
 } FemoDetectOptions;
 
 #define FEMO_DETECT_OPTION_UNSET G_MININT
-#define FEMO_DETECT_OPTIONS_INIT { NULL, NULL, 0.0, FEMO_DETECT_OPTION_UNSET, \
-    FEMO_DETECT_OPTION_UNSET, FEMO_DETECT_OPTION_UNSET, -1.0 }
+#define FEMO_DETECT_OPTIONS_INIT { NULL, NULL, NULL, 0.0, \
+    FEMO_DETECT_OPTION_UNSET, FEMO_DETECT_OPTION_UNSET, \
+    FEMO_DETECT_OPTION_UNSET, -1.0 }
 
 void femo_detect_options_apply (const FemoDetectOptions * o,
     GstElement * detect);
 void femo_detect_options_clear (FemoDetectOptions * o);
-/* Adds --model, --cascade, --scale-factor, --min-neighbors, --min-size,
- * --min-confidence and --threads (-j) to the main group of @ctx, and GStreamer's options; parses
+/* Adds --model, --detector, --cascade, --scale-factor, --min-neighbors,
+ * --min-size, --min-confidence and --threads (-j) to the main group of @ctx, and GStreamer's options; parses
  * (femo_cli_parse) and checks the values (a --model that is not a
  * safetensors file included); FALSE after printing the usage error (exit
  * status 2). */

@@ -33,6 +33,8 @@ struct _FemoFaceDetector
 
 FemoFaceDetector *femo_face_detector_cascade_new_from_file (const gchar *
     path, guint n_threads, GError ** error);
+FemoFaceDetector *femo_face_detector_yunet_new_from_file (const gchar *
+    path, guint n_threads, GError ** error);
 
 /* Keeps the @keep largest (by area; of equal ones the first) of the first
  * @n faces, in their order, their confidences and landmarks (nullable)

@@ -19,6 +19,10 @@ femo_face_detector_new_from_file (FemoFaceDetectorKind kind,
       detector = femo_face_detector_cascade_new_from_file (path, n_threads,
           error);
       break;
+    case FEMO_FACE_DETECTOR_YUNET:
+      detector = femo_face_detector_yunet_new_from_file (path, n_threads,
+          error);
+      break;
   }
   g_return_val_if_fail (detector != NULL || error == NULL || *error != NULL,
       NULL);

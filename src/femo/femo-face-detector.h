@@ -19,11 +19,19 @@ typedef enum
 {
   /* An OpenCV Haar or LBP cascade XML, evaluated as detectMultiScale. */
   FEMO_FACE_DETECTOR_CASCADE,
+  /* YuNet, libfacedetection's CNN (femo-yunet.h): its safetensors
+   * weights. Reads colour; finds landmarks. */
+  FEMO_FACE_DETECTOR_YUNET,
 } FemoFaceDetectorKind;
 
 /* The cascade's detection confidence: a face found by n overlapping raw
  * windows gets n / (n + FEMO_FACE_DETECTOR_NEIGHBORS_HALF), 0.5 at 10. */
 #define FEMO_FACE_DETECTOR_NEIGHBORS_HALF 10.0
+
+/* YuNet's minimum confidence when none is given (its score, 0..1). For
+ * now a guess between upstream's 0.2 (many false faces on the shared
+ * photos) and OpenCV's samples' 0.6 to 0.9; to be set by measurement. */
+#define FEMO_YUNET_DEFAULT_MIN_CONFIDENCE 0.6
 
 /* The five landmarks of a face, in this order (YuNet's): "left" and "right"
  * as seen in the image (the left eye is the subject's right eye). */
@@ -77,7 +85,8 @@ typedef struct
  *   drops the faces outside the sizes)
  * @min_confidence: faces of a lower detection confidence are dropped
  *   before max_faces takes the largest; negative: the detector's default
- *   (the cascade: 0, every face)
+ *   (the cascade: 0, every face; YuNet: FEMO_YUNET_DEFAULT_MIN_CONFIDENCE,
+ *   and its network's threshold is this)
  */
 typedef struct
 {
@@ -89,7 +98,8 @@ typedef struct
 
 typedef struct _FemoFaceDetector FemoFaceDetector;
 
-/* Loads the detector of @kind from @path (the cascade XML); @n_threads
+/* Loads the detector of @kind from @path (the cascade XML, YuNet's
+ * safetensors weights); @n_threads
  * scan one image, 0 = one per CPU core. NULL + a FEMO_ERROR naming the
  * file when it does not load. */
 FemoFaceDetector *femo_face_detector_new_from_file (FemoFaceDetectorKind kind,

@@ -1,4 +1,5 @@
-/* gst-femo: femodetect, Haar/LBP face detection as ROI metadata
+/* gst-femo: femodetect, face detection (Haar/LBP cascade or YuNet) and
+ * emotions as ROI metadata
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -7,11 +8,14 @@
  * @title: femodetect
  * @see_also: facedetect, femooverlay
  *
- * Finds faces (an OpenCV Haar or LBP cascade from OpenCV's XML files, no
- * OpenCV needed), tells the emotion of each with the mini-Xception network
+ * Finds faces (#GstFemoDetect:detector: an OpenCV Haar or LBP cascade from
+ * OpenCV's XML files, no OpenCV needed, or YuNet, libfacedetection's CNN,
+ * which also finds five landmarks per face), tells the emotion of each
+ * with the mini-Xception network
  * (#GstFemoDetect:model-file), follows each face over time as a track, and
  * attaches one #GstVideoRegionOfInterestMeta "face" per face with its
- * "detection", "object_id", "femo/emotion" and "femo/emotion-raw" params.
+ * "detection", "object_id", "femo/emotion" and "femo/emotion-raw" params
+ * (and "landmarks" with YuNet).
  * With #GstFemoDetect:post-messages it also posts a "femodetect" element
  * message per frame (facedetect's schema), "femodetect-label-changed" and
  * "femodetect-track-ended". <gst/femo/femo-meta.h> names every field and
@@ -19,13 +23,14 @@
  *
  * The analysis itself is libfemo's FemoAnalyzer (femo-analyzer.h): this
  * element maps each frame read-only (never copying or changing a pixel),
- * hands the analyzer its luma plane (or packed RGB), and turns the result
+ * hands the analyzer its luma plane (or packed RGB; YUV chroma for YuNet,
+ * which the analyzer converts to BGR once per frame), and turns the result
  * into metas and messages. Settings changed while playing apply from the
  * next frame; numeric ones are controllable. A late frame (QoS) is not
  * dropped: the tracks carry its faces. FLUSH and STREAM_START forget the
  * tracks; EOS ends them.
  *
- * The cascade and the model are loaded from READY to PAUSED; a missing or
+ * The detector and the model are loaded from READY to PAUSED; a missing or
  * broken file fails that state change with a RESOURCE error naming it. A
  * file set while running is loaded before the next frame; if it fails, a
  * warning is posted and the previous one stays in use. Elements that use
@@ -52,6 +57,11 @@
  *     ! femooverlay show-track-id=true ! videoconvert ! autovideosink
  * ]| Scans every third frame at 640 pixels wide and prints when a face's
  * emotion changes and when a face leaves.
+ * |[
+ * gst-launch-1.0 v4l2src ! femodetect detector=yunet align-faces=true \
+ *     ! femooverlay show-landmarks=true ! videoconvert ! autovideosink
+ * ]| Finds faces with YuNet (in any of the raw formats a webcam gives),
+ * crops them aligned on their eyes and draws their landmarks.
  */
 
 
@@ -72,6 +82,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_femo_detect_debug);
 
 #define DEFAULT_CASCADE_SUBPATH "haarcascades/haarcascade_frontalface_default.xml"
 #define DEFAULT_MODEL_NAME "fer2013-mini-xception.safetensors"
+#define DEFAULT_YUNET_NAME "yunet.safetensors"
+#define DEFAULT_DETECTOR GST_FEMO_DETECTOR_CASCADE
 /* Frame duration assumed for buffers without timestamps when the caps
  * have no frame rate either. */
 #define FALLBACK_FRAME_DURATION (40 * GST_MSECOND)
@@ -80,6 +92,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_femo_detect_debug);
 G_STATIC_ASSERT ((gint) FEMO_META_DETECTION_NEIGHBORS_HALF ==
     (gint) FEMO_FACE_DETECTOR_NEIGHBORS_HALF);
 G_STATIC_ASSERT (FEMO_META_N_LANDMARKS == FEMO_N_LANDMARKS);
+G_STATIC_ASSERT ((gint) GST_FEMO_DETECTOR_CASCADE ==
+    (gint) FEMO_FACE_DETECTOR_CASCADE);
+G_STATIC_ASSERT ((gint) GST_FEMO_DETECTOR_YUNET ==
+    (gint) FEMO_FACE_DETECTOR_YUNET);
 
 /* What a frame is processed with: every setting property is a member. */
 typedef struct
@@ -111,21 +127,23 @@ typedef struct
 static const SettingSpec setting_specs[] = {
   {"scale-factor", "Scale factor",
         "Ratio between two scanned face sizes (OpenCV scaleFactor); smaller "
-        "finds more faces, more slowly", G_TYPE_DOUBLE,
+        "finds more faces, more slowly (cascade only)", G_TYPE_DOUBLE,
         SETTING (analysis.scale_factor), 1.01, 10.0,
       FEMO_ANALYZER_DEFAULT_SCALE_FACTOR},
   {"min-neighbors", "Minimum neighbors",
         "How many overlapping raw detections a face needs (OpenCV "
-        "minNeighbors); 0 reports every raw window", G_TYPE_INT,
+        "minNeighbors); 0 reports every raw window (cascade only)", G_TYPE_INT,
         SETTING (analysis.min_neighbors), 0, 1000,
       FEMO_ANALYZER_DEFAULT_MIN_NEIGHBORS},
   {"min-size", "Minimum size",
         "Smallest face to find, in pixels (width and height; OpenCV "
-        "minSize)", G_TYPE_INT, SETTING (analysis.min_size), 0, G_MAXINT,
+        "minSize; YuNet's smaller boxes are dropped)", G_TYPE_INT,
+        SETTING (analysis.min_size), 0, G_MAXINT,
       FEMO_ANALYZER_DEFAULT_MIN_SIZE},
   {"max-size", "Maximum size",
         "Largest face to find, in pixels (width and height; OpenCV "
-        "maxSize); 0 = no limit", G_TYPE_INT, SETTING (analysis.max_size), 0,
+        "maxSize; YuNet's larger boxes are dropped); 0 = no limit",
+        G_TYPE_INT, SETTING (analysis.max_size), 0,
       G_MAXINT, FEMO_ANALYZER_DEFAULT_MAX_SIZE},
   {"max-faces", "Maximum faces",
         "Report at most this many faces per frame, the largest ones; "
@@ -135,7 +153,8 @@ static const SettingSpec setting_specs[] = {
         "Drop a face box that overlaps a stronger one (more neighbors, then "
         "larger) by more than this share of the smaller box's area: the "
         "nested or shifted second boxes that OpenCV's grouping leaves on one "
-        "face; 0 = off, OpenCV's boxes exactly", G_TYPE_DOUBLE,
+        "face; 0 = off, OpenCV's boxes exactly (cascade only: YuNet has its "
+        "own non-maximum suppression)", G_TYPE_DOUBLE,
         SETTING (analysis.merge_overlaps), 0.0, 1.0,
       FEMO_ANALYZER_DEFAULT_MERGE_OVERLAPS},
   {"n-threads", "Threads",
@@ -150,7 +169,7 @@ static const SettingSpec setting_specs[] = {
         "\" param structure on its ROI meta); false = the model is never "
         "loaded", G_TYPE_BOOLEAN, SETTING (analysis.classify), 0, 1, TRUE},
   {"detect", "Detect",
-        "Find faces with the cascade; false = classify the \""
+        "Find faces with the detector; false = classify the \""
         FEMO_META_ROI_TYPE_FACE "\" ROI metas already on the buffer (from "
         "facedetect or any other detector); with classify=false too, "
         "buffers pass through untouched", G_TYPE_BOOLEAN,
@@ -189,7 +208,7 @@ static const SettingSpec setting_specs[] = {
         SETTING (analysis.label_hysteresis), 0.0, 1.0,
       FEMO_ANALYZER_DEFAULT_LABEL_HYSTERESIS},
   {"detect-interval", "Detect interval",
-        "Run the cascade every Nth frame; the frames between carry the "
+        "Run the detector every Nth frame; the frames between carry the "
         "tracked faces with predicted boxes (needs tracking=true)",
         G_TYPE_UINT, SETTING (analysis.detect_interval), 1,
       FEMO_ANALYZER_MAX_INTERVAL, FEMO_ANALYZER_DEFAULT_DETECT_INTERVAL},
@@ -207,22 +226,26 @@ static const SettingSpec setting_specs[] = {
   {"min-confidence", "Minimum confidence",
         "Drop faces whose detection confidence (the \""
         FEMO_META_DETECTION_PARAMS_NAME "\" param's, 0..1) is below this: "
-        "the cascade's neighbors / (neighbors + 10); -1 = the detector's "
-        "default (the cascade: 0, every face)", G_TYPE_DOUBLE,
+        "the cascade's neighbors / (neighbors + 10), YuNet's score (its "
+        "network's threshold: 0.2 gives libfacedetection's own faces); -1 = "
+        "the detector's default (the cascade: 0, every face; YuNet: "
+        G_STRINGIFY (FEMO_YUNET_DEFAULT_MIN_CONFIDENCE) ")", G_TYPE_DOUBLE,
         SETTING (analysis.min_confidence), -1.0, 1.0,
       FEMO_ANALYZER_DEFAULT_MIN_CONFIDENCE},
   {"align-faces", "Align faces",
         "Crop each face that has landmarks turned and scaled so that its "
         "eyes sit level where FER2013's mean face has them, before it is "
         "classified (crop-margin then does not apply); faces without "
-        "landmarks are cropped by their box", G_TYPE_BOOLEAN,
+        "landmarks (the cascade's) are cropped by their box", G_TYPE_BOOLEAN,
         SETTING (analysis.align), 0, 1, FEMO_ANALYZER_DEFAULT_ALIGN},
 };
 
 enum
 {
   PROP_0,
+  PROP_DETECTOR,
   PROP_CASCADE_FILE,
+  PROP_YUNET_MODEL,
   PROP_MODEL_FILE,
   PROP_MODEL,
   PROP_DETECTIONS_RUN,
@@ -237,8 +260,10 @@ struct _GstFemoDetect
 
   /* Properties, under the object lock. */
   DetectSettings settings;
+  GstFemoDetectorKind detector;
   gchar *cascade_file;
-  gboolean cascade_file_changed;        /* to be loaded by the streaming thread */
+  gchar *yunet_model;
+  gboolean detector_changed;    /* to be loaded by the streaming thread */
   gchar *model_file;
   gboolean model_file_changed;  /* to be loaded by the streaming thread */
   FemoModel *model;             /* a reference for the "model" property */
@@ -279,6 +304,23 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
 
 #define gst_femo_detect_parent_class parent_class
 G_DEFINE_TYPE (GstFemoDetect, gst_femo_detect, GST_TYPE_VIDEO_FILTER);
+GType
+gst_femo_detector_kind_get_type (void)
+{
+  static const GEnumValue values[] = {
+    {GST_FEMO_DETECTOR_CASCADE, "OpenCV Haar or LBP cascade (cascade-file)",
+        "cascade"},
+    {GST_FEMO_DETECTOR_YUNET, "YuNet, libfacedetection's CNN (yunet-model)",
+        "yunet"},
+    {0, NULL, NULL},
+  };
+  static gsize type = 0;
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstFemoDetectorKind",
+            values));
+  return type;
+}
 GST_ELEMENT_REGISTER_DEFINE (femodetect, "femodetect", GST_RANK_NONE,
     GST_TYPE_FEMO_DETECT);
 
@@ -290,8 +332,9 @@ G_DEFINE_BOXED_TYPE (FemoModel, gst_femo_model, femo_model_ref,
 /* Resolved once, when the class is made: FEMO_CASCADE_DIR from the
  * environment wins over the build-time directory. */
 static gchar *default_cascade_file;
-/* Likewise FEMO_MODEL_DIR for the model. */
+/* Likewise FEMO_MODEL_DIR for the model and YuNet's weights. */
 static gchar *default_model_file;
+static gchar *default_yunet_model;
 
 /* The roi_type of face metas, interned once. */
 static GQuark face_quark;
@@ -373,12 +416,36 @@ gst_femo_detect_class_init (GstFemoDetectClass * klass)
       FEMO_CASCADE_DIR, DEFAULT_CASCADE_SUBPATH);
   default_model_file = gst_femo_detect_make_default_file ("FEMO_MODEL_DIR",
       FEMO_MODEL_DIR, DEFAULT_MODEL_NAME);
+  default_yunet_model = gst_femo_detect_make_default_file ("FEMO_MODEL_DIR",
+      FEMO_MODEL_DIR, DEFAULT_YUNET_NAME);
   face_quark = g_quark_from_static_string (FEMO_META_ROI_TYPE_FACE);
 
   gobject_class->set_property = gst_femo_detect_set_property;
   gobject_class->get_property = gst_femo_detect_get_property;
   gobject_class->finalize = gst_femo_detect_finalize;
 
+  /**
+   * GstFemoDetect:detector:
+   *
+   * What finds the faces. `cascade`: an OpenCV Haar or LBP cascade
+   * (#GstFemoDetect:cascade-file), detectMultiScale exactly, on the luma;
+   * its confidence is neighbors / (neighbors + 10). `yunet`:
+   * libfacedetection's YuNet CNN (#GstFemoDetect:yunet-model) on the
+   * colour, which also finds turned and profile faces, gives each face a
+   * score and five landmarks (the "landmarks" param), and boxes that are
+   * not square; #GstFemoDetect:scale-factor, #GstFemoDetect:min-neighbors
+   * and #GstFemoDetect:merge-overlaps do not apply to it. Changed while
+   * running, the detector is loaded before the next frame (a warning if it
+   * fails, and the previous one stays in use).
+   */
+  g_object_class_install_property (gobject_class, PROP_DETECTOR,
+      g_param_spec_enum ("detector", "Detector",
+          "What finds the faces: cascade (an OpenCV Haar or LBP cascade, "
+          "cascade-file) or yunet (libfacedetection's YuNet CNN, "
+          "yunet-model: faces at more angles, a score and five landmarks "
+          "each). Set while running, it is loaded before the next frame",
+          GST_TYPE_FEMO_DETECTOR_KIND, DEFAULT_DETECTOR, flags));
+  gst_type_mark_as_plugin_api (GST_TYPE_FEMO_DETECTOR_KIND, 0);
   /**
    * GstFemoDetect:cascade-file:
    *
@@ -394,6 +461,23 @@ gst_femo_detect_class_init (GstFemoDetectClass * klass)
           "loaded before the next frame; if that fails a warning is posted "
           "and the previous cascade stays in use", default_cascade_file,
           flags));
+  /**
+   * GstFemoDetect:yunet-model:
+   *
+   * YuNet's weights for #GstFemoDetect:detector=yunet: the
+   * yunet.safetensors shipped with gst-femo (converted from
+   * libfacedetection's, see models/README.md), found in FEMO_MODEL_DIR as
+   * the emotion model is. Setting it while running loads it before the
+   * next frame; a file that fails to load then posts a warning and the
+   * previous detector stays in use.
+   */
+  g_object_class_install_property (gobject_class, PROP_YUNET_MODEL,
+      g_param_spec_string ("yunet-model", "YuNet model",
+          "YuNet's weights, safetensors, for detector=yunet (default: "
+          "$FEMO_MODEL_DIR/" DEFAULT_YUNET_NAME ", FEMO_MODEL_DIR defaulting "
+          "to " FEMO_MODEL_DIR "). Set while running, it is loaded before the "
+          "next frame; if that fails a warning is posted and the previous "
+          "detector stays in use", default_yunet_model, flags));
   /**
    * GstFemoDetect:model-file:
    *
@@ -426,7 +510,7 @@ gst_femo_detect_class_init (GstFemoDetectClass * klass)
           "give the same pointer", gst_femo_model_get_type (), read_only));
   g_object_class_install_property (gobject_class, PROP_DETECTIONS_RUN,
       g_param_spec_uint64 ("detections-run", "Detections run",
-          "Diagnostic: frames the cascade scanned since the element started",
+          "Diagnostic: frames the detector scanned since the element started",
           0, G_MAXUINT64, 0, read_only));
   g_object_class_install_property (gobject_class, PROP_FACES_CLASSIFIED,
       g_param_spec_uint64 ("faces-classified", "Faces classified",
@@ -440,8 +524,9 @@ gst_femo_detect_class_init (GstFemoDetectClass * klass)
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class, "Face detector",
       "Filter/Analyzer/Video",
-      "Finds faces with an OpenCV Haar or LBP cascade and attaches them as "
-      "region-of-interest metadata", "gst-femo developers");
+      "Finds faces with an OpenCV Haar or LBP cascade or with YuNet, tells "
+      "their emotions and attaches them as region-of-interest metadata",
+      "gst-femo developers");
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_femo_detect_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_femo_detect_stop);
@@ -487,7 +572,9 @@ gst_femo_detect_init (GstFemoDetect * self)
         break;
     }
   }
+  self->detector = DEFAULT_DETECTOR;
   self->cascade_file = g_strdup (default_cascade_file);
+  self->yunet_model = g_strdup (default_yunet_model);
   self->model_file = g_strdup (default_model_file);
   self->qos_earliest = GST_CLOCK_TIME_NONE;
 
@@ -505,11 +592,22 @@ gst_femo_detect_set_property (GObject * object, guint prop_id,
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
+    case PROP_DETECTOR:
+      self->detector_changed |=
+          (gint) self->detector != g_value_get_enum (value);
+      self->detector = g_value_get_enum (value);
+      break;
     case PROP_CASCADE_FILE:
       path = g_value_get_string (value);
       g_free (self->cascade_file);
       self->cascade_file = g_strdup (path ? path : default_cascade_file);
-      self->cascade_file_changed = TRUE;
+      self->detector_changed |= self->detector == GST_FEMO_DETECTOR_CASCADE;
+      break;
+    case PROP_YUNET_MODEL:
+      path = g_value_get_string (value);
+      g_free (self->yunet_model);
+      self->yunet_model = g_strdup (path ? path : default_yunet_model);
+      self->detector_changed |= self->detector == GST_FEMO_DETECTOR_YUNET;
       break;
     case PROP_MODEL_FILE:
       path = g_value_get_string (value);
@@ -545,8 +643,14 @@ gst_femo_detect_get_property (GObject * object, guint prop_id,
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
+    case PROP_DETECTOR:
+      g_value_set_enum (value, self->detector);
+      break;
     case PROP_CASCADE_FILE:
       g_value_set_string (value, self->cascade_file);
+      break;
+    case PROP_YUNET_MODEL:
+      g_value_set_string (value, self->yunet_model);
       break;
     case PROP_MODEL_FILE:
       g_value_set_string (value, self->model_file);
@@ -626,18 +730,28 @@ gst_femo_detect_report_load_error (GstFemoDetect * self, gboolean fatal,
   g_free (text);
 }
 
+/* The file the detector @kind loads (a copy), under the object lock. */
+static gchar *
+gst_femo_detect_detector_file (GstFemoDetect * self, GstFemoDetectorKind kind)
+{
+  return g_strdup (kind == GST_FEMO_DETECTOR_YUNET ? self->yunet_model :
+      self->cascade_file);
+}
+
 /* Replaces the detector only when @path loads. */
 static gboolean
-gst_femo_detect_load_cascade (GstFemoDetect * self, const gchar * path,
-    guint n_threads, gboolean fatal)
+gst_femo_detect_load_detector (GstFemoDetect * self, GstFemoDetectorKind kind,
+    const gchar * path, guint n_threads, gboolean fatal)
 {
+  gboolean yunet = kind == GST_FEMO_DETECTOR_YUNET;
   const FemoFaceDetector *detector;
   GError *error = NULL;
 
-  if (!femo_analyzer_load_detector (self->analyzer, FEMO_FACE_DETECTOR_CASCADE,
-          path, n_threads, &error)) {
-    gst_femo_detect_report_load_error (self, fatal, "face cascade",
-        "cascade-file", path, error);
+  if (!femo_analyzer_load_detector (self->analyzer,
+          (FemoFaceDetectorKind) kind, path, n_threads, &error)) {
+    gst_femo_detect_report_load_error (self, fatal,
+        yunet ? "YuNet model" : "face cascade",
+        yunet ? "yunet-model" : "cascade-file", path, error);
     g_error_free (error);
     return FALSE;
   }
@@ -706,14 +820,16 @@ static gboolean
 gst_femo_detect_start (GstBaseTransform * trans)
 {
   GstFemoDetect *self = GST_FEMO_DETECT (trans);
-  gchar *cascade_path = NULL, *model_path = NULL;
+  gchar *detector_path = NULL, *model_path = NULL;
+  GstFemoDetectorKind kind;
   guint n_threads;
   gboolean ok = TRUE;
 
   GST_OBJECT_LOCK (self);
+  kind = self->detector;
   if (self->settings.analysis.detect)
-    cascade_path = g_strdup (self->cascade_file);
-  self->cascade_file_changed = !self->settings.analysis.detect;
+    detector_path = gst_femo_detect_detector_file (self, kind);
+  self->detector_changed = !self->settings.analysis.detect;
   if (self->settings.analysis.classify)
     model_path = g_strdup (self->model_file);
   self->model_file_changed = !self->settings.analysis.classify;
@@ -723,15 +839,16 @@ gst_femo_detect_start (GstBaseTransform * trans)
   GST_OBJECT_UNLOCK (self);
 
   self->analyzer = femo_analyzer_new ();
-  if (cascade_path)
-    ok = gst_femo_detect_load_cascade (self, cascade_path, n_threads, TRUE);
+  if (detector_path)
+    ok = gst_femo_detect_load_detector (self, kind, detector_path, n_threads,
+        TRUE);
   if (ok && model_path)
     ok = gst_femo_detect_load_model (self, model_path, TRUE);
   if (ok)
     gst_femo_detect_reset_qos (self);
   else
     gst_femo_detect_clear (self);
-  g_free (cascade_path);
+  g_free (detector_path);
   g_free (model_path);
   return ok;
 }
@@ -750,6 +867,7 @@ gst_femo_detect_finalize (GObject * object)
 
   gst_femo_detect_clear (self);
   g_free (self->cascade_file);
+  g_free (self->yunet_model);
   g_free (self->model_file);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -929,19 +1047,22 @@ gst_femo_detect_post_message (GstFemoDetect * self, GstBuffer * buf,
   gst_femo_detect_post (self, s);
 }
 
-/* Copies the settings a frame needs, under the object lock; a cascade or
- * model file to load comes back in @new_cascade / @new_model. */
+/* Copies the settings a frame needs, under the object lock; a detector
+ * (@kind, from the file @new_detector) or model file to load comes back in
+ * @new_detector / @new_model. */
 static void
 gst_femo_detect_read_settings (GstFemoDetect * self, DetectSettings * settings,
-    GstClockTime * qos_earliest, gchar ** new_cascade, gchar ** new_model)
+    GstClockTime * qos_earliest, GstFemoDetectorKind * kind,
+    gchar ** new_detector, gchar ** new_model)
 {
   GST_OBJECT_LOCK (self);
   *settings = self->settings;
   *qos_earliest = self->qos_earliest;
-  *new_cascade = *new_model = NULL;
-  if (settings->analysis.detect && self->cascade_file_changed) {
-    *new_cascade = g_strdup (self->cascade_file);
-    self->cascade_file_changed = FALSE;
+  *kind = self->detector;
+  *new_detector = *new_model = NULL;
+  if (settings->analysis.detect && self->detector_changed) {
+    *new_detector = gst_femo_detect_detector_file (self, *kind);
+    self->detector_changed = FALSE;
   }
   if (settings->analysis.classify && self->model_file_changed) {
     *new_model = g_strdup (self->model_file);
@@ -950,24 +1071,25 @@ gst_femo_detect_read_settings (GstFemoDetect * self, DetectSettings * settings,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Streaming thread: applies a cascade-file, model-file or n-threads change
- * made while running (or detect / classify switched on). What fails to
- * load leaves what was running in place. */
+/* Streaming thread: applies a detector, cascade-file, yunet-model,
+ * model-file or n-threads change made while running (or detect / classify
+ * switched on). What fails to load leaves what was running in place. */
 static void
 gst_femo_detect_apply_settings (GstFemoDetect * self,
     DetectSettings * settings, GstClockTime * qos_earliest)
 {
-  gchar *new_cascade, *new_model;
+  GstFemoDetectorKind kind;
+  gchar *new_detector, *new_model;
 
-  gst_femo_detect_read_settings (self, settings, qos_earliest, &new_cascade,
-      &new_model);
-  if (new_cascade != NULL)
-    gst_femo_detect_load_cascade (self, new_cascade, settings->n_threads,
-        FALSE);
+  gst_femo_detect_read_settings (self, settings, qos_earliest, &kind,
+      &new_detector, &new_model);
+  if (new_detector != NULL)
+    gst_femo_detect_load_detector (self, kind, new_detector,
+        settings->n_threads, FALSE);
   if (new_model != NULL)
     gst_femo_detect_load_model (self, new_model, FALSE);
   femo_analyzer_set_n_threads (self->analyzer, settings->n_threads);
-  g_free (new_cascade);
+  g_free (new_detector);
   g_free (new_model);
 }
 

@@ -1,4 +1,5 @@
-/* gst-femo: femodetect, Haar/LBP face detection as ROI metadata
+/* gst-femo: femodetect, face detection (Haar/LBP cascade or YuNet) and
+ * emotions as ROI metadata
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
@@ -14,6 +15,16 @@ G_DECLARE_FINAL_TYPE (GstFemoDetect, gst_femo_detect, GST, FEMO_DETECT,
     GstVideoFilter)
 
 GST_ELEMENT_REGISTER_DECLARE (femodetect);
+
+/* femodetect's "detector" property: libfemo's FemoFaceDetectorKind. */
+typedef enum
+{
+  GST_FEMO_DETECTOR_CASCADE,
+  GST_FEMO_DETECTOR_YUNET,
+} GstFemoDetectorKind;
+
+#define GST_TYPE_FEMO_DETECTOR_KIND (gst_femo_detector_kind_get_type ())
+GType gst_femo_detector_kind_get_type (void);
 
 /* The boxed type of femodetect's "model" property: a reference to the
  * loaded emotion model (libfemo's FemoModel). */
