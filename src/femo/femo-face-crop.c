@@ -5,6 +5,15 @@
 
 #include <math.h>
 
+/* FEMO_FACE_CROP_FER_*, FER2013's eyes, are YuNet's on its Training
+ * images (tests/bench/bench-fer-eyes.c, every one of the 28,709 enlarged
+ * 4x; a centred face of score 0.5 or more in 28,352): mean left eye
+ * 14.90, 17.80 (median 14.54, 18.14; standard deviation 3.8, 3.6 pixels),
+ * right eye 32.30, 17.96 (32.71, 18.28; 3.9, 3.5), tilt 0.5 degrees
+ * (7.5). The eyes go level at their mean height. Cross-check: the darkest
+ * spots of the mean Training face (darkness-weighted centroids around its
+ * two minima) are at 14.9, 17.7 and 33.3, 17.4. */
+
 /* Display units: one unit = the display height of a pixel row. */
 static gdouble
 pixel_aspect (gint par_n, gint par_d)

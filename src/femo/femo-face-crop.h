@@ -31,8 +31,8 @@ void femo_face_crop_region (gint x, gint y, gint width, gint height,
  * on the image's left). femo-face-crop.c says how they were found. */
 #define FEMO_FACE_CROP_FER_SIZE 48
 #define FEMO_FACE_CROP_FER_LEFT_EYE_X 14.9
-#define FEMO_FACE_CROP_FER_RIGHT_EYE_X 33.1
-#define FEMO_FACE_CROP_FER_EYE_Y 17.5
+#define FEMO_FACE_CROP_FER_RIGHT_EYE_X 32.3
+#define FEMO_FACE_CROP_FER_EYE_Y 17.9
 
 /* Largest @size femo_face_crop_aligned() takes. */
 #define FEMO_FACE_CROP_MAX_ALIGNED_SIZE 64
