@@ -611,7 +611,8 @@ test_carried_landmarks (void)
 }
 
 /* align: faces with landmarks are classified on femo_face_crop_aligned's
- * crop of the luma, at their eyes; off, on the box crop. */
+ * crop of the luma, at their eyes; off, on the box crop; tracked or not
+ * (the tracker's appearance check keeps box crops). */
 static void
 test_aligned_crops (void)
 {
@@ -634,13 +635,20 @@ test_aligned_crops (void)
   rgb_frame (&p, &f);
   detect_settings (&s);
   s.classify = TRUE;
-  for (gint align = 0; align < 2; align++) {
+  for (gint mode = 0; mode < 4; mode++) {
+    gint align = mode % 2;
+
     s.align = align;
+    s.tracking = mode >= 2;
+    femo_analyzer_reset (a);
     g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
     g_assert_cmpuint (r.n_faces, >=, 2);
     g_assert_cmpuint (r.n_classified, ==, r.n_faces);
+    g_assert_cmpint (r.tracked, ==, s.tracking);
     for (gsize i = 0; i < r.n_faces; i++) {
       const FemoAnalyzedFace *face = &r.faces[i];
+      /* tracked: this frame's output is the raw one */
+      const gfloat *got = s.tracking ? face->raw_probs : face->probs;
       const gfloat *pt = face->landmarks.points;
       guint8 crop[FEMO_NET_INPUT_PIXELS];
       gfloat probs[FEMO_NET_MAX_LABELS];
@@ -656,7 +664,7 @@ test_aligned_crops (void)
             FEMO_NET_INPUT_SIZE);
       }
       femo_infer_run (infer, crop, 1, probs, NULL);
-      g_assert_cmpmem (face->probs, n_labels * sizeof (gfloat), probs,
+      g_assert_cmpmem (got, n_labels * sizeof (gfloat), probs,
           n_labels * sizeof (gfloat));
     }
   }

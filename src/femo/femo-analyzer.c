@@ -644,27 +644,62 @@ scan (FemoAnalyzer * a, const FemoAnalyzerFrame * frame,
   return n;
 }
 
-/* Crops the first @n faces for the network (and the tracker's appearance
- * check) into a->crops. */
+/* The frame's pixel aspect ratio for crops: a square on the display is
+ * 1/PAR times as wide as high in pixels, and the resampler's work is the
+ * crop's area: caps may carry any PAR, real ones are within
+ * FEMO_ANALYZER_MAX_PAR. */
 static void
-crop_faces (FemoAnalyzer * a, const FemoImageView * view, gsize n,
-    const FemoAnalyzerSettings * s, const FemoAnalyzerFrame * frame)
+crop_par (const FemoAnalyzerFrame * frame, gint * par_n, gint * par_d)
 {
-  gint par_n = frame->par_n, par_d = frame->par_d;
-  gsize i;
-
-  /* A square on the display is 1/PAR times as wide as high in pixels, and
-   * the resampler's work is the crop's area: caps may carry any PAR, real
-   * ones are within FEMO_ANALYZER_MAX_PAR. */
-  if (par_n > 0 && par_d > 0) {
-    if (par_n > (gint64) par_d * FEMO_ANALYZER_MAX_PAR) {
-      par_n = FEMO_ANALYZER_MAX_PAR;
-      par_d = 1;
-    } else if (par_d > (gint64) par_n * FEMO_ANALYZER_MAX_PAR) {
-      par_n = 1;
-      par_d = FEMO_ANALYZER_MAX_PAR;
+  *par_n = frame->par_n;
+  *par_d = frame->par_d;
+  if (*par_n > 0 && *par_d > 0) {
+    if (*par_n > (gint64) * par_d * FEMO_ANALYZER_MAX_PAR) {
+      *par_n = FEMO_ANALYZER_MAX_PAR;
+      *par_d = 1;
+    } else if (*par_d > (gint64) * par_n * FEMO_ANALYZER_MAX_PAR) {
+      *par_n = 1;
+      *par_d = FEMO_ANALYZER_MAX_PAR;
     }
   }
+}
+
+/* Face @i's crop into @crop: turned and scaled at its eyes with @align
+ * when it has landmarks, else its box with the crop margin. */
+static void
+crop_face (FemoAnalyzer * a, const FemoImageView * view, gsize i,
+    const FemoAnalyzerSettings * s, gboolean align,
+    const FemoAnalyzerFrame * frame, guint8 * crop)
+{
+  const FemoRect *r = &a->rects[i];
+  gdouble x, y, w, h;
+  gint par_n, par_d;
+
+  crop_par (frame, &par_n, &par_d);
+  if (align && a->has_landmarks[i]) {
+    const gfloat *p = a->landmarks[i].points;
+
+    if (femo_face_crop_aligned (view, p[2 * FEMO_LANDMARK_LEFT_EYE],
+            p[2 * FEMO_LANDMARK_LEFT_EYE + 1], p[2 * FEMO_LANDMARK_RIGHT_EYE],
+            p[2 * FEMO_LANDMARK_RIGHT_EYE + 1], par_n, par_d, crop,
+            FEMO_NET_INPUT_SIZE))
+      return;
+  }
+  femo_face_crop_region (r->x, r->y, r->width, r->height, s->crop_margin,
+      par_n, par_d, &x, &y, &w, &h);
+  femo_image_resample (view, x, y, w, h, crop, FEMO_NET_INPUT_SIZE,
+      FEMO_NET_INPUT_SIZE);
+}
+
+/* Crops the first @n faces for the network (aligned with @align) or the
+ * tracker's appearance check (box crops, which its thresholds were
+ * measured on) into a->crops. */
+static void
+crop_faces (FemoAnalyzer * a, const FemoImageView * view, gsize n,
+    const FemoAnalyzerSettings * s, gboolean align,
+    const FemoAnalyzerFrame * frame)
+{
+  gsize i;
 
   if (n > a->crop_capacity) {
     a->crop_capacity = MAX (n, a->crop_capacity * 2);
@@ -673,27 +708,11 @@ crop_faces (FemoAnalyzer * a, const FemoImageView * view, gsize n,
   }
   for (i = 0; i < n; i++) {
     const FemoRect *r = &a->rects[i];
-    gdouble x, y, w, h;
-
-    guint8 *crop = a->crops + i * FEMO_NET_INPUT_PIXELS;
 
     /* an empty box (a given one outside the frame) is not classified */
-    if (r->width <= 0 || r->height <= 0)
-      continue;
-    if (s->align && a->has_landmarks[i]) {
-      const gfloat *p = a->landmarks[i].points;
-
-      if (femo_face_crop_aligned (view, p[2 * FEMO_LANDMARK_LEFT_EYE],
-              p[2 * FEMO_LANDMARK_LEFT_EYE + 1],
-              p[2 * FEMO_LANDMARK_RIGHT_EYE],
-              p[2 * FEMO_LANDMARK_RIGHT_EYE + 1], par_n, par_d, crop,
-              FEMO_NET_INPUT_SIZE))
-        continue;
-    }
-    femo_face_crop_region (r->x, r->y, r->width, r->height, s->crop_margin,
-        par_n, par_d, &x, &y, &w, &h);
-    femo_image_resample (view, x, y, w, h, crop, FEMO_NET_INPUT_SIZE,
-        FEMO_NET_INPUT_SIZE);
+    if (r->width > 0 && r->height > 0)
+      crop_face (a, view, i, s, align, frame,
+          a->crops + i * FEMO_NET_INPUT_PIXELS);
   }
 }
 
@@ -745,7 +764,7 @@ classify_all (FemoAnalyzer * a, const FemoImageView * view, gsize n_faces,
   guint n_labels = femo_model_get_n_labels (a->model);
   gsize i, n = 0;
 
-  crop_faces (a, view, n_faces, s, frame);
+  crop_faces (a, view, n_faces, s, s->align, frame);
   for (i = 0; i < n_faces; i++)
     if (a->rects[i].width > 0 && a->rects[i].height > 0)
       add_to_batch (a, i, n++);
@@ -781,10 +800,12 @@ attach_track_emotions (FemoAnalyzer * a, gsize n)
  * this frame's output as their raw emotion; then every face gets its
  * track's smoothed emotion. A face the tracker left out (track id 0, beyond
  * FEMO_TRACKER_MAX_BOXES) is classified every time, as without tracking,
- * and shows that output. The crops are those made for the tracker. */
+ * and shows that output. The crops are those made for the tracker, but
+ * aligned ones with align (a face's slot is free once it is passed). */
 static void
-classify_tracks (FemoAnalyzer * a, gsize n_faces, guint64 time,
-    const FemoAnalyzerSettings * s, FemoAnalyzerResult * result)
+classify_tracks (FemoAnalyzer * a, const FemoImageView * view,
+    gsize n_faces, guint64 time, const FemoAnalyzerSettings * s,
+    const FemoAnalyzerFrame * frame, FemoAnalyzerResult * result)
 {
   guint n_labels = femo_model_get_n_labels (a->model);
   gsize i, n = 0;
@@ -795,7 +816,13 @@ classify_tracks (FemoAnalyzer * a, gsize n_faces, guint64 time,
         && !femo_tracker_needs_classify (a->tracker, a->assign[i].track_id,
             s->classify_interval))
       continue;
-    add_to_batch (a, i, n++);
+    if (s->align && a->has_landmarks[i]) {
+      crop_face (a, view, i, s, TRUE, frame,
+          a->crops + n * FEMO_NET_INPUT_PIXELS);
+      a->batch[n++] = i;
+    } else {
+      add_to_batch (a, i, n++);
+    }
   }
   if (n > 0)
     infer (a, n, s, result);
@@ -834,7 +861,7 @@ update_tracks (FemoAnalyzer * a, const FemoImageView * view, gsize n,
   FemoFrameSignature signature;
   gsize i;
 
-  crop_faces (a, view, n, s, frame);
+  crop_faces (a, view, n, s, FALSE, frame);
   femo_tracker_frame_signature (view, &signature);
   if (femo_tracker_update (a->tracker, time, &signature, a->rects, n,
           a->crops, a->assign) > 0)
@@ -1025,7 +1052,7 @@ femo_analyzer_process (FemoAnalyzer * a, const FemoAnalyzerSettings * s,
 
   if (classify && n > 0) {
     if (tracking && run_detect) {
-      classify_tracks (a, n, time, s, result);
+      classify_tracks (a, &luma, n, time, s, frame, result);
     } else if (tracking) {
       attach_track_emotions (a, n);
     } else {
