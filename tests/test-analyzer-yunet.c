@@ -267,6 +267,19 @@ test_photos (void)
   g_free (path);
 }
 
+/* PHOTO into @p and @f, its faces at upstream's threshold with the
+ * settings @s of detect_settings(). */
+static GArray *
+upstream_faces (FemoAnalyzer * a, Photo * p, FemoAnalyzerSettings * s,
+    FemoAnalyzerFrame * f)
+{
+  photo_load (PHOTO, p);
+  rgb_frame (p, f);
+  detect_settings (s);
+  s->min_confidence = FEMO_YUNET_UPSTREAM_THRESHOLD;
+  return process (a, s, f);
+}
+
 /* The minimum confidence is the network's threshold: at any threshold the
  * faces are those of the lowest one with that score, in the same order
  * and the same places (greedy NMS in score order); -1 is the default. */
@@ -277,14 +290,9 @@ test_min_confidence (void)
   FemoAnalyzer *a = analyzer_new ();
   FemoAnalyzerSettings s;
   FemoAnalyzerFrame f;
-  GArray *all;
   Photo p;
+  GArray *all = upstream_faces (a, &p, &s, &f);
 
-  photo_load (PHOTO, &p);
-  rgb_frame (&p, &f);
-  detect_settings (&s);
-  s.min_confidence = FEMO_YUNET_UPSTREAM_THRESHOLD;
-  all = process (a, &s, &f);
   g_test_message ("%u faces at upstream's threshold", all->len);
   g_assert_cmpuint (all->len, >=, 3);
   for (guint t = 0; t < G_N_ELEMENTS (thresholds); t++) {
@@ -334,11 +342,7 @@ test_sizes_and_max_faces (void)
   gsize largest = 0;
   Photo p;
 
-  photo_load (PHOTO, &p);
-  rgb_frame (&p, &f);
-  detect_settings (&s);
-  s.min_confidence = FEMO_YUNET_UPSTREAM_THRESHOLD;
-  all = process (a, &s, &f);
+  all = upstream_faces (a, &p, &s, &f);
   for (i = 0; i < all->len; i++) {
     const FemoRect *b = &g_array_index (all, FemoAnalyzedFace, i).box;
 

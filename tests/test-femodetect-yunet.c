@@ -30,19 +30,11 @@ load_photo (void)
   gint width, height;
   guint8 *rgb = femo_test_load_image (path, GST_VIDEO_FORMAT_RGB, &width,
       &height, &error);
-  GstVideoFrame frame;
 
   g_assert_no_error (error);
   gst_video_info_set_format (&photo_info, GST_VIDEO_FORMAT_RGB, width,
       height);
-  photo = gst_buffer_new_allocate (NULL, photo_info.size, NULL);
-  g_assert_true (gst_video_frame_map (&frame, &photo_info, photo,
-          GST_MAP_WRITE));
-  for (gint y = 0; y < height; y++)
-    memcpy ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
-        y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), rgb + y * width * 3,
-        width * 3);
-  gst_video_frame_unmap (&frame);
+  photo = femo_test_packed_buffer (&photo_info, rgb);
   g_free (rgb);
   g_free (path);
 }
@@ -122,17 +114,14 @@ test_formats (void)
 {
   GstHarness *h = femo_test_detect_harness_new ("detector", 1, "classify",
       FALSE, "tracking", FALSE, "post-messages", FALSE, NULL);
-  GstCaps *caps = gst_pad_get_pad_template_caps (GST_PAD (h->element->sinkpads->data));
-  const GValue *formats = gst_structure_get_value (gst_caps_get_structure
-      (caps, 0), "format");
+  GPtrArray *formats = femo_test_femodetect_formats ();
   GArray *want = faces_of (h, GST_VIDEO_FORMAT_RGB);
 
   g_assert_cmpuint (want->len, ==, 3);
   for (guint i = 0; i < want->len; i++)
     assert_yunet_face (&g_array_index (want, FemoFaceInfo, i));
-  for (guint f = 0; f < gst_value_list_get_size (formats); f++) {
-    const gchar *name = g_value_get_string (gst_value_list_get_value (formats,
-            f));
+  for (guint f = 0; f < formats->len; f++) {
+    const gchar *name = g_ptr_array_index (formats, f);
     GstVideoFormat format = gst_video_format_from_string (name);
     gboolean gray = format == GST_VIDEO_FORMAT_GRAY8;
     GArray *got = faces_of (h, format);
@@ -155,7 +144,7 @@ test_formats (void)
     g_array_unref (got);
   }
   g_array_unref (want);
-  gst_caps_unref (caps);
+  g_ptr_array_unref (formats);
   femo_test_detect_harness_teardown (h);
 }
 

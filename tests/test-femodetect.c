@@ -97,36 +97,6 @@ is_required_format (const gchar * format)
   return FALSE;
 }
 
-/* Every format of femodetect's sink template. */
-static GPtrArray *
-template_formats (void)
-{
-  GstElementFactory *factory = gst_element_factory_find ("femodetect");
-  const GList *l;
-  GPtrArray *formats = g_ptr_array_new_with_free_func (g_free);
-
-  g_assert_nonnull (factory);
-  for (l = gst_element_factory_get_static_pad_templates (factory); l;
-      l = l->next) {
-    GstStaticPadTemplate *templ = l->data;
-    GstCaps *caps;
-    const GValue *list;
-    guint i;
-
-    if (templ->direction != GST_PAD_SINK)
-      continue;
-    caps = gst_static_caps_get (&templ->static_caps);
-    list = gst_structure_get_value (gst_caps_get_structure (caps, 0), "format");
-    g_assert_true (GST_VALUE_HOLDS_LIST (list));
-    for (i = 0; i < gst_value_list_get_size (list); i++)
-      g_ptr_array_add (formats,
-          g_value_dup_string (gst_value_list_get_value (list, i)));
-    gst_caps_unref (caps);
-  }
-  gst_object_unref (factory);
-  return formats;
-}
-
 static void
 set_caps (GstHarness * h, GstVideoFormat format, gint width, gint height)
 {
@@ -417,7 +387,7 @@ detect (GstHarness * h, GstBuffer * buf)
 static void
 test_template_has_required_formats (void)
 {
-  GPtrArray *formats = template_formats ();
+  GPtrArray *formats = femo_test_femodetect_formats ();
   guint i, found = 0;
 
   for (i = 0; i < formats->len; i++)
@@ -432,7 +402,7 @@ static void
 test_formats_untouched (void)
 {
   static const gint sizes[][2] = { {1, 1}, {641, 479}, {320, 240}, {3, 2} };
-  GPtrArray *formats = template_formats ();
+  GPtrArray *formats = femo_test_femodetect_formats ();
   GRand *rand = g_rand_new_with_seed (7);
   guint8 *noise = g_malloc (641 * 479);
   guint f, s, i;

@@ -328,3 +328,50 @@ femo_test_read_ppm (const gchar * path, gint * width, gint * height)
         length - header, *width, *height);
   return g_memdup2 (data + header, length - header);
 }
+
+GPtrArray *
+femo_test_femodetect_formats (void)
+{
+  GstElementFactory *factory = gst_element_factory_find ("femodetect");
+  const GList *l;
+  GPtrArray *formats = g_ptr_array_new_with_free_func (g_free);
+
+  g_assert_nonnull (factory);
+  for (l = gst_element_factory_get_static_pad_templates (factory); l;
+      l = l->next) {
+    GstStaticPadTemplate *templ = l->data;
+    GstCaps *caps;
+    const GValue *list;
+    guint i;
+
+    if (templ->direction != GST_PAD_SINK)
+      continue;
+    caps = gst_static_caps_get (&templ->static_caps);
+    list = gst_structure_get_value (gst_caps_get_structure (caps, 0), "format");
+    g_assert_true (GST_VALUE_HOLDS_LIST (list));
+    for (i = 0; i < gst_value_list_get_size (list); i++)
+      g_ptr_array_add (formats,
+          g_value_dup_string (gst_value_list_get_value (list, i)));
+    gst_caps_unref (caps);
+  }
+  gst_object_unref (factory);
+  return formats;
+}
+
+GstBuffer *
+femo_test_packed_buffer (const GstVideoInfo * info, const guint8 * pixels)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, info->size, NULL);
+  gsize row = (gsize) GST_VIDEO_INFO_WIDTH (info) *
+      GST_VIDEO_INFO_COMP_PSTRIDE (info, 0);
+  GstVideoFrame frame;
+
+  g_assert_cmpuint (GST_VIDEO_INFO_N_PLANES (info), ==, 1);
+  g_assert_true (gst_video_frame_map (&frame, info, buf, GST_MAP_WRITE));
+  for (gint y = 0; y < GST_VIDEO_INFO_HEIGHT (info); y++)
+    memcpy ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
+        (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
+        pixels + y * row, row);
+  gst_video_frame_unmap (&frame);
+  return buf;
+}

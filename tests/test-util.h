@@ -93,4 +93,12 @@ void femo_test_decode_cv2 (const gchar * script, const gchar * dir,
  * apart; aborts the test when the file is not one. */
 guint8 *femo_test_read_ppm (const gchar * path, gint * width, gint * height);
 
+/* The formats of femodetect's sink template, in its order (strings). */
+GPtrArray *femo_test_femodetect_formats (void);
+
+/* A buffer laid out as @info (one plane) holding the packed pixels
+ * @pixels (rows of width x pixel stride bytes). */
+GstBuffer *femo_test_packed_buffer (const GstVideoInfo * info,
+    const guint8 * pixels);
+
 G_END_DECLS

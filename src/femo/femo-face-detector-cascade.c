@@ -5,8 +5,6 @@
 #include "femo-face-detector-private.h"
 #include "femo-error.h"
 
-#include <string.h>
-
 /* Room for every box of a scan, grown until one fits (and kept): about
  * the limit of the analyzer's own face arrays. */
 #define INITIAL_ALL_CAPACITY 64
@@ -18,7 +16,7 @@ typedef struct
   FemoCascade *cascade;
   FemoDetector *scanner;
   /* With a minimum confidence: all the boxes of a scan, theirs, and the
-   * order keep_largest needs, [all_capacity] each. */
+   * order write_largest needs, [all_capacity] each. */
   FemoRect *all;
   gdouble *all_confidence;
   gsize *all_order;
@@ -100,7 +98,7 @@ cascade_detect_confident (CascadeFaceDetector * self,
     FemoRect * faces, gdouble * confidence, gsize capacity, GError ** error)
 {
   FemoDetectParams scan = params->scan;
-  gsize i, n, n_kept = 0, keep;
+  gsize i, n, n_kept = 0;
 
   scan.max_faces = 0;
   if (self->all_capacity == 0 && !grow_all (self, image, error))
@@ -126,14 +124,9 @@ cascade_detect_confident (CascadeFaceDetector * self,
     self->all[n_kept] = self->all[i];
     self->all_confidence[n_kept++] = self->all_confidence[i];
   }
-  keep = capacity;
-  if (params->scan.max_faces > 0)
-    keep = MIN (keep, (gsize) params->scan.max_faces);
-  n = femo_face_detector_keep_largest (self->all, self->all_confidence, NULL,
-      n_kept, keep, self->all_order);
-  memcpy (faces, self->all, n * sizeof (FemoRect));
-  memcpy (confidence, self->all_confidence, n * sizeof (gdouble));
-  return n;
+  return femo_face_detector_write_largest (&params->scan, capacity,
+      self->all, self->all_confidence, NULL, n_kept, self->all_order, faces,
+      confidence, NULL);
 }
 
 static gsize

@@ -36,12 +36,16 @@ FemoFaceDetector *femo_face_detector_cascade_new_from_file (const gchar *
 FemoFaceDetector *femo_face_detector_yunet_new_from_file (const gchar *
     path, guint n_threads, GError ** error);
 
-/* Keeps the @keep largest (by area; of equal ones the first) of the first
- * @n faces, in their order, their confidences and landmarks (nullable)
- * moving with them; @order: room for @n indices. Returns how many are
- * left: MIN (@n, @keep). */
-gsize femo_face_detector_keep_largest (FemoRect * faces,
-    gdouble * confidence, FemoLandmarks * landmarks, gsize n, gsize keep,
-    gsize * order);
+/* What a detector with its own arrays gives: the first @n faces of
+ * @found, @found_confidence and @found_landmarks (nullable), all of them,
+ * or when there are more than MIN (@capacity, @scan->max_faces) that many
+ * of the largest (by area; of equal ones the first), in their order,
+ * written to @faces, @confidence and @landmarks (nullable with
+ * @found_landmarks). @found arrays are reordered; @order: room for @n
+ * indices. Returns how many were written. */
+gsize femo_face_detector_write_largest (const FemoDetectParams * scan,
+    gsize capacity, FemoRect * found, gdouble * found_confidence,
+    FemoLandmarks * found_landmarks, gsize n, gsize * order,
+    FemoRect * faces, gdouble * confidence, FemoLandmarks * landmarks);
 
 G_END_DECLS

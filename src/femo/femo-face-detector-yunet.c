@@ -19,7 +19,7 @@ typedef struct
   FemoFaceDetector parent;
   FemoYunet *net;
   /* the network's faces, then as the interface gives them, and the order
-   * keep_largest needs: FEMO_YUNET_KEEP_TOP_K each */
+   * write_largest needs: FEMO_YUNET_KEEP_TOP_K each */
   FemoYunetFace *found;
   FemoRect *rects;
   gdouble *confidence;
@@ -82,7 +82,7 @@ yunet_detect (FemoFaceDetector * detector,
   const FemoColorView *image = &input->color;
   gdouble threshold = params->min_confidence >= 0 ?
       params->min_confidence : FEMO_YUNET_DEFAULT_MIN_CONFIDENCE;
-  gsize i, n, k = 0, keep;
+  gsize i, n, k = 0;
 
   n = femo_yunet_detect (self->net, image->data, image->width, image->height,
       image->stride, &image->layout, (gfloat) threshold, self->found,
@@ -111,16 +111,9 @@ yunet_detect (FemoFaceDetector * detector,
         sizeof (self->landmarks[k].points));
     k++;
   }
-  keep = capacity;
-  if (params->scan.max_faces > 0)
-    keep = MIN (keep, (gsize) params->scan.max_faces);
-  n = femo_face_detector_keep_largest (self->rects, self->confidence,
-      self->landmarks, k, keep, self->order);
-  memcpy (faces, self->rects, n * sizeof (FemoRect));
-  memcpy (confidence, self->confidence, n * sizeof (gdouble));
-  if (landmarks != NULL)
-    memcpy (landmarks, self->landmarks, n * sizeof (FemoLandmarks));
-  return n;
+  return femo_face_detector_write_largest (&params->scan, capacity,
+      self->rects, self->confidence, self->landmarks, k, self->order, faces,
+      confidence, landmarks);
 }
 
 static void

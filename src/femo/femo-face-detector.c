@@ -4,6 +4,7 @@
 #include "femo-face-detector-private.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 FemoFaceDetector *
 femo_face_detector_new_from_file (FemoFaceDetectorKind kind,
@@ -125,23 +126,32 @@ compare_index (gconstpointer pa, gconstpointer pb)
 }
 
 gsize
-femo_face_detector_keep_largest (FemoRect * faces, gdouble * confidence,
-    FemoLandmarks * landmarks, gsize n, gsize keep, gsize * order)
+femo_face_detector_write_largest (const FemoDetectParams * scan,
+    gsize capacity, FemoRect * found, gdouble * found_confidence,
+    FemoLandmarks * found_landmarks, gsize n, gsize * order,
+    FemoRect * faces, gdouble * confidence, FemoLandmarks * landmarks)
 {
-  gsize i;
+  gsize i, keep = capacity;
 
-  if (keep >= n)
-    return n;
-  for (i = 0; i < n; i++)
-    order[i] = i;
-  g_qsort_with_data (order, n, sizeof (gsize), compare_larger, faces);
-  /* the kept ones, back in their order; each moves down, never up */
-  qsort (order, keep, sizeof (gsize), compare_index);
-  for (i = 0; i < keep; i++) {
-    faces[i] = faces[order[i]];
-    confidence[i] = confidence[order[i]];
-    if (landmarks != NULL)
-      landmarks[i] = landmarks[order[i]];
+  if (scan->max_faces > 0)
+    keep = MIN (keep, (gsize) scan->max_faces);
+  if (keep < n) {
+    for (i = 0; i < n; i++)
+      order[i] = i;
+    g_qsort_with_data (order, n, sizeof (gsize), compare_larger, found);
+    /* the kept ones, back in their order; each moves down, never up */
+    qsort (order, keep, sizeof (gsize), compare_index);
+    for (i = 0; i < keep; i++) {
+      found[i] = found[order[i]];
+      found_confidence[i] = found_confidence[order[i]];
+      if (found_landmarks != NULL)
+        found_landmarks[i] = found_landmarks[order[i]];
+    }
+    n = keep;
   }
-  return keep;
+  memcpy (faces, found, n * sizeof (FemoRect));
+  memcpy (confidence, found_confidence, n * sizeof (gdouble));
+  if (found_landmarks != NULL && landmarks != NULL)
+    memcpy (landmarks, found_landmarks, n * sizeof (FemoLandmarks));
+  return n;
 }
