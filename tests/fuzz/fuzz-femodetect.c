@@ -72,6 +72,9 @@ take_settings (Reader * r, FemoAnalyzerSettings * s, guint flags)
 {
   gdouble x;
 
+  /* settings the input does not choose (min-confidence, align-faces) keep
+   * their defaults */
+  femo_analyzer_settings_init (s);
   s->detect = flags & 1;
   s->classify = (flags >> 1) & 1;
   s->tracking = (flags >> 2) & 1;
