@@ -550,6 +550,92 @@ test_image_options (void)
   g_free (image);
 }
 
+/* The five points of a JSON "landmarks" object, in femo-meta.h's order,
+ * each [x, y] inside the face's box (a tenth of it around). */
+static void
+assert_json_landmarks (const FemoJson * face, const FemoJson * landmarks)
+{
+  static const gchar *const names[] = { "left_eye", "right_eye", "nose",
+    "left_mouth", "right_mouth"
+  };
+  gdouble x = femo_json_get_int (femo_json_object_get (face, "x"));
+  gdouble y = femo_json_get_int (femo_json_object_get (face, "y"));
+  gdouble w = femo_json_get_int (femo_json_object_get (face, "width"));
+  gdouble h = femo_json_get_int (femo_json_object_get (face, "height"));
+
+  g_assert_nonnull (landmarks);
+  g_assert_cmpuint (femo_json_get_length (landmarks), ==, G_N_ELEMENTS (names));
+  for (guint k = 0; k < G_N_ELEMENTS (names); k++) {
+    const FemoJson *point = femo_json_object_value_at (landmarks, k);
+    gdouble px = femo_json_get_double (femo_json_array_get (point, 0));
+    gdouble py = femo_json_get_double (femo_json_array_get (point, 1));
+
+    g_assert_cmpstr (femo_json_object_key_at (landmarks, k), ==, names[k]);
+    g_assert_cmpuint (femo_json_get_length (point), ==, 2);
+    g_assert_cmpfloat (px, >=, x - w / 10);
+    g_assert_cmpfloat (px, <=, x + w * 1.1);
+    g_assert_cmpfloat (py, >=, y - h / 10);
+    g_assert_cmpfloat (py, <=, y + h * 1.1);
+  }
+}
+
+/* --detector yunet: faces with YuNet's score and landmarks (last in each
+ * face), at its default minimum confidence unless --min-confidence; the
+ * table shows the score; a detector that does not exist is named. */
+static void
+test_image_yunet (void)
+{
+  gchar *image = femo_test_shared_path (images[0]);
+  GError *error = NULL;
+  const FemoJson *faces;
+  FemoJson *json;
+  guint n_default;
+  Run run;
+
+  run = run_tool ("image", "-j1", "--json", "--detector", "yunet", image,
+      NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  json = femo_json_parse (run.out, strlen (run.out), &error);
+  g_assert_no_error (error);
+  faces = femo_json_object_get (femo_json_array_get (json, 0), "faces");
+  n_default = femo_json_get_length (faces);
+  g_assert_cmpuint (n_default, >=, 2);
+  for (guint i = 0; i < n_default; i++) {
+    const FemoJson *face = femo_json_array_get (faces, i);
+    guint n_keys = femo_json_get_length (face);
+
+    g_assert_cmpfloat (femo_json_get_double (femo_json_object_get (face,
+                "detection_confidence")), >=, 0.6);
+    g_assert_cmpstr (femo_json_object_key_at (face, n_keys - 1), ==,
+        "landmarks");
+    assert_json_landmarks (face, femo_json_object_get (face, "landmarks"));
+  }
+  femo_json_free (json);
+  run_clear (&run);
+
+  run = run_tool ("image", "-j1", "--json", "--detector", "yunet",
+      "--min-confidence", "0.2", "--min-size", "0", image, NULL);
+  json = femo_json_parse (run.out, strlen (run.out), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (femo_json_get_length (femo_json_object_get
+          (femo_json_array_get (json, 0), "faces")), >, n_default);
+  femo_json_free (json);
+  run_clear (&run);
+
+  run = run_tool ("image", "-j1", "--detector", "yunet", image, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "detect  emotion"));
+  g_assert_nonnull (strstr (run.out, "  94%  "));
+  run_clear (&run);
+
+  run = run_tool ("image", "--detector", "yolo", image, NULL);
+  assert_one_line_error (&run, "--detector must be cascade or yunet, not "
+      "\"yolo\"");
+  g_assert_cmpint (run.status, ==, 2);
+  run_clear (&run);
+  g_free (image);
+}
+
 /* Two inputs of one name in different folders would write one annotated
  * copy: the second is refused, the first's copy stays. */
 static void
@@ -939,6 +1025,47 @@ test_video_options (void)
   g_free (input);
 }
 
+/* --detector yunet: JSON lines end with the landmarks of each face the
+ * detector found. */
+static void
+test_video_yunet (void)
+{
+  gchar *input = femo_test_shared_path (HAMILTON);
+  gchar *dir = g_dir_make_tmp ("femo-cli-XXXXXX", NULL);
+  gchar *jsonl = g_build_filename (dir, "out.jsonl", NULL);
+  GError *error = NULL;
+  gchar **rows;
+  guint n_landmarks = 0;
+  Run run;
+
+  run = run_tool ("video", "-j1", "--detector", "yunet", "--no-output-video",
+      "--jsonl", jsonl, "--duration", "0.5", input, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  rows = read_lines (jsonl);
+  g_assert_nonnull (rows[0]);
+  for (guint i = 0; rows[i]; i++) {
+    FemoJson *row = femo_json_parse (rows[i], strlen (rows[i]), &error);
+    const FemoJson *landmarks = femo_json_object_get (row, "landmarks");
+
+    g_assert_no_error (error);
+    if (landmarks != NULL) {
+      g_assert_cmpstr (femo_json_object_key_at (row,
+              femo_json_get_length (row) - 1), ==, "landmarks");
+      assert_json_landmarks (row, landmarks);
+      n_landmarks++;
+    }
+    femo_json_free (row);
+  }
+  g_assert_cmpuint (n_landmarks, ==, g_strv_length (rows));
+  g_strfreev (rows);
+  g_unlink (jsonl);
+  g_rmdir (dir);
+  run_clear (&run);
+  g_free (jsonl);
+  g_free (dir);
+  g_free (input);
+}
+
 /* A file cut short (a download that stopped) keeps its header's duration:
  * its first bytes of a clip whose index comes first. */
 static void
@@ -1010,10 +1137,12 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/image/errors", test_image_errors);
   g_test_add_func ("/cli/image/options", test_image_options);
   g_test_add_func ("/cli/image/same-name", test_image_same_name);
+  g_test_add_func ("/cli/image/yunet", test_image_yunet);
   g_test_add_func ("/cli/video/outputs", test_video);
   g_test_add_func ("/cli/video/errors", test_video_errors);
   g_test_add_func ("/cli/video/options", test_video_options);
   g_test_add_func ("/cli/video/cut", test_video_cut);
+  g_test_add_func ("/cli/video/yunet", test_video_yunet);
   g_test_add_func ("/cli/live/errors", test_live_errors);
   return g_test_run ();
 }
