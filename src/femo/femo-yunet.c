@@ -575,31 +575,43 @@ convert_rows (FemoYunet * net, guint y0, guint y1)
 {
   const guint w2 = net->lv[0].cols, width = net->width;
   const gsize bpp = net->bpp;
+  /* locals: the stores below could alias net's fields (no strict
+   * aliasing), which would reload them for every pixel */
+  const gsize off[3] = { net->offset[0], net->offset[1], net->offset[2] };
 
-  for (guint yy = y0; yy < y1; yy++)
+  for (guint yy = y0; yy < y1; yy++) {
+    gfloat *odd[3], *even[3];
+    const guint8 *p;
+    guint k = 0;
+
     for (guint c = 0; c < 3; c++) {
-      gfloat *odd = net->img + c * net->img_ps + yy * net->img_rs;
-      gfloat *even = odd + w2 + 1;
-      const guint8 *p;
-      guint k = 0;
-
-      if (yy == 0 || yy > (guint) net->height) {
-        memset (odd, 0, net->img_rs * sizeof (gfloat));
-        continue;
-      }
-      p = net->pixels + (gsize) (yy - 1) * net->stride + net->offset[c];
-      odd[0] = 0.0f;
-      for (; 2 * k + 1 < width; k++) {
-        even[k] = p[2 * k * bpp];
-        odd[k + 1] = p[(2 * k + 1) * bpp];
-      }
-      if (2 * k < width) {
-        even[k] = p[2 * k * bpp];
-        odd[++k] = 0.0f;
-      }
-      for (; k < w2; k++)
-        even[k] = odd[k + 1] = 0.0f;
+      odd[c] = net->img + c * net->img_ps + yy * net->img_rs;
+      even[c] = odd[c] + w2 + 1;
+      if (yy == 0 || yy > (guint) net->height)
+        memset (odd[c], 0, net->img_rs * sizeof (gfloat));
+      else
+        odd[c][0] = 0.0f;
     }
+    if (yy == 0 || yy > (guint) net->height)
+      continue;
+    /* a pair of pixels at a time, the three colours together: one pass
+     * over the row's bytes */
+    p = net->pixels + (gsize) (yy - 1) * net->stride;
+    for (; 2 * k + 1 < width; k++, p += 2 * bpp)
+      for (guint c = 0; c < 3; c++) {
+        even[c][k] = p[off[c]];
+        odd[c][k + 1] = p[bpp + off[c]];
+      }
+    for (guint c = 0; c < 3; c++) {
+      guint j = k;
+      if (2 * j < width) {
+        even[c][j] = p[off[c]];
+        odd[c][++j] = 0.0f;
+      }
+      for (; j < w2; j++)
+        even[c][j] = odd[c][j + 1] = 0.0f;
+    }
+  }
 }
 
 static void
