@@ -102,12 +102,6 @@ femo_workers_free (FemoWorkers * w)
   g_free (w);
 }
 
-guint
-femo_workers_get_n_threads (const FemoWorkers * w)
-{
-  return w->n_threads;
-}
-
 void
 femo_workers_run (FemoWorkers * w, guint n_tasks, FemoWorkersFunc func,
     gpointer data)

@@ -22,7 +22,6 @@ typedef void (*FemoWorkersFunc) (gpointer data, guint worker, guint task);
  * are started, named @name). */
 FemoWorkers *femo_workers_new (guint n_threads, const gchar * name);
 void femo_workers_free (FemoWorkers * workers);
-guint femo_workers_get_n_threads (const FemoWorkers * workers);
 /* @func (@data, worker, task) once for each task in [0, @n_tasks); one run
  * at a time. */
 void femo_workers_run (FemoWorkers * workers, guint n_tasks,

@@ -67,12 +67,14 @@ typedef struct
   gsize pw_w, pw_b, dw_w, dw_b;
 } Unit;
 
-/* The activation buffers (planes at one level each). */
+/* The activation buffers in the slab (planes at one level each), and
+ * femo_yunet_run_stage()'s copy of what the normal run does not keep. */
 typedef enum
 {
   B_NONE = -1,
   B_S4A, B_S4B, B_S8A, B_S8B, B_S16A, B_S16B, B_S32A, B_S32B,
-  B_HEAD8, B_HEAD16, B_HEAD32, B_TAP, N_BUFS
+  B_HEAD8, B_HEAD16, B_HEAD32, N_BUFS,
+  B_TAP = N_BUFS
 } BufId;
 
 /* One DP unit over a whole map: @in (NULL: the stem's output) -> @out
@@ -108,8 +110,8 @@ static const StepDef steps[] = {
 #define N_STEPS G_N_ELEMENTS (steps)
 
 /* Where femo_yunet_run_stage() finds each stage: after step @last, in
- * buffer @buf (B_TAP: a full copy of step @last's output that the normal
- * run does not keep; B_NONE with the stem: its rows). */
+ * buffer @buf (B_TAP: a copy of step @last's whole output, or of the
+ * stem's rows, which the normal run does not keep). */
 static const struct
 {
   guint last;
@@ -135,10 +137,12 @@ static const struct
   [FEMO_YUNET_STAGE_DECODED] = {N_STEPS - 1, B_NONE, 0, HEAD_CH},
 };
 
+/* A map's size; 64-bit so that the slab's size is computed without
+ * overflow on any machine before it is checked. */
 typedef struct
 {
   guint rows, cols;
-  gsize ps;                     /* floats from a channel's plane to the next */
+  guint64 ps;                   /* floats from a channel's plane to the next */
 } Level;
 
 typedef struct
@@ -169,10 +173,10 @@ struct _FemoYunet
   /* the slab, laid out for width x height (0 x 0: not yet, or the thread
    * count changed); it only ever grows */
   gint width, height;
-  guint8 *slab;
+  gfloat *slab;
   gsize slab_size;
   Level lv[N_LEVELS];
-  gsize img_rs, img_ps;         /* the converted image's row and plane */
+  guint64 img_rs, img_ps;       /* the converted image's row and plane */
   gint stem_offs[9];
   gfloat *img;
   gfloat *buf[N_BUFS];
@@ -414,10 +418,10 @@ stop_workers (FemoYunet * net)
 
 /* ---- buffers ---- */
 
-static gsize
-round16 (gsize n)
+static guint64
+round16 (guint64 n)
 {
-  return (n + 15) & ~(gsize) 15;
+  return (n + 15) & ~(guint64) 15;
 }
 
 /* Rows [*r0, *r1) of band @i of @n over @rows rows: boundaries on even
@@ -476,13 +480,13 @@ static gboolean
 layout_slab (FemoYunet * net, gint width, gint height, GError ** error)
 {
   const guint hp = (height + 31) / 32 * 32, wp = (width + 31) / 32 * 32;
-  const gsize n_buf_ch[N_BUFS] = { 32, 32, 64, 64, 64, 64, 64, 64,
-    HEAD_CH, HEAD_CH, HEAD_CH, 0
+  const guint n_buf_ch[N_BUFS] = { 32, 32, 64, 64, 64, 64, 64, 64,
+    HEAD_CH, HEAD_CH, HEAD_CH
   };
-  const guint buf_level[N_BUFS] = { 1, 1, 2, 2, 3, 3, 4, 4, 2, 3, 4, 0 };
-  gsize pos = 0, ring = 0, rows = 0, stem, per_worker, at[N_BUFS], img,
+  const guint buf_level[N_BUFS] = { 1, 1, 2, 2, 3, 3, 4, 4, 2, 3, 4 };
+  guint64 pos = 0, ring = 0, rows = 0, stem, per_worker, at[N_BUFS], img,
       workers, cand;
-  guint8 *slab = net->slab;
+  gfloat *slab = net->slab;
 
   if (net->width == width && net->height == height)
     return TRUE;
@@ -491,39 +495,39 @@ layout_slab (FemoYunet * net, gint width, gint height, GError ** error)
   for (guint l = 0; l < N_LEVELS; l++) {
     net->lv[l].rows = hp >> (l + 1);
     net->lv[l].cols = wp >> (l + 1);
-    net->lv[l].ps = round16 ((gsize) net->lv[l].rows * net->lv[l].cols +
+    net->lv[l].ps = round16 ((guint64) net->lv[l].rows * net->lv[l].cols +
         FEMO_KERNEL_SLACK);
   }
   /* image rows -1 .. hp-1, each [0, odd columns][even columns] */
-  net->img_rs = 2 * (gsize) net->lv[0].cols + 1;
+  net->img_rs = 2 * (guint64) net->lv[0].cols + 1;
   net->img_ps = round16 ((hp + 1) * net->img_rs + FEMO_KERNEL_SLACK);
   for (guint ky = 0; ky < 3; ky++) {
     net->stem_offs[3 * ky] = ky * net->img_rs;
     net->stem_offs[3 * ky + 1] = ky * net->img_rs + net->lv[0].cols + 1;
     net->stem_offs[3 * ky + 2] = ky * net->img_rs + 1;
   }
-  /* sizes in floats (the largest, 64 x 65536^2 / 16 floats, fits 64 bits) */
+  /* sizes in floats */
   img = pos;
   pos += 3 * net->img_ps;
-  for (guint b = 0; b < B_TAP; b++) {
+  for (guint b = 0; b < N_BUFS; b++) {
     at[b] = pos;
     pos += n_buf_ch[b] * net->lv[buf_level[b]].ps;
   }
   for (guint s = 0; s < N_STEPS; s++) {
     const Level *L = &net->lv[steps[s].level];
     const guint cout = net->units[steps[s].unit].cout;
-    ring = MAX (ring, 3 * cout * (L->cols + 2 * (gsize) RING_PAD));
+    ring = MAX (ring, 3 * cout * (L->cols + 2 * (guint64) RING_PAD));
     if (steps[s].out == B_NONE)
-      rows = MAX (rows, 2 * cout * (gsize) L->cols);
+      rows = MAX (rows, 2 * cout * (guint64) L->cols);
   }
-  stem = STEM_CH * (gsize) net->lv[0].cols;
+  stem = STEM_CH * (guint64) net->lv[0].cols;
   per_worker = round16 (ring + FEMO_KERNEL_SLACK) +
       round16 (rows + FEMO_KERNEL_SLACK) + round16 (stem + FEMO_KERNEL_SLACK);
   workers = pos;
   pos += net->n_threads * per_worker;
   net->n_cells = 0;
   for (guint l = FIRST_HEAD_LEVEL; l < N_LEVELS; l++)
-    net->n_cells += (gsize) net->lv[l].rows * net->lv[l].cols;
+    net->n_cells += net->lv[l].rows * net->lv[l].cols;
   cand = pos;
   pos += round16 (4 * net->n_cells);    /* two Candidate arrays */
   if (pos > G_MAXSIZE / sizeof (gfloat)) {
@@ -544,16 +548,16 @@ layout_slab (FemoYunet * net, gint width, gint height, GError ** error)
     net->slab = slab;
     net->slab_size = pos * sizeof (gfloat);
   }
-  net->img = (gfloat *) slab + img;
-  for (guint b = 0; b < B_TAP; b++)
-    net->buf[b] = (gfloat *) slab + at[b];
+  net->img = slab + img;
+  for (guint b = 0; b < N_BUFS; b++)
+    net->buf[b] = slab + at[b];
   for (guint i = 0; i < net->n_threads; i++) {
     Worker *wk = &net->workers[i];
-    wk->ring = (gfloat *) slab + workers + i * per_worker;
+    wk->ring = slab + workers + i * per_worker;
     wk->rows = wk->ring + round16 (ring + FEMO_KERNEL_SLACK);
     wk->stem = wk->rows + round16 (rows + FEMO_KERNEL_SLACK);
   }
-  net->cand = (Candidate *) ((gfloat *) slab + cand);
+  net->cand = (Candidate *) (slab + cand);
   net->cand_tmp = net->cand + net->n_cells;
   net->width = width;
   net->height = height;
@@ -564,47 +568,49 @@ layout_slab (FemoYunet * net, gint width, gint height, GError ** error)
 
 /* Image rows [y0, y1) of the padded float planes, rows 0 .. hp: per
  * colour (B, G, R), row 1 + y holds image row y as [0, columns 1, 3, 5,
- * ...][columns 0, 2, 4, ...], zero past the image; rows 0 and past the
- * image are zero (the stem's padding). */
+ * ...][columns 0, 2, 4, ...], zero past the image; row 0 and the rows
+ * past the image are zero (the stem's padding). */
 static void
 convert_rows (FemoYunet * net, guint y0, guint y1)
 {
-  const guint w2 = net->lv[0].cols, width = net->width, bpp = net->bpp;
-  const gint ob = net->offset[0], og = net->offset[1], orr = net->offset[2];
+  const guint w2 = net->lv[0].cols, width = net->width;
+  const gsize bpp = net->bpp;
+  /* locals: the stores below could alias net's fields (no strict
+   * aliasing), which would reload them for every pixel */
+  const gsize off[3] = { net->offset[0], net->offset[1], net->offset[2] };
 
   for (guint yy = y0; yy < y1; yy++) {
-    gfloat *ob_row = net->img + yy * net->img_rs;
-    gfloat *og_row = ob_row + net->img_ps, *or_row = og_row + net->img_ps;
-    gfloat *eb = ob_row + w2 + 1, *eg = og_row + w2 + 1, *er = or_row + w2 + 1;
+    gfloat *odd[3], *even[3];
     const guint8 *p;
     guint k = 0;
 
-    if (yy == 0 || yy > (guint) net->height) {
-      memset (ob_row, 0, net->img_rs * sizeof (gfloat));
-      memset (og_row, 0, net->img_rs * sizeof (gfloat));
-      memset (or_row, 0, net->img_rs * sizeof (gfloat));
+    for (guint c = 0; c < 3; c++) {
+      odd[c] = net->img + c * net->img_ps + yy * net->img_rs;
+      even[c] = odd[c] + w2 + 1;
+      if (yy == 0 || yy > (guint) net->height)
+        memset (odd[c], 0, net->img_rs * sizeof (gfloat));
+      else
+        odd[c][0] = 0.0f;
+    }
+    if (yy == 0 || yy > (guint) net->height)
       continue;
-    }
+    /* a pair of pixels at a time, the three colours together: one pass
+     * over the row's bytes */
     p = net->pixels + (gsize) (yy - 1) * net->stride;
-    ob_row[0] = og_row[0] = or_row[0] = 0.0f;
-    for (; 2 * k + 1 < width; k++, p += 2 * bpp) {
-      eb[k] = p[ob];
-      eg[k] = p[og];
-      er[k] = p[orr];
-      ob_row[k + 1] = p[bpp + ob];
-      og_row[k + 1] = p[bpp + og];
-      or_row[k + 1] = p[bpp + orr];
+    for (; 2 * k + 1 < width; k++, p += 2 * bpp)
+      for (guint c = 0; c < 3; c++) {
+        even[c][k] = p[off[c]];
+        odd[c][k + 1] = p[bpp + off[c]];
+      }
+    for (guint c = 0; c < 3; c++) {
+      guint j = k;
+      if (2 * j < width) {
+        even[c][j] = p[off[c]];
+        odd[c][++j] = 0.0f;
+      }
+      for (; j < w2; j++)
+        even[c][j] = odd[c][j + 1] = 0.0f;
     }
-    if (2 * k < width) {
-      eb[k] = p[ob];
-      eg[k] = p[og];
-      er[k] = p[orr];
-      ob_row[k + 1] = og_row[k + 1] = or_row[k + 1] = 0.0f;
-      k++;
-    }
-    for (; k < w2; k++)
-      eb[k] = eg[k] = er[k] = ob_row[k + 1] = og_row[k + 1] =
-          or_row[k + 1] = 0.0f;
   }
 }
 

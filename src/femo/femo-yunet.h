@@ -1,10 +1,11 @@
 /* gst-femo: YuNet, libfacedetection's CNN face detector, on our kernels
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The network, its decoding and NMS exactly as docs/yunet.md (from
- * ../shared/docs/yunet.md) describes upstream's: raw 0..255 B,G,R bytes,
- * zero padding to a multiple of 32 at the bottom and right, stride 8/16/32
- * heads, score sqrt(sigmoid(cls) * sigmoid(obj)), greedy NMS at IoU 0.45.
+ * The network, its decoding and NMS exactly as upstream's (docs/yunet.md;
+ * ../shared/docs/yunet.md describes upstream in detail): raw 0..255
+ * B,G,R bytes, zero padding to a multiple of 32 at the bottom and right,
+ * stride 8/16/32 heads, score sqrt(sigmoid(cls) * sigmoid(obj)), greedy
+ * NMS at IoU 0.45.
  * Weights come from models/yunet.safetensors (models/convert-yunet.py
  * makes it from upstream's facedetectcnn-data.cpp).
  */
