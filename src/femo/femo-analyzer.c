@@ -87,6 +87,13 @@ struct _FemoAnalyzer
  * removes 3 (precision 0.818), 0.8 and 0.9 one. 0.6 is the most that
  * keeps every true face and removes every duplicate seen.
  *
+ * align (aligned crops) is off: on YuNet's faces of the same photos the
+ * aligned crops frame the mean face as well as the best box crops (mcorr
+ * 0.916 against 0.915) but the shipped model is less sure of them (maxp
+ * 0.701 against 0.732-0.735), and raw label changes per track-second on
+ * the shared clips went down on two (4.02 -> 3.72, 3.47 -> 3.34) and up on
+ * the third (2.47 -> 2.92); README.md has the commands.
+ *
  * The tracker's defaults (femo-tracker.c says how they were chosen): 15
  * frames = half a second at 30 fps, a time constant of half a second, a
  * margin of 0.15. */
