@@ -489,6 +489,30 @@ area (const FemoRect * r)
   return (gint64) r->width * r->height;
 }
 
+/* The photo at @path as gray (returned, to be freed) in @f, and settings
+ * @s for detection alone, untracked, with merge-overlaps off. */
+static guint8 *
+photo_detection (const gchar * path, FemoAnalyzerSettings * s,
+    FemoAnalyzerFrame * f)
+{
+  GError *error = NULL;
+  gint width, height;
+  guint8 *gray = femo_test_load_image (path, GST_VIDEO_FORMAT_GRAY8, &width,
+      &height, &error);
+
+  g_assert_no_error (error);
+  femo_analyzer_settings_init (s);
+  s->tracking = FALSE;
+  s->classify = FALSE;
+  s->merge_overlaps = 0;
+  memset (f, 0, sizeof (*f));
+  f->image = (FemoImageView) {
+  gray, width, height, width, 1};
+  f->par_n = f->par_d = 1;
+  f->time_ns = FEMO_ANALYZER_TIME_NONE;
+  return gray;
+}
+
 /* merge-overlaps: of boxes that overlap by more than the threshold of the
  * smaller one, only the one with more neighbours stays; the others keep
  * the detector's order. On this photo OpenCV's grouping leaves a second,
@@ -499,25 +523,13 @@ test_merge_overlaps (void)
   gchar *path = femo_test_shared_path ("media/dlib_2009_004587.jpg");
   FemoAnalyzer *a = analyzer_new (2);
   FemoAnalyzerSettings s;
-  FemoAnalyzerFrame f = { {0}, };
+  FemoAnalyzerFrame f;
   FemoAnalyzerResult r;
-  GError *error = NULL;
   FemoRect all[64];
   guint8 *gray;
-  gint width, height;
   gsize n_all, i, j, k = 0;
 
-  gray = femo_test_load_image (path, GST_VIDEO_FORMAT_GRAY8, &width, &height,
-      &error);
-  g_assert_no_error (error);
-  femo_analyzer_settings_init (&s);
-  s.tracking = FALSE;
-  s.classify = FALSE;
-  s.merge_overlaps = 0;
-  f.image = (FemoImageView) {
-  gray, width, height, width, 1};
-  f.par_n = f.par_d = 1;
-  f.time_ns = FEMO_ANALYZER_TIME_NONE;
+  gray = photo_detection (path, &s, &f);
   g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
   n_all = r.n_faces;
   g_assert_cmpuint (n_all, <=, G_N_ELEMENTS (all));
@@ -569,26 +581,14 @@ test_min_confidence_cascade (void)
   gchar *path = femo_test_shared_path (CONFIDENCE_PHOTO);
   FemoAnalyzer *a = analyzer_new (2);
   FemoAnalyzerSettings s;
-  FemoAnalyzerFrame f = { {0}, };
+  FemoAnalyzerFrame f;
   FemoAnalyzerResult r;
-  GError *error = NULL;
   FemoRect all[64];
   gdouble threshold;
   guint8 *gray;
-  gint width, height;
   gsize n_all, i, k, largest = 0;
 
-  gray = femo_test_load_image (path, GST_VIDEO_FORMAT_GRAY8, &width, &height,
-      &error);
-  g_assert_no_error (error);
-  femo_analyzer_settings_init (&s);
-  s.tracking = FALSE;
-  s.classify = FALSE;
-  s.merge_overlaps = 0;
-  f.image = (FemoImageView) {
-  gray, width, height, width, 1};
-  f.par_n = f.par_d = 1;
-  f.time_ns = FEMO_ANALYZER_TIME_NONE;
+  gray = photo_detection (path, &s, &f);
   g_assert_cmpfloat (s.min_confidence, <, 0);
   g_assert_true (femo_analyzer_process (a, &s, &f, &r, NULL));
   n_all = r.n_faces;
