@@ -59,18 +59,24 @@ for t in "${targets[@]}"; do
   for pid in "${pids[@]}"; do
     wait "$pid" || result=FAILED
   done
+  # Each process prints its own stat:: lines (also when it crashes): the
+  # target's total is their sum.
   execs=0
   speed=0
+  per=()
   for ((k = 1; k <= procs; k++)); do
     log="build-fuzz/fuzz-$t.$k.log"
     n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     s=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
     execs=$((execs + ${n:-0}))
     speed=$((speed + ${s:-0}))
+    per+=("${n:-0}")
   done
-  cov=$(grep -ho 'cov: [0-9]*' build-fuzz/fuzz-"$t".*.log | tail -1 || true)
-  echo "fuzz-$t: $result, $execs executions ($speed/s), ${cov:-cov: ?}," \
-    "corpus $(ls "build-fuzz/corpus/$t" | wc -l) files"
+  cov=$(grep -ho 'cov: [0-9]* ft: [0-9]*' build-fuzz/fuzz-"$t".*.log | tail -1 \
+    || true)
+  echo "fuzz-$t: $result, total executed inputs: $execs" \
+    "($(IFS=+; echo "${per[*]}") in $procs process(es), $speed/s)," \
+    "${cov:-cov: ?}, corpus $(ls "build-fuzz/corpus/$t" | wc -l) files"
   if [ $result = FAILED ]; then
     status=1
     grep -E 'ERROR|SUMMARY|runtime error|Test unit written' \
