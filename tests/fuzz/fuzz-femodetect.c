@@ -26,7 +26,6 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
-#include <unistd.h>
 
 #define MAX_FRAMES 6
 #define MAX_SIDE 48
@@ -209,7 +208,7 @@ load_fuzz_model (FemoAnalyzer * analyzer)
   fd = g_file_open_tmp ("fuzz-femodetect-XXXXXX.safetensors", &path, &error);
   if (fd < 0)
     g_error ("fuzz-femodetect: %s", error->message);
-  close (fd);
+  g_close (fd, NULL);
   ok = femo_net_save (net, path, &error)
       && femo_analyzer_load_model (analyzer, path, &error);
   femo_net_free (net);

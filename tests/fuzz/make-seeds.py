@@ -15,7 +15,9 @@
 #                a 48x48 picture of a face: Grace Hopper cropped (public domain,
 #                ../shared/media, decoded and scaled by gst-launch-1.0) as
 #                luma, Y of YUY2, RGB and BGRx, tracked with changing
-#                settings and times, and boxes given past the frame.
+#                settings and times, and boxes given past the frame. The
+#                files named by their SHA-1 there come from a 1,000,000-input
+#                run (tests/fuzz/README.md) and are not regenerated.
 # Usage: tests/fuzz/make-seeds.py  (from anywhere; overwrites the seeds)
 import gzip
 import json
@@ -243,9 +245,11 @@ def large(v):
 
 
 def scale_bytes(factor):
-    """The 2 bytes take_scale_factor() reads as @factor (0 is 1.1)."""
-    units = round((factor - 1.01) / (10 - 1.01) * 65535)
-    return struct.pack("<H", (units - round(0.09 / 8.99 * 65535)) % 65536)
+    """The 2 bytes take_scale_factor() reads as @factor: 1.01..10 in 65535
+    steps, shifted so that 0 reads as 1.1."""
+    def units(f):
+        return round((f - 1.01) / (10 - 1.01) * 65535)
+    return struct.pack("<H", (units(factor) - units(1.1)) % 65536)
 
 
 def frame(detect=1, classify=1, tracking=1, late=0, reset=0, time_mode=1,
@@ -260,7 +264,8 @@ def frame(detect=1, classify=1, tracking=1, late=0, reset=0, time_mode=1,
     value)."""
     flags = (detect | classify << 1 | tracking << 2 | late << 3 | reset << 4
              | time_mode << 5 | flip << 7)
-    b = struct.pack("<B", flags) + scale_bytes(scale) + neighbors + min_size + max_size
+    b = struct.pack("<B", flags) + scale_bytes(scale) + neighbors + min_size
+    b += max_size
     b += max_faces + process_width + detect_interval + classify_interval
     b += struct.pack("<H", margin) + timeout
     b += struct.pack("<HHH", smoothing, hysteresis, merge)

@@ -4,7 +4,7 @@
 #
 #   tests/fuzz/run-fuzz.sh [SECONDS | -runs=N] [TARGET...]
 #
-# SECONDS per target (default 60), or -runs=N inputs per target. TARGETs:
+# SECONDS per target (default 60), or -runs=N inputs per process. TARGETs:
 # cascade, safetensors, fer-csv, femodetect (default all). Seeds come from
 # tests/fuzz/corpus/TARGET (read-only); new inputs go to
 # build-fuzz/corpus/TARGET, crashes to build-fuzz/crashes/TARGET. Copy a
@@ -13,8 +13,11 @@
 # (Debian 12) when missing (gst-femo/setup.sh --fuzz). Exits non-zero when
 # a target crashed, leaked or hit UB.
 # Environment: JOBS (ninja -j, default nproc), CC (default clang), PROCS
-# (fuzzer processes per target, default 1: each gets the whole budget and
-# they share the corpus directory; the executions are summed).
+# (fuzzer processes per target, default 1: each gets the whole budget, so
+# -runs=N runs N x PROCS inputs, and they share the corpus directory). The
+# summary line gives the total of executed inputs, the sum of the
+# processes' stat::number_of_executed_units. tests/fuzz/README.md records
+# what makes fuzz-femodetect fast and its 1,000,000-input run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
