@@ -12,10 +12,12 @@
 #  fer-csv/      a few synthetic FER2013 and FER+ rows (random pixels, never
 #                dataset rows), CRLF, gzip, and malformed variants;
 #  femodetect/   short streams (fuzz-femodetect.c describes the layout) over
-#                a 96x96 picture of a face: Grace Hopper (public domain,
+#                a 48x48 picture of a face: Grace Hopper cropped (public domain,
 #                ../shared/media, decoded and scaled by gst-launch-1.0) as
 #                luma, Y of YUY2, RGB and BGRx, tracked with changing
-#                settings and times, and boxes given past the frame.
+#                settings and times, and boxes given past the frame. The
+#                files named by their SHA-1 there come from a 1,000,000-input
+#                run (tests/fuzz/README.md) and are not regenerated.
 # Usage: tests/fuzz/make-seeds.py  (from anywhere; overwrites the seeds)
 import gzip
 import json
@@ -211,14 +213,22 @@ def fer_csv():
 
 # --- femodetect streams -------------------------------------------------------
 FACE = HERE.parent.parent.parent / "shared" / "media" / "facedetect_grace_hopper_512x512.jpg"
-SIDE = 96
+SIDE = 48
+FACE_BOX = (153, 85, 228)  # x, y, side in the 512x512 picture
+CROP = 280
 
 
 def face_pixels(fmt):
-    """The face picture, SIDE x SIDE, rows packed, in GStreamer format @fmt."""
+    """The face picture, SIDE x SIDE, rows packed, in GStreamer format @fmt:
+    the CROP x CROP square around the face (FACE_BOX, where OpenCV finds it),
+    so that the face stays above min-size 30 at SIDE."""
+    x, y, size = FACE_BOX
+    left, top = x + (size - CROP) // 2, y + (size - CROP) // 2
     with tempfile.NamedTemporaryFile() as out:
         subprocess.run(["gst-launch-1.0", "-q", "filesrc", f"location={FACE}", "!",
-                        "jpegdec", "!", "videoconvert", "!", "videoscale", "!",
+                        "jpegdec", "!", "videocrop", f"left={left}", f"top={top}",
+                        f"right={512 - left - CROP}", f"bottom={512 - top - CROP}", "!",
+                        "videoconvert", "!", "videoscale", "!",
                         f"video/x-raw,format={fmt},width={SIDE},height={SIDE}", "!",
                         "filesink", f"location={out.name}"], check=True)
         return Path(out.name).read_bytes()
@@ -234,8 +244,16 @@ def large(v):
     return struct.pack("<I", 0x80000000 | v)
 
 
+def scale_bytes(factor):
+    """The 2 bytes take_scale_factor() reads as @factor: 1.01..10 in 65535
+    steps, shifted so that 0 reads as 1.1."""
+    def units(f):
+        return round((f - 1.01) / (10 - 1.01) * 65535)
+    return struct.pack("<H", (units(factor) - units(1.1)) % 65536)
+
+
 def frame(detect=1, classify=1, tracking=1, late=0, reset=0, time_mode=1,
-          scale=656, neighbors=small(3), min_size=small(30), max_size=small(0),
+          scale=1.1, neighbors=small(3), min_size=small(30), max_size=small(0),
           max_faces=small(0), process_width=small(0), detect_interval=small(0),
           classify_interval=small(0), margin=19895, timeout=small(15),
           smoothing=3397, hysteresis=9830, merge=39321, flip=0, width=SIDE,
@@ -246,7 +264,8 @@ def frame(detect=1, classify=1, tracking=1, late=0, reset=0, time_mode=1,
     value)."""
     flags = (detect | classify << 1 | tracking << 2 | late << 3 | reset << 4
              | time_mode << 5 | flip << 7)
-    b = struct.pack("<BH", flags, scale) + neighbors + min_size + max_size
+    b = struct.pack("<B", flags) + scale_bytes(scale) + neighbors + min_size
+    b += max_size
     b += max_faces + process_width + detect_interval + classify_interval
     b += struct.pack("<H", margin) + timeout
     b += struct.pack("<HHH", smoothing, hysteresis, merge)
@@ -298,8 +317,8 @@ def femodetect():
             frame(min_size=large(2147483647), max_size=small(20))], gray)
     # every raw window (min-neighbors 0, fine scale step) tracked
     stream("raw-windows.bin",
-           [frame(neighbors=small(0), scale=0, merge=0),
-            frame(neighbors=small(0), scale=0, merge=0, time=40 * ms)], gray)
+           [frame(neighbors=small(0), scale=1.01, merge=0),
+            frame(neighbors=small(0), scale=1.01, merge=0, time=40 * ms)], gray)
     # merge-overlaps at its extremes, flip averaging
     stream("merge-flip.bin",
            [frame(neighbors=small(0), merge=65535, flip=1, tracking=0),
