@@ -9,8 +9,9 @@
  *
  * A relation meta may come from any element, so what is read is checked:
  * boxes are cut to non-negative coordinates and skipped without area,
- * detections and classes without a name are skipped, levels are clamped
- * to 0..1 (NaN dropped), and track ids femo cannot represent read as none.
+ * detections and classes without a name (or an empty one) are skipped,
+ * levels are clamped to 0..1 (NaN dropped), and track ids femo cannot
+ * represent read as none.
  */
 #include "femo-analytics.h"
 
@@ -140,6 +141,16 @@ femo_meta_add_analytics_track (GstBuffer * buffer, guint face_id,
       GST_ANALYTICS_REL_TYPE_RELATE_TO, face_id, track.id);
 }
 
+/* A name another element gave a class or a detection: NULL when it has
+ * none (quark 0, the empty string or no quark at all). */
+static const gchar *
+read_name (GQuark quark)
+{
+  const gchar *name = g_quark_to_string (quark);
+
+  return name != NULL && *name != '\0' ? name : NULL;
+}
+
 /* A confidence level another element wrote, as a probability: -1 (none)
  * for NaN. */
 static gdouble
@@ -171,8 +182,8 @@ read_classification (GstAnalyticsRelationMeta * rmeta, guint od_id,
   n = gst_analytics_cls_mtd_get_length (&last);
   for (gsize k = 0; k < n && face->n_classes < FEMO_FACE_INFO_MAX_CLASSES;
       k++) {
-    const gchar *name = g_quark_to_string (gst_analytics_cls_mtd_get_quark
-        (&last, k));
+    const gchar *name = read_name (gst_analytics_cls_mtd_get_quark (&last,
+            k));
     gdouble p = read_level (gst_analytics_cls_mtd_get_level (&last, k));
 
     if (name == NULL || p < 0)
@@ -224,7 +235,7 @@ femo_analytics_read_detection (GstBuffer * buffer, guint * next_id,
     y0 = MAX (y, 0);
     x1 = (gint64) x + w;
     y1 = (gint64) y + h;
-    if (x1 <= x0 || y1 <= y0 || g_quark_to_string (type) == NULL)
+    if (x1 <= x0 || y1 <= y0 || read_name (type) == NULL)
       continue;
 
     memset (face, 0, sizeof (*face));

@@ -994,12 +994,12 @@ gst_femo_detect_add_given_metas (GstFemoDetect * self, GstBuffer * buf,
 
   for (i = 0; i < result->n_faces; i++) {
     const FemoRect *r = &result->faces[i].box;
-    guint track = self->given_tracks[i];
+    guint track = MIN (self->given_tracks[i], (guint) G_MAXINT);
 
     if (self->rois[i] != NULL)
       continue;
     self->rois[i] = femo_meta_add_face (buf, r->x, r->y, r->width,
-        r->height, track != 0 ? (gint) MIN (track, (guint) G_MAXINT) : (gint) i);
+        r->height, track != 0 ? (gint) track : (gint) i);
     if (track != 0)
       femo_meta_add_object_id (self->rois[i], self->rois[i]->id);
   }
@@ -1021,12 +1021,13 @@ gst_femo_detect_add_analytics (GstFemoDetect * self, GstBuffer * buf,
   for (i = 0; i < result->n_faces; i++) {
     const FemoAnalyzedFace *face = &result->faces[i];
     const FemoRect *r = &face->box;
-    const GstVideoRegionOfInterestMeta *roi = self->rois[i];
     gint id = -1;
 
-    if (!detect)
-      id = self->given_ids[i] >= 0 ? self->given_ids[i] :
-          femo_meta_find_analytics_face (buf, roi->x, roi->y, roi->w, roi->h);
+    if (!detect && self->given_ids[i] >= 0)
+      id = self->given_ids[i];
+    else if (!detect)
+      id = femo_meta_find_analytics_face (buf, self->rois[i]->x,
+          self->rois[i]->y, self->rois[i]->w, self->rois[i]->h);
     if (id < 0)
       id = femo_meta_add_analytics_face (buf, r->x, r->y, r->width,
           r->height, face->detected ? face->confidence : 0.0);
