@@ -22,14 +22,17 @@ read_emotion (const GstStructure * s, const gchar ** label,
           confidence))
     *confidence = -1.0;
   for (gint i = 0; i < n; i++) {
-    /* field names are quark strings, interned already */
-    const gchar *name = gst_structure_nth_field_name (s, i);
-    const GValue *v = gst_structure_get_value (s, name);
+    const gchar *field = gst_structure_nth_field_name (s, i);
+    const GValue *v = gst_structure_get_value (s, field);
+    const gchar *name;
     gdouble p;
 
     if (!G_VALUE_HOLDS_DOUBLE (v) ||
-        strcmp (name, FEMO_META_EMOTION_FIELD_CONFIDENCE) == 0)
+        strcmp (field, FEMO_META_EMOTION_FIELD_CONFIDENCE) == 0)
       continue;
+    /* GStreamer 1.22 keeps field names as quark strings, 1.26 and later in
+     * the structure: interned, the names outlive the buffer */
+    name = g_intern_string (field);
     p = g_value_get_double (v);
     if (p > best_p) {
       best_p = p;

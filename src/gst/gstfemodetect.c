@@ -895,6 +895,17 @@ gst_femo_detect_to_timestamp (GstFemoDetect * self, GstClockTime time)
       time);
 }
 
+/* The class names of the loaded model and their count (NULL and 0 without
+ * a model). */
+static const gchar *const *
+gst_femo_detect_labels (GstFemoDetect * self, guint * n_labels)
+{
+  FemoModel *model = femo_analyzer_get_model (self->analyzer);
+
+  *n_labels = model ? femo_model_get_n_labels (model) : 0;
+  return model ? femo_model_get_labels (model) : NULL;
+}
+
 /* Attaches a meta per face femodetect found or carried, numbered 0, 1, ...
  * or by track (its id, also in an "object_id" param; track ids are unique
  * within a frame too); with the detector's "detection" param on faces
@@ -930,9 +941,8 @@ static void
 gst_femo_detect_add_emotions (GstFemoDetect * self,
     const FemoAnalyzerResult * result)
 {
-  FemoModel *model = femo_analyzer_get_model (self->analyzer);
-  const gchar *const *labels = model ? femo_model_get_labels (model) : NULL;
-  guint n_labels = model ? femo_model_get_n_labels (model) : 0;
+  guint n_labels;
+  const gchar *const *labels = gst_femo_detect_labels (self, &n_labels);
   gsize i;
 
   for (i = 0; i < result->n_faces; i++) {
@@ -1013,9 +1023,8 @@ static void
 gst_femo_detect_add_analytics (GstFemoDetect * self, GstBuffer * buf,
     const FemoAnalyzerResult * result, gboolean detect)
 {
-  FemoModel *model = femo_analyzer_get_model (self->analyzer);
-  const gchar *const *labels = model ? femo_model_get_labels (model) : NULL;
-  guint n_labels = model ? femo_model_get_n_labels (model) : 0;
+  guint n_labels;
+  const gchar *const *labels = gst_femo_detect_labels (self, &n_labels);
   gsize i;
 
   for (i = 0; i < result->n_faces; i++) {
@@ -1054,9 +1063,8 @@ static void
 gst_femo_detect_post_events (GstFemoDetect * self, GstBuffer * buf,
     GstClockTime running_time, const FemoAnalyzerResult * result)
 {
-  FemoModel *model = femo_analyzer_get_model (self->analyzer);
-  const gchar *const *labels = model ? femo_model_get_labels (model) : NULL;
-  guint n_labels = model ? femo_model_get_n_labels (model) : 0;
+  guint n_labels;
+  const gchar *const *labels = gst_femo_detect_labels (self, &n_labels);
   gsize i;
 
   for (i = 0; i < result->n_events; i++) {
@@ -1086,9 +1094,8 @@ gst_femo_detect_post_message (GstFemoDetect * self, GstBuffer * buf,
     const FemoAnalyzerResult * result, gboolean with_rois,
     GstClockTime running_time, GstClockTime stream_time)
 {
-  FemoModel *model = femo_analyzer_get_model (self->analyzer);
-  const gchar *const *labels = model ? femo_model_get_labels (model) : NULL;
-  guint n_labels = model ? femo_model_get_n_labels (model) : 0;
+  guint n_labels;
+  const gchar *const *labels = gst_femo_detect_labels (self, &n_labels);
   GstStructure *s = femo_meta_new_frame_message (GST_BUFFER_PTS (buf),
       stream_time, running_time, GST_BUFFER_DURATION (buf));
   gsize i;
