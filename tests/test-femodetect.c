@@ -1250,13 +1250,14 @@ test_metadata_property (void)
   gst_object_unref (e);
 
   for (guint i = 0; i < G_N_ELEMENTS (values); i++) {
-    GArray *faces = g_array_new (FALSE, FALSE, sizeof (FemoFaceInfo));
     gboolean rois = strcmp (values[i], "analytics") != 0;
+    GArray *faces;
     GstHarness *h;
     GstBuffer *out;
 
     if (!rois && !analytics)
       continue;
+    faces = g_array_new (FALSE, FALSE, sizeof (FemoFaceInfo));
     h = femo_test_detect_harness_new_metadata (values[i], NULL);
     if (!analytics && strcmp (values[i], "both") == 0) {
       text = pop_library_message (h->element, GST_MESSAGE_WARNING,

@@ -158,8 +158,10 @@ static const SettingSpec setting_specs[] = {
   {"detect", "Detect",
         "Find faces with the cascade; false = classify the \""
         FEMO_META_ROI_TYPE_FACE "\" ROI metas already on the buffer (from "
-        "facedetect or any other detector); with classify=false too, "
-        "buffers pass through untouched", G_TYPE_BOOLEAN,
+        "facedetect or any other detector), or without any, the \""
+        FEMO_META_ROI_TYPE_FACE "\" detections of its "
+        "GstAnalyticsRelationMeta; with classify=false too, buffers pass "
+        "through untouched", G_TYPE_BOOLEAN,
       SETTING (analysis.detect), 0, 1, TRUE},
   {"flip", "Flip averaging",
         "Also classify each face mirrored left-right and average the two "
