@@ -1191,8 +1191,7 @@ test_threads (void)
 /* An error or warning message of @type on @element's bus, with @code of
  * GST_LIBRARY_ERROR; returns its text. */
 static gchar *
-pop_library_message (GstElement * element, GstMessageType type,
-    gint code)
+pop_library_message (GstElement * element, GstMessageType type, gint code)
 {
   GstBus *bus = gst_element_get_bus (element);
   GstMessage *msg = gst_bus_pop_filtered (bus, type);

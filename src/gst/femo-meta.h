@@ -261,7 +261,9 @@ typedef struct
   const gchar *label;
   gint label_id;
   gdouble confidence;
-  /* the class probabilities in the model's order */
+  /* the class probabilities in the model's order (from a relation meta:
+   * the classification's order, the label first; find one by name with
+   * femo_face_info_get_prob()) */
   guint n_classes;
   const gchar *class_names[FEMO_FACE_INFO_MAX_CLASSES];
   gdouble probs[FEMO_FACE_INFO_MAX_CLASSES];

@@ -728,8 +728,7 @@ gst_femo_detect_ensure_faces (GstFemoDetect * self, gsize n)
       self->face_capacity);
   self->given = g_renew (FemoRect, self->given, self->face_capacity);
   self->given_ids = g_renew (gint, self->given_ids, self->face_capacity);
-  self->given_tracks = g_renew (guint, self->given_tracks,
-      self->face_capacity);
+  self->given_tracks = g_renew (guint, self->given_tracks, self->face_capacity);
 }
 
 static void
@@ -767,8 +766,7 @@ gst_femo_detect_check_metadata (GstFemoDetect * self,
     GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS,
         ("metadata=analytics needs GStreamer's analytics library "
             "(gstreamer-analytics-1.0, GStreamer 1.24 or later), which this "
-            "build of gst-femo was made without; use metadata=roi"),
-        (NULL));
+            "build of gst-femo was made without; use metadata=roi"), (NULL));
     return FALSE;
   }
   GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
