@@ -1275,6 +1275,30 @@ test_metadata_property (void)
     gst_buffer_unref (out);
     femo_test_detect_harness_teardown (h);
   }
+
+  /* changed while playing, it is checked at the next frame */
+  {
+    GstHarness *h = femo_test_detect_harness_new_metadata ("roi", NULL);
+    GstBuffer *buf = make_frame (GST_VIDEO_FORMAT_GRAY8, width, height, gray,
+        NULL, FALSE);
+    GstBuffer *out;
+
+    set_caps (h, GST_VIDEO_FORMAT_GRAY8, width, height);
+    gst_util_set_object_arg (G_OBJECT (h->element), "metadata", "analytics");
+    if (analytics) {
+      out = push_pull (h, buf);
+      g_assert_cmpuint (gst_buffer_get_n_meta (out,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE), ==, 0);
+      gst_buffer_unref (out);
+    } else {
+      g_assert_cmpint (gst_harness_push (h, buf), ==, GST_FLOW_ERROR);
+      text = pop_library_message (h->element, GST_MESSAGE_ERROR,
+          GST_LIBRARY_ERROR_SETTINGS);
+      g_assert_nonnull (strstr (text, "metadata=roi"));
+      g_free (text);
+    }
+    femo_test_detect_harness_teardown (h);
+  }
   g_free (gray);
 }
 

@@ -254,6 +254,8 @@ struct _GstFemoDetect
   gint *given_ids;
   guint *given_tracks;
   gsize face_capacity;
+  /* the "metadata" value this build was last found able to attach */
+  GstFemoDetectMetadata metadata_checked;
 
   /* From set_info: how to get luma out of a frame. */
   gboolean is_rgb;
@@ -464,7 +466,9 @@ gst_femo_detect_class_init (GstFemoDetectClass * klass)
    * object-detection, classification and tracking mtd per face), or both.
    * Both by default where gst-femo was built with gstreamer-analytics-1.0,
    * roi otherwise; there, starting with analytics fails with a LIBRARY
-   * error and with both posts a warning and attaches ROI metas only.
+   * error and with both posts a warning and attaches ROI metas only (a
+   * change while running is checked at the next frame: the error then
+   * stops the stream).
    */
   g_object_class_install_property (gobject_class, PROP_METADATA,
       g_param_spec_enum ("metadata", "Metadata",
@@ -792,6 +796,7 @@ gst_femo_detect_start (GstBaseTransform * trans)
   GST_OBJECT_UNLOCK (self);
   if (!gst_femo_detect_check_metadata (self, metadata))
     return FALSE;
+  self->metadata_checked = metadata;
 
   GST_OBJECT_LOCK (self);
   if (self->settings.analysis.detect)
@@ -1210,6 +1215,11 @@ gst_femo_detect_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     goto not_negotiated;
 
   gst_femo_detect_apply_settings (self, &settings, &qos_earliest);
+  if (settings.metadata != self->metadata_checked) {
+    if (!gst_femo_detect_check_metadata (self, settings.metadata))
+      return GST_FLOW_ERROR;
+    self->metadata_checked = settings.metadata;
+  }
 
   if (segment->format == GST_FORMAT_TIME) {
     running_time = gst_segment_to_running_time (segment, GST_FORMAT_TIME,
