@@ -4,7 +4,9 @@
 #   gst-femo/setup.sh          runtime + build packages
 #   gst-femo/setup.sh --tests  also what the test suite and benchmarks use
 # More flags (any order): --valgrind (tests/run-valgrind.sh), --fuzz (clang
-# and libFuzzer for tests/fuzz/run-fuzz.sh), --no-build (packages only).
+# and libFuzzer for tests/fuzz/run-fuzz.sh), --gst128 (what building
+# GStreamer 1.28 for tests/run-gst-1.28.sh needs), --no-build (packages
+# only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +28,9 @@ for arg in "$@"; do
       gir1.2-gst-plugins-base-1.0 python3-opencv) ;;
     --valgrind) packages+=(valgrind) ;;
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+    # ../shared/third_party/gstreamer-1.28/build-gst.sh (analyticsoverlay
+    # draws with pango and cairo)
+    --gst128) packages+=(flex bison libpango1.0-dev libcairo2-dev python3) ;;
     --no-build) build=no ;;
     *) echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac

@@ -1236,6 +1236,120 @@ test_threads (void)
   g_array_unref (expected);
 }
 
+/* An error or warning message of @type on @element's bus, with @code of
+ * GST_LIBRARY_ERROR; returns its text. */
+static gchar *
+pop_library_message (GstElement * element, GstMessageType type, gint code)
+{
+  GstBus *bus = gst_element_get_bus (element);
+  GstMessage *msg = gst_bus_pop_filtered (bus, type);
+  GError *error = NULL;
+  gchar *text;
+
+  g_assert_nonnull (msg);
+  if (type == GST_MESSAGE_ERROR)
+    gst_message_parse_error (msg, &error, NULL);
+  else
+    gst_message_parse_warning (msg, &error, NULL);
+  g_assert_error (error, GST_LIBRARY_ERROR, code);
+  text = g_strdup (error->message);
+  g_error_free (error);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  return text;
+}
+
+/* "metadata": every build has it. Where gst-femo was built with
+ * gstreamer-analytics-1.0 it defaults to both and each value gives the
+ * reader the face (tests/test-analytics.c checks the relation meta
+ * itself); without, it defaults to roi, analytics alone cannot start and
+ * both warns and attaches the ROI metas. */
+static void
+test_metadata_property (void)
+{
+  static const gchar *const values[] = { "roi", "analytics", "both" };
+  gboolean analytics = femo_meta_has_analytics ();
+  GstElement *e = gst_element_factory_make ("femodetect", NULL);
+  GParamSpecEnum *spec = G_PARAM_SPEC_ENUM (g_object_class_find_property
+      (G_OBJECT_GET_CLASS (e), "metadata"));
+  gint width, height;
+  guint8 *gray = load_gray ("skimage_astronaut", &width, &height);
+  gchar *text;
+
+  g_assert_cmpstr (g_enum_get_value (spec->enum_class,
+          spec->default_value)->value_nick, ==, analytics ? "both" : "roi");
+  if (!analytics) {
+    GstBus *bus = gst_bus_new ();
+
+    gst_element_set_bus (e, bus);
+    gst_util_set_object_arg (G_OBJECT (e), "metadata", "analytics");
+    g_assert_cmpint (gst_element_set_state (e, GST_STATE_PAUSED), ==,
+        GST_STATE_CHANGE_FAILURE);
+    text = pop_library_message (e, GST_MESSAGE_ERROR,
+        GST_LIBRARY_ERROR_SETTINGS);
+    g_assert_nonnull (strstr (text, "gstreamer-analytics-1.0"));
+    g_assert_nonnull (strstr (text, "metadata=roi"));
+    g_free (text);
+    gst_element_set_state (e, GST_STATE_NULL);
+    gst_element_set_bus (e, NULL);
+    gst_object_unref (bus);
+  }
+  gst_object_unref (e);
+
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++) {
+    gboolean rois = strcmp (values[i], "analytics") != 0;
+    GArray *faces;
+    GstHarness *h;
+    GstBuffer *out;
+
+    if (!rois && !analytics)
+      continue;
+    faces = g_array_new (FALSE, FALSE, sizeof (FemoFaceInfo));
+    h = femo_test_detect_harness_new_metadata (values[i], NULL);
+    if (!analytics && strcmp (values[i], "both") == 0) {
+      text = pop_library_message (h->element, GST_MESSAGE_WARNING,
+          GST_LIBRARY_ERROR_SETTINGS);
+      g_assert_nonnull (strstr (text, "ROI metas only"));
+      g_free (text);
+    }
+    set_caps (h, GST_VIDEO_FORMAT_GRAY8, width, height);
+    out = push_pull (h, make_frame (GST_VIDEO_FORMAT_GRAY8, width, height,
+            gray, NULL, FALSE));
+    g_assert_cmpuint (gst_buffer_get_n_meta (out,
+            GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE), ==, rois ? 1 : 0);
+    g_assert_cmpuint (femo_buffer_get_faces (out, faces), ==, 1);
+    g_assert_nonnull (g_array_index (faces, FemoFaceInfo, 0).label);
+    g_array_unref (faces);
+    gst_buffer_unref (out);
+    femo_test_detect_harness_teardown (h);
+  }
+
+  /* changed while playing, it is checked at the next frame */
+  {
+    GstHarness *h = femo_test_detect_harness_new_metadata ("roi", NULL);
+    GstBuffer *buf = make_frame (GST_VIDEO_FORMAT_GRAY8, width, height, gray,
+        NULL, FALSE);
+    GstBuffer *out;
+
+    set_caps (h, GST_VIDEO_FORMAT_GRAY8, width, height);
+    gst_util_set_object_arg (G_OBJECT (h->element), "metadata", "analytics");
+    if (analytics) {
+      out = push_pull (h, buf);
+      g_assert_cmpuint (gst_buffer_get_n_meta (out,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE), ==, 0);
+      gst_buffer_unref (out);
+    } else {
+      g_assert_cmpint (gst_harness_push (h, buf), ==, GST_FLOW_ERROR);
+      text = pop_library_message (h->element, GST_MESSAGE_ERROR,
+          GST_LIBRARY_ERROR_SETTINGS);
+      g_assert_nonnull (strstr (text, "metadata=roi"));
+      g_free (text);
+    }
+    femo_test_detect_harness_teardown (h);
+  }
+  g_free (gray);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1266,6 +1380,7 @@ main (int argc, char **argv)
   g_test_add_func ("/femodetect/untracked-faces", test_untracked_faces);
   g_test_add_func ("/femodetect/controlled-property",
       test_controlled_property);
+  g_test_add_func ("/femodetect/metadata", test_metadata_property);
 
   return g_test_run ();
 }

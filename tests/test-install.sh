@@ -89,15 +89,18 @@ sed "s|^prefix=.*|prefix=$root$prefix|" \
   "$root$libdir/pkgconfig/gstreamer-femo-1.0.pc" > "$tmp/pc/gstreamer-femo-1.0.pc"
 # shellcheck disable=SC2046 # the flags are words
 "$@" -Wall -Werror -o "$tmp/check" "$tmp/check.c" \
-  $(PKG_CONFIG_PATH=$tmp/pc "$pkg_config" --cflags --libs gstreamer-femo-1.0)
+  $(PKG_CONFIG_PATH=$tmp/pc${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH} \
+    "$pkg_config" --cflags --libs gstreamer-femo-1.0)
 # a sanitizer build's library needs the ASan runtime loaded first in a
 # program built without it (its leaks are the C tests' to find)
 if readelf -d "$root$libdir/libgstfemo-1.0.so.0" | grep -q 'NEEDED.*libasan'; then
   LD_PRELOAD=$("$@" -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0
   export LD_PRELOAD ASAN_OPTIONS
 fi
-# only the installed copies: no build tree, no system plugin of ours
-LD_LIBRARY_PATH=$root$libdir GST_PLUGIN_PATH=$root$plugindir \
+# only the installed copies: no build tree, no system plugin of ours (a
+# GStreamer of another prefix stays on the path: tests/run-gst-1.28.sh)
+LD_LIBRARY_PATH=$root$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
+  GST_PLUGIN_PATH=$root$plugindir \
   GST_PLUGIN_SYSTEM_PATH_1_0=$(pkg-config --variable pluginsdir gstreamer-1.0) \
   GST_REGISTRY=$tmp/registry.bin "$tmp/check" > "$tmp/out"
 [ "$(cat "$tmp/out")" = "$root$plugindir/libgstfemo.so" ] ||

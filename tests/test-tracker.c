@@ -286,6 +286,7 @@ test_timeout_and_records (void)
   FemoTrackBox pred[4];
   gfloat probs[7] = { 0 };
   guint32 id, id2;
+  guint64 first_ns, last_ns;
   guint n, f = 0;
 
   femo_tracker_params_init (&params);
@@ -311,6 +312,11 @@ test_timeout_and_records (void)
   for (; f < 25; f++)
     g_assert_cmpuint (update_one (tracker, FRAME_NS (f, 30), 100 + f, 50, 80),
         ==, 1);
+  /* a live track's times: its first and its last detection */
+  g_assert_true (femo_tracker_get_times (tracker, 1, &first_ns, &last_ns));
+  g_assert_cmpuint (first_ns, ==, 0);
+  g_assert_cmpuint (last_ns, ==, FRAME_NS (24, 30));
+  g_assert_false (femo_tracker_get_times (tracker, 2, &first_ns, &last_ns));
 
   /* it survives 15 misses and ends at the 16th */
   for (; f < 40; f++)

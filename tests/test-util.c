@@ -182,6 +182,23 @@ femo_test_detect_harness_new (const gchar * first_property, ...)
   return h;
 }
 
+GstHarness *
+femo_test_detect_harness_new_metadata (const gchar * metadata,
+    const gchar * first_property, ...)
+{
+  GstElement *detect = gst_element_factory_make ("femodetect", NULL);
+  GstHarness *h;
+  va_list args;
+
+  g_assert_nonnull (detect);
+  gst_util_set_object_arg (G_OBJECT (detect), "metadata", metadata);
+  va_start (args, first_property);
+  h = femo_test_detect_harness_new_valist (detect, first_property, args);
+  va_end (args);
+  gst_object_unref (detect);
+  return h;
+}
+
 void
 femo_test_detect_harness_teardown (GstHarness * h)
 {

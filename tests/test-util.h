@@ -81,6 +81,10 @@ gchar *femo_test_read_file (const gchar * path, gsize * length);
 GstHarness *femo_test_detect_harness_new (const gchar * first_property, ...);
 GstHarness *femo_test_detect_harness_new_valist (GstElement * element,
     const gchar * first_property, va_list args);
+/* The same with femodetect's "metadata" set to @metadata (its nick: roi,
+ * analytics, both) before it starts. */
+GstHarness *femo_test_detect_harness_new_metadata (const gchar * metadata,
+    const gchar * first_property, ...);
 void femo_test_detect_harness_teardown (GstHarness * h);
 
 /* Decodes the images @paths (NULL-terminated) as libfacedetection's

@@ -999,6 +999,10 @@ describe_faces (FemoAnalyzer * a, gsize n, gboolean detected,
     if (face->has_landmarks)
       face->landmarks = a->landmarks[i];
     face->track_id = tracked ? a->assign[i].track_id : 0;
+    face->first_ns = face->last_ns = FEMO_ANALYZER_TIME_NONE;
+    if (face->track_id != 0)
+      femo_tracker_get_times (a->tracker, face->track_id, &face->first_ns,
+          &face->last_ns);
     face->label = -1;
     face->probs = NULL;
     face->raw_label = -1;

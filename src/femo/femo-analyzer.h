@@ -169,6 +169,9 @@ typedef struct
  * @track_id: 0 when not tracked: tracking is off, or on a frame where
  *   detection ran the face is beyond the FEMO_TRACKER_MAX_BOXES largest
  *   (it then shows its own frame's emotion, as without tracking)
+ * @first_ns, @last_ns: the times (FemoAnalyzerFrame.time_ns) of the first
+ *   and the last detection of its track, FEMO_ANALYZER_TIME_NONE without
+ *   one
  * @label: the shown class (a track's after smoothing and hysteresis; the
  *   arg-max of this frame's output untracked), -1 = no emotion
  * @probs: (nullable): the shown probabilities, one per class of the model
@@ -187,6 +190,8 @@ typedef struct
   gboolean has_landmarks;
   FemoLandmarks landmarks;
   guint32 track_id;
+  guint64 first_ns;
+  guint64 last_ns;
   gint label;
   const gfloat *probs;
   gint raw_label;

@@ -855,6 +855,19 @@ femo_tracker_get_label (const FemoTracker * tracker, guint32 track_id,
   return TRUE;
 }
 
+gboolean
+femo_tracker_get_times (const FemoTracker * tracker, guint32 track_id,
+    guint64 * first_ns, guint64 * last_ns)
+{
+  const Track *t = find_track (tracker, track_id);
+
+  if (t == NULL)
+    return FALSE;
+  *first_ns = t->first_ns;
+  *last_ns = t->last_ns;
+  return TRUE;
+}
+
 guint
 femo_tracker_finish (FemoTracker * tracker)
 {

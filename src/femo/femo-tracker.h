@@ -255,6 +255,11 @@ gboolean femo_tracker_set_probs (FemoTracker * tracker, guint32 track_id,
 gboolean femo_tracker_get_label (const FemoTracker * tracker,
     guint32 track_id, FemoLabelUpdate * label);
 
+/* The timestamps of the first and the last detection of a live track;
+ * FALSE for an unknown id. */
+gboolean femo_tracker_get_times (const FemoTracker * tracker,
+    guint32 track_id, guint64 * first_ns, guint64 * last_ns);
+
 /* Ends every track (EOS); returns how many, listed by
  * femo_tracker_get_ended(). */
 guint femo_tracker_finish (FemoTracker * tracker);

@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "femo-meta.h"
+#include "femo-analytics.h"
 
 #include <string.h>
 
@@ -30,14 +31,17 @@ read_emotion (const GstStructure * s, const gchar ** label,
           confidence))
     *confidence = -1.0;
   for (gint i = 0; i < n; i++) {
-    /* field names are quark strings, interned already */
-    const gchar *name = gst_structure_nth_field_name (s, i);
-    const GValue *v = gst_structure_get_value (s, name);
+    const gchar *field = gst_structure_nth_field_name (s, i);
+    const GValue *v = gst_structure_get_value (s, field);
+    const gchar *name;
     gdouble p;
 
     if (!G_VALUE_HOLDS_DOUBLE (v) ||
-        strcmp (name, FEMO_META_EMOTION_FIELD_CONFIDENCE) == 0)
+        strcmp (field, FEMO_META_EMOTION_FIELD_CONFIDENCE) == 0)
       continue;
+    /* GStreamer 1.22 keeps field names as quark strings, 1.26 and later in
+     * the structure: interned, the names outlive the buffer */
+    name = g_intern_string (field);
     p = g_value_get_double (v);
     if (p > best_p) {
       best_p = p;
@@ -71,6 +75,7 @@ femo_face_info_read (FemoFaceInfo * face, GstVideoRegionOfInterestMeta * roi)
 
   memset (face, 0, sizeof (*face));
   face->roi = roi;
+  face->type = roi->roi_type;
   face->x = roi->x;
   face->y = roi->y;
   face->width = roi->w;
@@ -139,23 +144,72 @@ femo_face_info_get_prob (const FemoFaceInfo * face, const gchar * class_name)
   return -1.0;
 }
 
+static gboolean
+has_roi_of_type (GstBuffer * buffer, GQuark type)
+{
+  gpointer state = NULL;
+  GstMeta *meta;
+
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)))
+    if (((GstVideoRegionOfInterestMeta *) meta)->roi_type == type)
+      return TRUE;
+  return FALSE;
+}
+
+/* The iterators' state: a GstMetaItem (aligned, so its low bit is 0) while
+ * ROI metas are read, then the id of the next mtd of the relation meta to
+ * read, shifted up past a low bit of 1. */
+#define STATE_IS_ANALYTICS(state) ((GPOINTER_TO_SIZE (state) & 1) != 0)
+#define STATE_ANALYTICS(next_id) GSIZE_TO_POINTER (((gsize) (next_id) << 1) | 1)
+#define STATE_NEXT_ID(state) ((guint) (GPOINTER_TO_SIZE (state) >> 1))
+
+/* The next region of type @type (0: any) after @state. */
+static gboolean
+iterate_regions (GstBuffer * buffer, gpointer * state, FemoFaceInfo * face,
+    GQuark type)
+{
+  guint next_id;
+  GstMeta *meta;
+
+  if (!STATE_IS_ANALYTICS (*state)) {
+    while ((meta = gst_buffer_iterate_meta_filtered (buffer, state,
+                GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+      GstVideoRegionOfInterestMeta *roi =
+          (GstVideoRegionOfInterestMeta *) meta;
+
+      if (type == 0 || roi->roi_type == type) {
+        femo_face_info_read (face, roi);
+        return TRUE;
+      }
+    }
+    *state = STATE_ANALYTICS (0);
+  }
+  next_id = STATE_NEXT_ID (*state);
+  /* ROI metas win: a detection whose type has one is that face again */
+  while (femo_analytics_read_detection (buffer, &next_id, face))
+    if ((type == 0 || face->type == type)
+        && !has_roi_of_type (buffer, face->type)) {
+      *state = STATE_ANALYTICS (next_id);
+      return TRUE;
+    }
+  *state = STATE_ANALYTICS (next_id);
+  return FALSE;
+}
+
 gboolean
 femo_buffer_iterate_faces (GstBuffer * buffer, gpointer * state,
     FemoFaceInfo * face)
 {
-  GQuark face_type = g_quark_from_static_string (FEMO_META_ROI_TYPE_FACE);
-  GstMeta *meta;
+  return iterate_regions (buffer, state, face,
+      g_quark_from_static_string (FEMO_META_ROI_TYPE_FACE));
+}
 
-  while ((meta = gst_buffer_iterate_meta_filtered (buffer, state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
-
-    if (roi->roi_type == face_type) {
-      femo_face_info_read (face, roi);
-      return TRUE;
-    }
-  }
-  return FALSE;
+gboolean
+femo_buffer_iterate_regions (GstBuffer * buffer, gpointer * state,
+    FemoFaceInfo * region)
+{
+  return iterate_regions (buffer, state, region, 0);
 }
 
 guint
@@ -230,24 +284,16 @@ femo_meta_add_object_id (GstVideoRegionOfInterestMeta * roi, gint id)
           FEMO_META_OBJECT_ID_FIELD_ID, G_TYPE_INT, id, NULL));
 }
 
-void
-femo_meta_set_emotion (GstVideoRegionOfInterestMeta * roi,
-    const gchar * params_name, const gchar * const *class_names,
-    const gfloat * probs, guint n_classes, guint label, guint track_id)
+GstStructure *
+femo_meta_new_emotion (const gchar * params_name,
+    const gchar * const *class_names, const gfloat * probs, guint n_classes,
+    guint label, guint track_id)
 {
   GstStructure *s;
-  GList *l, *next;
   guint k;
 
-  g_return_if_fail (label < n_classes);
+  g_return_val_if_fail (label < n_classes, NULL);
 
-  for (l = roi->params; l != NULL; l = next) {
-    next = l->next;
-    if (gst_structure_has_name (l->data, params_name)) {
-      gst_structure_free (l->data);
-      roi->params = g_list_delete_link (roi->params, l);
-    }
-  }
   s = gst_structure_new (params_name,
       FEMO_META_EMOTION_FIELD_LABEL, G_TYPE_STRING, class_names[label],
       FEMO_META_EMOTION_FIELD_LABEL_ID, G_TYPE_INT, (gint) label,
@@ -259,7 +305,28 @@ femo_meta_set_emotion (GstVideoRegionOfInterestMeta * roi,
   if (track_id != 0)
     gst_structure_set (s, FEMO_META_EMOTION_FIELD_TRACK_ID, G_TYPE_UINT,
         track_id, NULL);
-  gst_video_region_of_interest_meta_add_param (roi, s);
+  return s;
+}
+
+void
+femo_meta_set_emotion (GstVideoRegionOfInterestMeta * roi,
+    const gchar * params_name, const gchar * const *class_names,
+    const gfloat * probs, guint n_classes, guint label, guint track_id)
+{
+  GList *l, *next;
+
+  g_return_if_fail (label < n_classes);
+
+  for (l = roi->params; l != NULL; l = next) {
+    next = l->next;
+    if (gst_structure_has_name (l->data, params_name)) {
+      gst_structure_free (l->data);
+      roi->params = g_list_delete_link (roi->params, l);
+    }
+  }
+  gst_video_region_of_interest_meta_add_param (roi,
+      femo_meta_new_emotion (params_name, class_names, probs, n_classes,
+          label, track_id));
 }
 
 GstStructure *
@@ -280,12 +347,9 @@ femo_meta_new_frame_message (GstClockTime timestamp, GstClockTime stream_time,
 }
 
 void
-femo_meta_frame_message_add_face (GstStructure * message,
-    GstVideoRegionOfInterestMeta * roi, guint track_id)
+femo_meta_frame_message_add_box (GstStructure * message, guint x, guint y,
+    guint width, guint height, const GstStructure * emotion, guint track_id)
 {
-  const GstStructure *emotion =
-      gst_video_region_of_interest_meta_get_param (roi,
-      FEMO_META_EMOTION_PARAMS_NAME);
   const GValue *faces = gst_structure_get_value (message,
       FEMO_META_FIELD_FACES);
   GValue face = G_VALUE_INIT;
@@ -294,10 +358,10 @@ femo_meta_frame_message_add_face (GstStructure * message,
   g_return_if_fail (faces != NULL && GST_VALUE_HOLDS_LIST (faces));
 
   f = gst_structure_new (FEMO_META_FACE_STRUCTURE_NAME,
-      FEMO_META_FIELD_X, G_TYPE_UINT, roi->x,
-      FEMO_META_FIELD_Y, G_TYPE_UINT, roi->y,
-      FEMO_META_FIELD_WIDTH, G_TYPE_UINT, roi->w,
-      FEMO_META_FIELD_HEIGHT, G_TYPE_UINT, roi->h, NULL);
+      FEMO_META_FIELD_X, G_TYPE_UINT, x,
+      FEMO_META_FIELD_Y, G_TYPE_UINT, y,
+      FEMO_META_FIELD_WIDTH, G_TYPE_UINT, width,
+      FEMO_META_FIELD_HEIGHT, G_TYPE_UINT, height, NULL);
   if (emotion != NULL)
     gst_structure_set (f, FEMO_META_FIELD_EMOTION, GST_TYPE_STRUCTURE,
         emotion, NULL);
@@ -307,6 +371,15 @@ femo_meta_frame_message_add_face (GstStructure * message,
   g_value_init (&face, GST_TYPE_STRUCTURE);
   g_value_take_boxed (&face, f);
   gst_value_list_append_and_take_value ((GValue *) faces, &face);
+}
+
+void
+femo_meta_frame_message_add_face (GstStructure * message,
+    GstVideoRegionOfInterestMeta * roi, guint track_id)
+{
+  femo_meta_frame_message_add_box (message, roi->x, roi->y, roi->w, roi->h,
+      gst_video_region_of_interest_meta_get_param (roi,
+          FEMO_META_EMOTION_PARAMS_NAME), track_id);
 }
 
 GstStructure *

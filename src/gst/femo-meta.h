@@ -44,6 +44,34 @@
  * neighbour count, and when the detector finds them the face's landmarks
  * (FEMO_META_LANDMARKS_PARAMS_NAME). ROI metas femodetect did not make
  * (detect=false) are given an emotion only.
+ *
+ * GStreamer 1.24+ (where this library was built with
+ * gstreamer-analytics-1.0, femo_meta_has_analytics()): femodetect also, or
+ * instead (its "metadata" property), attaches the faces as a
+ * GstAnalyticsRelationMeta, the form GStreamer's own analytics elements
+ * (objectdetectionoverlay, the tensor decoders) read and write. Per face:
+ *
+ * |[
+ *   ROI meta                          GstAnalyticsRelationMeta
+ *   roi_type "face", x, y, w, h       object-detection mtd: type "face",
+ *                                     the same box (gint pixels)
+ *   detection: confidence             the detection's confidence level
+ *                                     (0 on faces a tracker carried)
+ *   femo/emotion: label, confidence,  classification mtd, related from the
+ *     one probability per class         detection (RELATE_TO): entry 0 the
+ *                                     shown label and its probability, then
+ *                                     the other classes in the model's
+ *                                     order (quarks of their names)
+ *   object_id: id (the track)         tracking mtd, related from the
+ *                                     detection (RELATE_TO): tracking id =
+ *                                     track id, first and last seen = the
+ *                                     running times of the track's first
+ *                                     and last detection
+ *   femo/emotion-raw, neighbors       (ROI metas only)
+ * ]|
+ *
+ * The readers below take a face from either form (femo_buffer_iterate_faces
+ * and femo_buffer_iterate_regions say which wins when a buffer has both).
  */
 #pragma once
 
@@ -228,25 +256,43 @@ G_BEGIN_DECLS
 /* Classes kept per face; a model with more has the rest ignored. */
 #define FEMO_FACE_INFO_MAX_CLASSES 16
 
-/* One ROI meta as the contract above describes it. Strings are interned
- * (g_intern_string): they outlive the buffer, and equal names are equal
- * pointers. Numbers that the meta lacks are -1. */
+/* One face (or region) as the contract above describes it, read from a
+ * ROI meta or from an object detection of a GstAnalyticsRelationMeta.
+ * Strings are interned (g_intern_string): they outlive the buffer, and
+ * equal names are equal pointers. Numbers that the meta lacks are -1. */
 typedef struct
 {
-  /* the meta read; valid while the buffer is */
+  /* the ROI meta read; valid while the buffer is. NULL when the face was
+   * read from a relation meta: then @analytics is that meta (a
+   * GstAnalyticsRelationMeta) and @analytics_id the id of its
+   * object-detection mtd there */
   GstVideoRegionOfInterestMeta *roi;
-  guint x, y, width, height;    /* the box, in pixels of the frame */
-  /* the emotion's track_id, else the object_id structure's id; 0: none */
+  GstMeta *analytics;
+  guint analytics_id;
+  GQuark type;                  /* roi_type, or the detection's object type */
+  /* the box, in pixels of the frame: a detection's box is cut at 0 on the
+   * left and top (it has signed coordinates); the reader knows no frame
+   * size, so callers clip the right and bottom */
+  guint x, y, width, height;
+  /* the emotion's track_id, else the object_id structure's id (from a
+   * relation meta: the tracking mtd related to the detection, ids
+   * 1..G_MAXUINT); 0: none */
   guint track_id;
 
   /* FEMO_META_EMOTION_PARAMS_NAME: what is shown (smoothed when tracking).
    * @label is NULL when the face has no emotion; without a label field it
    * is the most probable class, and without a confidence field the
-   * confidence is the label's probability. */
+   * confidence is the label's probability. From a relation meta: the
+   * classification mtd related to the detection (the last one when there
+   * are several), its entry 0 the label (as objectdetectionoverlay shows
+   * it), entries without a name skipped, probabilities clamped to 0..1;
+   * @label_id is -1 there. */
   const gchar *label;
   gint label_id;
   gdouble confidence;
-  /* the class probabilities in the model's order */
+  /* the class probabilities in the model's order (from a relation meta:
+   * the classification's order, the label first; find one by name with
+   * femo_face_info_get_prob()) */
   guint n_classes;
   const gchar *class_names[FEMO_FACE_INFO_MAX_CLASSES];
   gdouble probs[FEMO_FACE_INFO_MAX_CLASSES];
@@ -259,7 +305,8 @@ typedef struct
 
   /* FEMO_META_DETECTION_PARAMS_NAME: TRUE when the detector found the face
    * in this frame (FALSE when a tracker carried it, or another element made
-   * the meta) */
+   * the meta). Always TRUE from a relation meta, with its confidence level
+   * (clamped to 0..1) and no neighbours. */
   gboolean detected;
   gdouble detection_confidence;
   gint neighbors;
@@ -280,10 +327,20 @@ void femo_face_info_read (FemoFaceInfo * face,
 gdouble femo_face_info_get_prob (const FemoFaceInfo * face,
     const gchar * class_name);
 
-/* Reads the next face ROI meta (roi_type FEMO_META_ROI_TYPE_FACE) of
- * @buffer into @face; @state starts at NULL. FALSE after the last. */
+/* Reads the next face of @buffer into @face; @state starts at NULL. FALSE
+ * after the last. The faces are the ROI metas of roi_type
+ * FEMO_META_ROI_TYPE_FACE, in meta order; a buffer without one gives the
+ * object detections of type "face" of its GstAnalyticsRelationMeta
+ * instead, in mtd order (skipping boxes of no area), so a face attached in
+ * both forms is read once. */
 gboolean femo_buffer_iterate_faces (GstBuffer * buffer, gpointer * state,
     FemoFaceInfo * face);
+
+/* Like femo_buffer_iterate_faces() for regions of every type: all the ROI
+ * metas, then the relation meta's object detections of each type that no
+ * ROI meta of the buffer has (femooverlay draws these). */
+gboolean femo_buffer_iterate_regions (GstBuffer * buffer, gpointer * state,
+    FemoFaceInfo * region);
 
 /* Appends every face of @buffer, in meta order, to @faces (a GArray of
  * FemoFaceInfo); returns how many. */
@@ -309,20 +366,54 @@ void femo_meta_add_landmarks (GstVideoRegionOfInterestMeta * roi,
     const gdouble * xy);
 /* Gives @roi a FEMO_META_OBJECT_ID_PARAMS_NAME param with @id. */
 void femo_meta_add_object_id (GstVideoRegionOfInterestMeta * roi, gint id);
-/* Gives @roi an emotion param @params_name (FEMO_META_EMOTION_PARAMS_NAME
- * or FEMO_META_EMOTION_RAW_PARAMS_NAME): class @label of the @n_classes
+/* An emotion structure @params_name (FEMO_META_EMOTION_PARAMS_NAME or
+ * FEMO_META_EMOTION_RAW_PARAMS_NAME): class @label of the @n_classes
  * named @class_names, its probability, every class's probability @probs,
- * and @track_id when not 0. It replaces a param of the same name (from an
- * earlier element). */
+ * and @track_id when not 0. */
+GstStructure *femo_meta_new_emotion (const gchar * params_name,
+    const gchar * const *class_names, const gfloat * probs, guint n_classes,
+    guint label, guint track_id);
+/* Gives @roi that emotion param; it replaces a param of the same name (from
+ * an earlier element). */
 void femo_meta_set_emotion (GstVideoRegionOfInterestMeta * roi,
     const gchar * params_name, const gchar * const *class_names,
     const gfloat * probs, guint n_classes, guint label, guint track_id);
+
+/* GstAnalyticsRelationMeta (see the table at the top). Without
+ * gstreamer-analytics-1.0 at build time femo_meta_has_analytics() is FALSE
+ * and the functions after it change nothing and return -1 or FALSE. */
+gboolean femo_meta_has_analytics (void);
+/* Adds an object-detection mtd of type FEMO_META_ROI_TYPE_FACE with the
+ * box and @confidence (0..1) to @buffer's relation meta, which it adds when
+ * the buffer has none. Returns the mtd's id. */
+gint femo_meta_add_analytics_face (GstBuffer * buffer, guint x, guint y,
+    guint width, guint height, gdouble confidence);
+/* The id of the first face detection in @buffer's relation meta with
+ * exactly this box (where an earlier femodetect put the face of a ROI
+ * meta), -1 when there is none. */
+gint femo_meta_find_analytics_face (GstBuffer * buffer, guint x, guint y,
+    guint width, guint height);
+/* Adds a classification mtd related from the detection @face_id: entry 0
+ * class @label of the @n_classes named @class_names with its probability,
+ * then the other classes in their order. */
+gboolean femo_meta_add_analytics_emotion (GstBuffer * buffer, guint face_id,
+    const gchar * const *class_names, const gfloat * probs, guint n_classes,
+    guint label);
+/* Adds a tracking mtd @track_id related from the detection @face_id, first
+ * seen at @first_seen and last seen at @last_seen. */
+gboolean femo_meta_add_analytics_track (GstBuffer * buffer, guint face_id,
+    guint64 track_id, GstClockTime first_seen, GstClockTime last_seen);
 
 /* femodetect's per-frame message (FEMO_META_DETECT_MESSAGE_NAME) with no
  * face yet; times in nanoseconds (GST_CLOCK_TIME_NONE when unknown). */
 GstStructure *femo_meta_new_frame_message (GstClockTime timestamp,
     GstClockTime stream_time, GstClockTime running_time,
     GstClockTime duration);
+/* Appends a face to @message: its box, a copy of @emotion when not NULL,
+ * and @track_id when not 0. */
+void femo_meta_frame_message_add_box (GstStructure * message, guint x,
+    guint y, guint width, guint height, const GstStructure * emotion,
+    guint track_id);
 /* Appends the face of @roi to @message: its box, a copy of its emotion
  * when it has one, and @track_id when not 0. */
 void femo_meta_frame_message_add_face (GstStructure * message,

@@ -15,7 +15,9 @@
  * (#GstFemoDetect:model-file), follows each face over time as a track, and
  * attaches one #GstVideoRegionOfInterestMeta "face" per face with its
  * "detection", "object_id", "femo/emotion" and "femo/emotion-raw" params
- * (and "landmarks" with YuNet).
+ * (and "landmarks" with YuNet), and, where built with GStreamer 1.24+'s
+ * analytics library, the same faces as a GstAnalyticsRelationMeta
+ * (#GstFemoDetect:metadata).
  * With #GstFemoDetect:post-messages it also posts a "femodetect" element
  * message per frame (facedetect's schema), "femodetect-label-changed" and
  * "femodetect-track-ended". <gst/femo/femo-meta.h> names every field and
@@ -51,6 +53,11 @@
  *     ! facedetect display=false ! videoconvert ! femodetect detect=false \
  *     ! fakesink
  * ]| Classifies the faces that facedetect found.
+ * |[
+ * gst-launch-1.0 filesrc location=face.png ! pngdec ! videoconvert \
+ *     ! femodetect ! objectdetectionoverlay ! videoconvert ! autovideosink
+ * ]| GStreamer 1.24+: upstream's overlay draws the faces and emotions from
+ * the relation meta.
  * |[
  * gst-launch-1.0 -m filesrc location=video.mp4 ! decodebin ! videoconvert \
  *     ! femodetect detect-interval=3 classify-interval=2 process-width=640 \
@@ -103,6 +110,7 @@ typedef struct
   FemoAnalyzerSettings analysis;
   guint n_threads;
   gboolean post_messages;
+  GstFemoDetectMetadata metadata;
 } DetectSettings;
 
 /* A setting property: its spec and where it lives in DetectSettings.
@@ -171,8 +179,10 @@ static const SettingSpec setting_specs[] = {
   {"detect", "Detect",
         "Find faces with the detector; false = classify the \""
         FEMO_META_ROI_TYPE_FACE "\" ROI metas already on the buffer (from "
-        "facedetect or any other detector); with classify=false too, "
-        "buffers pass through untouched", G_TYPE_BOOLEAN,
+        "facedetect or any other detector), or without any, the \""
+        FEMO_META_ROI_TYPE_FACE "\" detections of its "
+        "GstAnalyticsRelationMeta; with classify=false too, buffers pass "
+        "through untouched", G_TYPE_BOOLEAN,
       SETTING (analysis.detect), 0, 1, TRUE},
   {"flip", "Flip averaging",
         "Also classify each face mirrored left-right and average the two "
@@ -250,6 +260,7 @@ enum
   PROP_MODEL,
   PROP_DETECTIONS_RUN,
   PROP_FACES_CLASSIFIED,
+  PROP_METADATA,
   /* then one per setting_specs[] row */
   PROP_FIRST_SETTING,
 };
@@ -278,7 +289,13 @@ struct _GstFemoDetect
   FemoAnalyzer *analyzer;
   GstVideoRegionOfInterestMeta **rois;  /* the meta of each face */
   FemoRect *given;              /* detect=false: the faces of upstream metas */
+  /* detect=false, per face: its detection in the relation meta, -1 when it
+   * came from a ROI meta; and that detection's track (0: none) */
+  gint *given_ids;
+  guint *given_tracks;
   gsize face_capacity;
+  /* the "metadata" value this build was last found able to attach */
+  GstFemoDetectMetadata metadata_checked;
 
   /* From set_info: how to get luma and colour out of a frame. */
   FemoVideoFormat format;
@@ -329,15 +346,39 @@ GST_ELEMENT_REGISTER_DEFINE (femodetect, "femodetect", GST_RANK_NONE,
 G_DEFINE_BOXED_TYPE (FemoModel, gst_femo_model, femo_model_ref,
     femo_model_unref);
 
+GType
+gst_femo_detect_metadata_get_type (void)
+{
+  static const GEnumValue values[] = {
+    {GST_FEMO_DETECT_METADATA_ROI,
+        "GstVideoRegionOfInterestMeta per face", "roi"},
+    {GST_FEMO_DETECT_METADATA_ANALYTICS,
+        "GstAnalyticsRelationMeta (GStreamer 1.24+)", "analytics"},
+    {GST_FEMO_DETECT_METADATA_BOTH, "Both", "both"},
+    {0, NULL, NULL},
+  };
+  static GType type = 0;
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("GstFemoDetectMetadata", values));
+  return type;
+}
+
+/* Both where this build can write both (femo_meta_has_analytics()). */
+static GstFemoDetectMetadata
+default_metadata (void)
+{
+  return femo_meta_has_analytics ()? GST_FEMO_DETECT_METADATA_BOTH :
+      GST_FEMO_DETECT_METADATA_ROI;
+}
+
 /* Resolved once, when the class is made: FEMO_CASCADE_DIR from the
  * environment wins over the build-time directory. */
 static gchar *default_cascade_file;
 /* Likewise FEMO_MODEL_DIR for the model and YuNet's weights. */
 static gchar *default_model_file;
 static gchar *default_yunet_model;
-
-/* The roi_type of face metas, interned once. */
-static GQuark face_quark;
 
 static void gst_femo_detect_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
@@ -418,7 +459,6 @@ gst_femo_detect_class_init (GstFemoDetectClass * klass)
       FEMO_MODEL_DIR, DEFAULT_MODEL_NAME);
   default_yunet_model = gst_femo_detect_make_default_file ("FEMO_MODEL_DIR",
       FEMO_MODEL_DIR, DEFAULT_YUNET_NAME);
-  face_quark = g_quark_from_static_string (FEMO_META_ROI_TYPE_FACE);
 
   gobject_class->set_property = gst_femo_detect_set_property;
   gobject_class->get_property = gst_femo_detect_get_property;
@@ -516,6 +556,25 @@ gst_femo_detect_class_init (GstFemoDetectClass * klass)
       g_param_spec_uint64 ("faces-classified", "Faces classified",
           "Diagnostic: faces the emotion network classified since the "
           "element started", 0, G_MAXUINT64, 0, read_only));
+  /**
+   * GstFemoDetect:metadata:
+   *
+   * Which metadata the faces are attached as: ROI metas (the contract of
+   * femo-meta.h), a GstAnalyticsRelationMeta (GStreamer 1.24+: one
+   * object-detection, classification and tracking mtd per face), or both.
+   * Both by default where gst-femo was built with gstreamer-analytics-1.0,
+   * roi otherwise; there, starting with analytics fails with a LIBRARY
+   * error and with both posts a warning and attaches ROI metas only (a
+   * change while running is checked at the next frame: the error then
+   * stops the stream).
+   */
+  g_object_class_install_property (gobject_class, PROP_METADATA,
+      g_param_spec_enum ("metadata", "Metadata",
+          "Attach the faces as ROI metas, as a GstAnalyticsRelationMeta "
+          "(GStreamer 1.24+; objectdetectionoverlay and other analytics "
+          "elements read it) or both (the default where built with "
+          "gstreamer-analytics-1.0)", GST_TYPE_FEMO_DETECT_METADATA,
+          default_metadata (), flags));
   for (i = 0; i < G_N_ELEMENTS (setting_specs); i++)
     g_object_class_install_property (gobject_class, PROP_FIRST_SETTING + i,
         make_setting_pspec (&setting_specs[i]));
@@ -573,6 +632,7 @@ gst_femo_detect_init (GstFemoDetect * self)
     }
   }
   self->detector = DEFAULT_DETECTOR;
+  self->settings.metadata = default_metadata ();
   self->cascade_file = g_strdup (default_cascade_file);
   self->yunet_model = g_strdup (default_yunet_model);
   self->model_file = g_strdup (default_model_file);
@@ -614,6 +674,9 @@ gst_femo_detect_set_property (GObject * object, guint prop_id,
       g_free (self->model_file);
       self->model_file = g_strdup (path ? path : default_model_file);
       self->model_file_changed = TRUE;
+      break;
+    case PROP_METADATA:
+      self->settings.metadata = g_value_get_enum (value);
       break;
     default:
       if (prop_id < PROP_FIRST_SETTING
@@ -663,6 +726,9 @@ gst_femo_detect_get_property (GObject * object, guint prop_id,
       break;
     case PROP_FACES_CLASSIFIED:
       g_value_set_uint64 (value, self->faces_classified);
+      break;
+    case PROP_METADATA:
+      g_value_set_enum (value, self->settings.metadata);
       break;
     default:
       if (prop_id < PROP_FIRST_SETTING
@@ -793,6 +859,8 @@ gst_femo_detect_ensure_faces (GstFemoDetect * self, gsize n)
   self->rois = g_renew (GstVideoRegionOfInterestMeta *, self->rois,
       self->face_capacity);
   self->given = g_renew (FemoRect, self->given, self->face_capacity);
+  self->given_ids = g_renew (gint, self->given_ids, self->face_capacity);
+  self->given_tracks = g_renew (guint, self->given_tracks, self->face_capacity);
 }
 
 static void
@@ -802,6 +870,8 @@ gst_femo_detect_clear (GstFemoDetect * self)
   g_clear_pointer (&self->analyzer, femo_analyzer_free);
   g_clear_pointer (&self->rois, g_free);
   g_clear_pointer (&self->given, g_free);
+  g_clear_pointer (&self->given_ids, g_free);
+  g_clear_pointer (&self->given_tracks, g_free);
   self->face_capacity = 0;
 }
 
@@ -814,6 +884,30 @@ gst_femo_detect_reset_qos (GstFemoDetect * self)
   GST_OBJECT_UNLOCK (self);
 }
 
+/* A build without gstreamer-analytics-1.0 cannot attach a relation meta:
+ * asked for that alone, it fails (the faces would go nowhere); asked for
+ * both, it warns and attaches ROI metas. */
+static gboolean
+gst_femo_detect_check_metadata (GstFemoDetect * self,
+    GstFemoDetectMetadata metadata)
+{
+  if (!(metadata & GST_FEMO_DETECT_METADATA_ANALYTICS)
+      || femo_meta_has_analytics ())
+    return TRUE;
+  if (metadata == GST_FEMO_DETECT_METADATA_ANALYTICS) {
+    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS,
+        ("metadata=analytics needs GStreamer's analytics library "
+            "(gstreamer-analytics-1.0, GStreamer 1.24 or later), which this "
+            "build of gst-femo was made without; use metadata=roi"), (NULL));
+    return FALSE;
+  }
+  GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+      ("metadata=both: this build of gst-femo has no GstAnalytics "
+          "(gstreamer-analytics-1.0, GStreamer 1.24 or later); attaching "
+          "ROI metas only"), (NULL));
+  return TRUE;
+}
+
 /* Loads what the first frame needs; what is switched off is loaded by the
  * streaming thread when it is switched on. */
 static gboolean
@@ -822,11 +916,19 @@ gst_femo_detect_start (GstBaseTransform * trans)
   GstFemoDetect *self = GST_FEMO_DETECT (trans);
   gchar *detector_path = NULL, *model_path = NULL;
   GstFemoDetectorKind kind;
+  GstFemoDetectMetadata metadata;
   guint n_threads;
   gboolean ok = TRUE;
 
   GST_OBJECT_LOCK (self);
   kind = self->detector;
+  metadata = self->settings.metadata;
+  GST_OBJECT_UNLOCK (self);
+  if (!gst_femo_detect_check_metadata (self, metadata))
+    return FALSE;
+  self->metadata_checked = metadata;
+
+  GST_OBJECT_LOCK (self);
   if (self->settings.analysis.detect)
     detector_path = gst_femo_detect_detector_file (self, kind);
   self->detector_changed = !self->settings.analysis.detect;
@@ -897,6 +999,17 @@ gst_femo_detect_to_timestamp (GstFemoDetect * self, GstClockTime time)
       time);
 }
 
+/* The class names of the loaded model and their count (NULL and 0 without
+ * a model). */
+static const gchar *const *
+gst_femo_detect_labels (GstFemoDetect * self, guint * n_labels)
+{
+  FemoModel *model = femo_analyzer_get_model (self->analyzer);
+
+  *n_labels = model ? femo_model_get_n_labels (model) : 0;
+  return model ? femo_model_get_labels (model) : NULL;
+}
+
 /* Attaches a meta per face femodetect found or carried, numbered 0, 1, ...
  * or by track (its id, also in an "object_id" param; track ids are unique
  * within a frame too); with the detector's "detection" param on faces
@@ -943,9 +1056,8 @@ static void
 gst_femo_detect_add_emotions (GstFemoDetect * self,
     const FemoAnalyzerResult * result)
 {
-  FemoModel *model = femo_analyzer_get_model (self->analyzer);
-  const gchar *const *labels = model ? femo_model_get_labels (model) : NULL;
-  guint n_labels = model ? femo_model_get_n_labels (model) : 0;
+  guint n_labels;
+  const gchar *const *labels = gst_femo_detect_labels (self, &n_labels);
   gsize i;
 
   for (i = 0; i < result->n_faces; i++) {
@@ -960,28 +1072,27 @@ gst_femo_detect_add_emotions (GstFemoDetect * self,
   }
 }
 
-/* detect=false: the "face" ROI metas already on @buf become the faces,
- * their boxes clipped to the frame (another element may give any box:
- * the crop's cost grows with its area). Boxes wholly outside are left
- * alone. */
+/* detect=false: the faces already on @buf become the faces, as the reader
+ * gives them: the "face" ROI metas, or without any, the "face" detections
+ * of a GstAnalyticsRelationMeta. Their boxes are clipped to the frame
+ * (another element may give any box: the crop's cost grows with its area);
+ * boxes wholly outside are left alone. */
 static gsize
 gst_femo_detect_collect_metas (GstFemoDetect * self, GstBuffer * buf,
     gint width, gint height)
 {
   gpointer state = NULL;
-  GstMeta *meta;
+  FemoFaceInfo face;
   gsize n = 0;
 
-  while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
-    guint64 x0 = MIN (roi->x, (guint) width);
-    guint64 y0 = MIN (roi->y, (guint) height);
-    guint64 x1 = MIN ((guint64) roi->x + roi->w, (guint64) width);
-    guint64 y1 = MIN ((guint64) roi->y + roi->h, (guint64) height);
+  while (femo_buffer_iterate_faces (buf, &state, &face)) {
+    guint64 x0 = MIN (face.x, (guint) width);
+    guint64 y0 = MIN (face.y, (guint) height);
+    guint64 x1 = MIN ((guint64) face.x + face.width, (guint64) width);
+    guint64 y1 = MIN ((guint64) face.y + face.height, (guint64) height);
     FemoRect *r;
 
-    if (roi->roi_type != face_quark || x1 <= x0 || y1 <= y0)
+    if (x1 <= x0 || y1 <= y0)
       continue;
     gst_femo_detect_ensure_faces (self, n + 1);
     r = &self->given[n];
@@ -990,9 +1101,69 @@ gst_femo_detect_collect_metas (GstFemoDetect * self, GstBuffer * buf,
     r->width = x1 - x0;
     r->height = y1 - y0;
     r->neighbors = 0;
-    self->rois[n++] = roi;
+    self->given_ids[n] = face.roi ? -1 : (gint) face.analytics_id;
+    self->given_tracks[n] = face.track_id;
+    self->rois[n++] = face.roi;
   }
   return n;
+}
+
+/* detect=false: a ROI meta for each face read from a relation meta, so
+ * that ROI readers see it too (numbered by its track when it had one,
+ * else by its place). */
+static void
+gst_femo_detect_add_given_metas (GstFemoDetect * self, GstBuffer * buf,
+    const FemoAnalyzerResult * result)
+{
+  gsize i;
+
+  for (i = 0; i < result->n_faces; i++) {
+    const FemoRect *r = &result->faces[i].box;
+    guint track = MIN (self->given_tracks[i], (guint) G_MAXINT);
+
+    if (self->rois[i] != NULL)
+      continue;
+    self->rois[i] = femo_meta_add_face (buf, r->x, r->y, r->width,
+        r->height, track != 0 ? (gint) track : (gint) i);
+    if (track != 0)
+      femo_meta_add_object_id (self->rois[i], self->rois[i]->id);
+  }
+}
+
+/* The faces as object detections of @buf's relation meta, with their
+ * emotion (a classification) and track (a tracking mtd). A face read from
+ * one keeps its detection; one from a ROI meta takes the detection an
+ * earlier femodetect (metadata=both) gave that box, or a new one. */
+static void
+gst_femo_detect_add_analytics (GstFemoDetect * self, GstBuffer * buf,
+    const FemoAnalyzerResult * result, gboolean detect)
+{
+  guint n_labels;
+  const gchar *const *labels = gst_femo_detect_labels (self, &n_labels);
+  gsize i;
+
+  for (i = 0; i < result->n_faces; i++) {
+    const FemoAnalyzedFace *face = &result->faces[i];
+    const FemoRect *r = &face->box;
+    gint id = -1;
+
+    if (!detect && self->given_ids[i] >= 0)
+      id = self->given_ids[i];
+    else if (!detect)
+      id = femo_meta_find_analytics_face (buf, self->rois[i]->x,
+          self->rois[i]->y, self->rois[i]->w, self->rois[i]->h);
+    if (id < 0)
+      id = femo_meta_add_analytics_face (buf, r->x, r->y, r->width,
+          r->height, face->detected ? face->confidence : 0.0);
+    if (id < 0)
+      continue;                 /* a build without GstAnalytics */
+    if (face->label >= 0)
+      femo_meta_add_analytics_emotion (buf, id, labels, face->probs, n_labels,
+          face->label);
+    if (face->track_id != 0)
+      femo_meta_add_analytics_track (buf, id, face->track_id, face->first_ns,
+          face->last_ns);
+  }
 }
 
 static void
@@ -1007,9 +1178,8 @@ static void
 gst_femo_detect_post_events (GstFemoDetect * self, GstBuffer * buf,
     GstClockTime running_time, const FemoAnalyzerResult * result)
 {
-  FemoModel *model = femo_analyzer_get_model (self->analyzer);
-  const gchar *const *labels = model ? femo_model_get_labels (model) : NULL;
-  guint n_labels = model ? femo_model_get_n_labels (model) : 0;
+  guint n_labels;
+  const gchar *const *labels = gst_femo_detect_labels (self, &n_labels);
   gsize i;
 
   for (i = 0; i < result->n_events; i++) {
@@ -1032,18 +1202,36 @@ gst_femo_detect_post_events (GstFemoDetect * self, GstBuffer * buf,
   }
 }
 
+/* The frame's message, from the ROI metas when there are (@with_rois),
+ * else from the analysis. */
 static void
 gst_femo_detect_post_message (GstFemoDetect * self, GstBuffer * buf,
-    const FemoAnalyzerResult * result, GstClockTime running_time,
-    GstClockTime stream_time)
+    const FemoAnalyzerResult * result, gboolean with_rois,
+    GstClockTime running_time, GstClockTime stream_time)
 {
+  guint n_labels;
+  const gchar *const *labels = gst_femo_detect_labels (self, &n_labels);
   GstStructure *s = femo_meta_new_frame_message (GST_BUFFER_PTS (buf),
       stream_time, running_time, GST_BUFFER_DURATION (buf));
   gsize i;
 
-  for (i = 0; i < result->n_faces; i++)
-    femo_meta_frame_message_add_face (s, self->rois[i],
-        result->tracked ? result->faces[i].track_id : 0);
+  for (i = 0; i < result->n_faces; i++) {
+    const FemoAnalyzedFace *face = &result->faces[i];
+    guint track_id = result->tracked ? face->track_id : 0;
+    GstStructure *emotion;
+
+    if (with_rois) {
+      femo_meta_frame_message_add_face (s, self->rois[i], track_id);
+      continue;
+    }
+    emotion = face->label < 0 ? NULL :
+        femo_meta_new_emotion (FEMO_META_EMOTION_PARAMS_NAME, labels,
+        face->probs, n_labels, face->label, face->track_id);
+    femo_meta_frame_message_add_box (s, face->box.x, face->box.y,
+        face->box.width, face->box.height, emotion, track_id);
+    if (emotion != NULL)
+      gst_structure_free (emotion);
+  }
   gst_femo_detect_post (self, s);
 }
 
@@ -1134,13 +1322,18 @@ gst_femo_detect_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GstClockTime running_time = GST_CLOCK_TIME_NONE;
   GstClockTime stream_time = GST_CLOCK_TIME_NONE;
   GstClockTime qos_earliest;
-  gboolean ok, mapped = FALSE;
+  gboolean ok, mapped = FALSE, with_rois;
   GError *error = NULL;
 
   if (G_UNLIKELY (!filter->negotiated))
     goto not_negotiated;
 
   gst_femo_detect_apply_settings (self, &settings, &qos_earliest);
+  if (settings.metadata != self->metadata_checked) {
+    if (!gst_femo_detect_check_metadata (self, settings.metadata))
+      return GST_FLOW_ERROR;
+    self->metadata_checked = settings.metadata;
+  }
 
   if (segment->format == GST_FORMAT_TIME) {
     running_time = gst_segment_to_running_time (segment, GST_FORMAT_TIME,
@@ -1192,16 +1385,23 @@ gst_femo_detect_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   self->faces_classified += result.n_classified;
   GST_OBJECT_UNLOCK (self);
 
-  if (settings.analysis.detect)
+  with_rois = (settings.metadata & GST_FEMO_DETECT_METADATA_ROI) != 0;
+  if (with_rois && settings.analysis.detect)
     gst_femo_detect_add_metas (self, buf, &result, width, height);
-  gst_femo_detect_add_emotions (self, &result);
+  else if (with_rois)
+    gst_femo_detect_add_given_metas (self, buf, &result);
+  if (with_rois)
+    gst_femo_detect_add_emotions (self, &result);
+  if (settings.metadata & GST_FEMO_DETECT_METADATA_ANALYTICS)
+    gst_femo_detect_add_analytics (self, buf, &result,
+        settings.analysis.detect);
 
   GST_LOG_OBJECT (self, "%" G_GSIZE_FORMAT " faces (%s) in %" GST_PTR_FORMAT,
       result.n_faces, result.detected ? "detected" : "carried", buf);
 
   if (settings.post_messages)
-    gst_femo_detect_post_message (self, buf, &result, running_time,
-        stream_time);
+    gst_femo_detect_post_message (self, buf, &result, with_rois,
+        running_time, stream_time);
 
   return GST_FLOW_OK;
 

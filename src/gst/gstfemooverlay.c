@@ -1,4 +1,4 @@
-/* gst-femo: femooverlay, draws faces and their emotions from ROI metadata
+/* gst-femo: femooverlay, draws faces and their emotions from their metadata
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -8,7 +8,11 @@
  * @see_also: femodetect, facedetect, textoverlay
  *
  * Draws the faces found upstream, read from the #GstVideoRegionOfInterestMeta
- * of each buffer (roi_type "face"; see #GstFemoOverlay:roi-types): a box
+ * of each buffer (roi_type "face"; see #GstFemoOverlay:roi-types), or, on
+ * GStreamer 1.24+, from the object detections of type "face" of its
+ * GstAnalyticsRelationMeta (an ONNX detector's tensor decoder, say; with
+ * the classification and tracking mtds related to them) when it has no such
+ * ROI meta (femo-meta.h's reader): a box
  * coloured by the emotion (angry red, disgust olive, fear purple, happy gold,
  * sad blue, surprise orange, neutral grey, other labels a colour derived from
  * their name), a label such as `#3 happy 87%` above it, and optionally bars
@@ -324,18 +328,19 @@ settings_accept (const FemoOverlaySettings * s, GQuark roi_type)
   return FALSE;
 }
 
+/* Regions come from ROI metas and from the object detections of a
+ * GstAnalyticsRelationMeta (femo-meta.h's reader: a detection of a type
+ * that also has ROI metas is not drawn twice). */
 static gboolean
 has_regions (const FemoOverlaySettings * s, GstBuffer * buf)
 {
   gpointer state = NULL;
-  GstMeta *meta;
+  FemoFaceInfo region;
 
-  while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
-    if (roi->w > 0 && roi->h > 0 && settings_accept (s, roi->roi_type))
+  while (femo_buffer_iterate_regions (buf, &state, &region))
+    if (region.width > 0 && region.height > 0
+        && settings_accept (s, region.type))
       return TRUE;
-  }
   return FALSE;
 }
 
@@ -345,32 +350,31 @@ collect_faces (GstFemoOverlay * self, GstBuffer * buf, gint frame_width,
     gint frame_height)
 {
   gpointer state = NULL;
-  GstMeta *meta;
+  FemoFaceInfo region;
 
   g_array_set_size (self->faces, 0);
-  while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
-    FemoOverlayFace face = { 0, };
+  while (femo_buffer_iterate_regions (buf, &state, &region)) {
+    FemoOverlayFace face = {.info = region };
+    const FemoFaceInfo *info = &face.info;
     /* 64 bits: x + w can overflow a guint */
-    guint64 x1 = MIN ((guint64) roi->x + roi->w, (guint64) frame_width);
-    guint64 y1 = MIN ((guint64) roi->y + roi->h, (guint64) frame_height);
+    guint64 x1 = MIN ((guint64) info->x + info->width, (guint64) frame_width);
+    guint64 y1 = MIN ((guint64) info->y + info->height,
+        (guint64) frame_height);
 
-    if (!settings_accept (&self->frame, roi->roi_type) ||
-        roi->x >= x1 || roi->y >= y1)
+    if (!settings_accept (&self->frame, info->type) ||
+        info->x >= x1 || info->y >= y1)
       continue;
-    femo_face_info_read (&face.info, roi);
-    face.box.x = roi->x;
-    face.box.y = roi->y;
-    face.box.w = x1 - roi->x;
-    face.box.h = y1 - roi->y;
-    face.label = face.info.label;
+    face.box.x = info->x;
+    face.box.y = info->y;
+    face.box.w = x1 - info->x;
+    face.box.h = y1 - info->y;
+    face.label = info->label;
 
     if (face.label)
       face.color = label_color (face.label);
-    else if (roi->roi_type != face_quark) {
+    else if (info->type != face_quark) {
       /* name other regions, or boxes of several types look alike */
-      face.label = g_quark_to_string (roi->roi_type);
+      face.label = g_quark_to_string (info->type);
       face.color = hashed_color (face.label);
     } else
       face.color = self->frame.box_color ? self->frame.box_color :
@@ -1440,8 +1444,10 @@ gst_femo_overlay_class_init (GstFemoOverlayClass * klass)
   /**
    * GstFemoOverlay:roi-types:
    *
-   * Comma-separated roi_type values of the ROI metas to draw; empty draws
-   * every ROI. Regions other than faces are labelled with their type.
+   * Comma-separated roi_type values of the ROI metas to draw, and object
+   * types of the GstAnalyticsRelationMeta detections (GStreamer 1.24+);
+   * empty draws every region. Regions other than faces are labelled with
+   * their type.
    */
   g_object_class_install_property (gobject_class, PROP_ROI_TYPES,
       g_param_spec_string ("roi-types", "ROI types",
