@@ -45,6 +45,11 @@ detect_options_check (const FemoDetectOptions * o, GError ** error)
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--min-confidence must be 0 to 1 (or -1, the detector's default), "
         "not %g", o->min_confidence);
+  else if (o->process_width != FEMO_DETECT_OPTION_UNSET
+      && (o->process_width < 0 || o->process_width > 32768))
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--process-width must be 0 (full size) to 32768 pixels, not %d",
+        o->process_width);
   else if (o->threads != FEMO_DETECT_OPTION_UNSET
       && (o->threads < 0 || o->threads > 256))
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -77,6 +82,9 @@ femo_detect_options_parse (GOptionContext * ctx, FemoDetectOptions * o,
     {"min-confidence", 0, 0, G_OPTION_ARG_DOUBLE, &o->min_confidence,
           "Drop faces of a lower detection confidence, 0 to 1 (default -1: "
           "the detector's own; the cascade's is 0)", "X"},
+    {"process-width", 0, 0, G_OPTION_ARG_INT, &o->process_width,
+          "Look for faces in a copy of each frame shrunk to this width; "
+          "0 = full size (default 0)", "PX"},
     {"threads", 'j', 0, G_OPTION_ARG_INT, &o->threads,
         "Threads to use (default: one per CPU core)", "N"},
     {NULL}
@@ -114,6 +122,8 @@ femo_detect_options_apply (const FemoDetectOptions * o, GstElement * detect)
   if (o->min_size != FEMO_DETECT_OPTION_UNSET)
     g_object_set (detect, "min-size", o->min_size, NULL);
   g_object_set (detect, "min-confidence", o->min_confidence, NULL);
+  if (o->process_width != FEMO_DETECT_OPTION_UNSET)
+    g_object_set (detect, "process-width", (guint) o->process_width, NULL);
   if (o->threads != FEMO_DETECT_OPTION_UNSET)
     g_object_set (detect, "n-threads", (guint) o->threads, NULL);
 }

@@ -63,11 +63,15 @@ truncate_coord (gfloat v)
   return (gint) v;
 }
 
-/* Whether a face of @w x @h pixels passes the size limits (0 = none). */
+/* Whether a face of @w x @h pixels passes the size limits (0 = none).
+ * A face's size is its larger side: YuNet's boxes are taller than wide
+ * (about 0.8:1) where the cascade's are square, and a face the cascade
+ * finds at 37x37 comes out of YuNet at about 29x39; comparing the width
+ * would drop it at the default min-size of 30. */
 static gboolean
 size_allowed (const FemoDetectParams * p, gint w, gint h)
 {
-  return w >= p->min_width && h >= p->min_height
+  return (w >= p->min_width || h >= p->min_height)
       && (p->max_width <= 0 || w <= p->max_width)
       && (p->max_height <= 0 || h <= p->max_height);
 }

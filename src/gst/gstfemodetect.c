@@ -144,13 +144,15 @@ static const SettingSpec setting_specs[] = {
         SETTING (analysis.min_neighbors), 0, 1000,
       FEMO_ANALYZER_DEFAULT_MIN_NEIGHBORS},
   {"min-size", "Minimum size",
-        "Smallest face to find, in pixels (width and height; OpenCV "
-        "minSize; YuNet's smaller boxes are dropped)", G_TYPE_INT,
+        "Smallest face to find, in pixels (the cascade: width and "
+        "height, OpenCV minSize; YuNet: boxes whose larger side is "
+        "smaller are dropped)", G_TYPE_INT,
         SETTING (analysis.min_size), 0, G_MAXINT,
       FEMO_ANALYZER_DEFAULT_MIN_SIZE},
   {"max-size", "Maximum size",
-        "Largest face to find, in pixels (width and height; OpenCV "
-        "maxSize; YuNet's larger boxes are dropped); 0 = no limit",
+        "Largest face to find, in pixels (the cascade: width and height, "
+        "OpenCV maxSize; YuNet: boxes with a larger side are dropped); "
+        "0 = no limit",
         G_TYPE_INT, SETTING (analysis.max_size), 0,
       G_MAXINT, FEMO_ANALYZER_DEFAULT_MAX_SIZE},
   {"max-faces", "Maximum faces",
