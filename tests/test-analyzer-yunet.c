@@ -282,7 +282,9 @@ upstream_faces (FemoAnalyzer * a, Photo * p, FemoAnalyzerSettings * s,
 
 /* The minimum confidence is the network's threshold: at any threshold the
  * faces are those of the lowest one with that score, in the same order
- * and the same places (greedy NMS in score order); -1 is the default. */
+ * and the same places (greedy NMS in score order); -1 is the default. A
+ * face scored just below it is dropped also where the threshold's nearest
+ * float is below it (the network's scores are floats). */
 static void
 test_min_confidence (void)
 {
@@ -308,7 +310,7 @@ test_min_confidence (void)
           i);
       const FemoAnalyzedFace *got;
 
-      if (want->confidence < (gfloat) threshold)
+      if (want->confidence < threshold)
         continue;
       g_assert_cmpuint (k, <, some->len);
       got = &g_array_index (some, FemoAnalyzedFace, k++);
@@ -321,6 +323,24 @@ test_min_confidence (void)
     g_assert_cmpuint (k, ==, some->len);
     if (thresholds[t] == 0.5)
       g_assert_cmpuint (some->len, <, all->len);
+    g_array_unref (some);
+  }
+  for (guint i = 0; i < all->len; i++) {
+    const FemoAnalyzedFace *want = &g_array_index (all, FemoAnalyzedFace, i);
+    guint n_above = 0;
+    GArray *some;
+
+    /* the next double after the score rounds to the score as a float */
+    s.min_confidence = nextafter (want->confidence, 2.0);
+    g_assert_cmpfloat ((gfloat) s.min_confidence, ==, want->confidence);
+    for (guint j = 0; j < all->len; j++)
+      n_above += g_array_index (all, FemoAnalyzedFace, j).confidence >
+          want->confidence;
+    some = process (a, &s, &f);
+    g_assert_cmpuint (some->len, ==, n_above);
+    for (guint j = 0; j < some->len; j++)
+      g_assert_cmpfloat (g_array_index (some, FemoAnalyzedFace,
+              j).confidence, >, want->confidence);
     g_array_unref (some);
   }
   g_array_unref (all);

@@ -10,6 +10,7 @@
 #include "femo-face-detector-private.h"
 #include "femo-yunet.h"
 
+#include <math.h>
 #include <string.h>
 
 G_STATIC_ASSERT (FEMO_YUNET_N_LANDMARKS == FEMO_N_LANDMARKS);
@@ -84,12 +85,18 @@ yunet_detect (FemoFaceDetector * detector,
 {
   YunetFaceDetector *self = (YunetFaceDetector *) detector;
   const FemoColorView *image = &input->color;
-  gdouble threshold = params->min_confidence >= 0 ?
+  gdouble min_confidence = params->min_confidence >= 0 ?
       params->min_confidence : FEMO_YUNET_DEFAULT_MIN_CONFIDENCE;
+  gfloat threshold = (gfloat) min_confidence;
   gsize i, n, k = 0;
 
+  /* The network compares scores in float: where the nearest float is
+   * below min_confidence, a score equal to it would be kept below the
+   * minimum. */
+  if (threshold < min_confidence)
+    threshold = nextafterf (threshold, G_MAXFLOAT);
   n = femo_yunet_detect (self->net, image->data, image->width, image->height,
-      image->stride, &image->layout, (gfloat) threshold, self->found,
+      image->stride, &image->layout, threshold, self->found,
       FEMO_YUNET_KEEP_TOP_K, error);
   for (i = 0; i < n; i++) {
     const FemoYunetFace *f = &self->found[i];

@@ -722,8 +722,13 @@ dp_band (FemoYunet * net, Worker * wk, guint r0, guint r1)
     return;
   for (guint i = 0; i < 3; i++) {
     slot[i] = wk->ring + i * u->cout * rs + RING_PAD;
-    for (guint c = 0; c < u->cout; c++)
-      slot[i][c * rs - 1] = slot[i][c * rs + L->cols] = 0.0f;
+    for (guint c = 0; c < u->cout; c++) {
+      /* the row's pointer first: c * rs - 1 is unsigned, and at c = 0
+       * the index wraps (pointer overflow, undefined) */
+      gfloat *row = slot[i] + c * rs;
+
+      row[-1] = row[L->cols] = 0.0f;
+    }
   }
   if (r0 > 0)
     pw_row (net, wk, r0 - 1, FALSE, slot[(r0 - 1) % 3], rs);

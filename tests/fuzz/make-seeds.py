@@ -15,9 +15,12 @@
 #                a 48x48 picture of a face: Grace Hopper cropped (public domain,
 #                ../shared/media, decoded and scaled by gst-launch-1.0) as
 #                luma, Y of YUY2, RGB and BGRx, tracked with changing
-#                settings and times, and boxes given past the frame. The
-#                files named by their SHA-1 there come from a 1,000,000-input
-#                run (tests/fuzz/README.md) and are not regenerated.
+#                settings and times, and boxes given past the frame, for the
+#                cascade; for YuNet in colour (BGR, I420, NV12, NV21, Y42B,
+#                Y444, Y41B, YUY2 with its chroma, gray), with landmarks,
+#                align-faces and min-confidence changing. The files named by
+#                their SHA-1 there come from fuzzing runs (tests/fuzz/README.md)
+#                and are not regenerated.
 # Usage: tests/fuzz/make-seeds.py  (from anywhere; overwrites the seeds)
 import gzip
 import json
@@ -214,22 +217,28 @@ def fer_csv():
 # --- femodetect streams -------------------------------------------------------
 FACE = HERE.parent.parent.parent / "shared" / "media" / "facedetect_grace_hopper_512x512.jpg"
 SIDE = 48
+YUNET_SIDE = 32  # fuzz-femodetect's MAX_SIDE_YUNET
+YUNET_CROP = 260  # YuNet's score on the face at 32: 0.8 (0.6 at 280)
 FACE_BOX = (153, 85, 228)  # x, y, side in the 512x512 picture
 CROP = 280
 
 
-def face_pixels(fmt):
-    """The face picture, SIDE x SIDE, rows packed, in GStreamer format @fmt:
-    the CROP x CROP square around the face (FACE_BOX, where OpenCV finds it),
-    so that the face stays above min-size 30 at SIDE."""
+def face_pixels(fmt, colorimetry=None, side=SIDE, crop=CROP):
+    """The face picture, @side x @side, rows packed, in GStreamer format
+    @fmt (YUV in @colorimetry, a caps string): the @crop x @crop square
+    around the face (FACE_BOX, where OpenCV finds it), so that the face
+    stays above min-size 30 at SIDE. At these sizes GStreamer's planes are unpadded, one
+    after the other, as fuzz-femodetect reads them from the pool."""
+    caps = f"video/x-raw,format={fmt},width={side},height={side}"
+    if colorimetry:
+        caps += f",colorimetry={colorimetry}"
     x, y, size = FACE_BOX
-    left, top = x + (size - CROP) // 2, y + (size - CROP) // 2
+    left, top = x + (size - crop) // 2, y + (size - crop) // 2
     with tempfile.NamedTemporaryFile() as out:
         subprocess.run(["gst-launch-1.0", "-q", "filesrc", f"location={FACE}", "!",
                         "jpegdec", "!", "videocrop", f"left={left}", f"top={top}",
-                        f"right={512 - left - CROP}", f"bottom={512 - top - CROP}", "!",
-                        "videoconvert", "!", "videoscale", "!",
-                        f"video/x-raw,format={fmt},width={SIDE},height={SIDE}", "!",
+                        f"right={512 - left - crop}", f"bottom={512 - top - crop}", "!",
+                        "videoconvert", "!", "videoscale", "!", caps, "!",
                         "filesink", f"location={out.name}"], check=True)
         return Path(out.name).read_bytes()
 
@@ -252,16 +261,39 @@ def scale_bytes(factor):
     return struct.pack("<H", (units(factor) - units(1.1)) % 65536)
 
 
+def min_confidence(v):
+    """The 2 bytes take_min_confidence() reads as @v (-1..1 in steps of
+    1/32767; None: the bytes 0, the detector's default)."""
+    return 0 if v is None else round(v * 32767) + 32768
+
+
+# the chroma byte (fuzz-femodetect.c's CHROMA_*): layout, then subsampling
+# (I420/NV12, Y42B/NV16, Y444/NV24, Y41B), U/V swapped, matrix (BT.601,
+# BT.709, BT.2020), full range
+NO_CHROMA, PLANAR, SEMI_PLANAR, PACKED = 0, 1, 2, 1
+SUB_420, SUB_422, SUB_444, SUB_411 = range(4)
+BT601, BT709, BT2020 = range(3)
+
+
+def chroma(layout, sub=SUB_420, swap=0, matrix=BT601, full_range=0):
+    return layout | sub << 2 | swap << 4 | matrix << 5 | full_range << 7
+
+
+# fuzz-femodetect.c's format byte: 0 luma plane, 1 packed YUV (its Y),
+# 2 + 3 * layout code packed RGB (14: B, G, R; 17: B, G, R, x)
+LUMA, PACKED_YUV, RGB, BGR, BGRX = 0, 1, 2, 14, 17
+
+
 def frame(detect=1, classify=1, tracking=1, late=0, reset=0, time_mode=1,
           scale=1.1, neighbors=small(3), min_size=small(30), max_size=small(0),
           max_faces=small(0), process_width=small(0), detect_interval=small(0),
           classify_interval=small(0), margin=19895, timeout=small(15),
           smoothing=3397, hysteresis=9830, merge=39321, flip=0, width=SIDE,
-          height=SIDE, fmt=0, pad=0, par=(1, 1), time=0, duration=400, offset=0,
-          boxes=()):
+          height=SIDE, fmt=LUMA, pad=0, par=(1, 1), time=0, duration=400,
+          offset=0, boxes=(), confidence=None, align=0, colour=NO_CHROMA):
     """One frame block: defaults are femodetect's (scale 1.1, margin 0.025,
-    smoothing 0.5, hysteresis 0.15, merge-overlaps 0.6; intervals are 1 + the
-    value)."""
+    smoothing 0.5, hysteresis 0.15, merge-overlaps 0.6, min-confidence -1,
+    align-faces off; intervals are 1 + the value)."""
     flags = (detect | classify << 1 | tracking << 2 | late << 3 | reset << 4
              | time_mode << 5 | flip << 7)
     b = struct.pack("<B", flags) + scale_bytes(scale) + neighbors + min_size
@@ -274,11 +306,14 @@ def frame(detect=1, classify=1, tracking=1, late=0, reset=0, time_mode=1,
     given = list(boxes) + [(0, 0, 0, 0)] * (4 - len(boxes))
     for x, y, w, h in given:
         b += struct.pack("<iiii", x, y, w, h)
-    return b + struct.pack("<B", len(boxes))
+    b += struct.pack("<B", len(boxes))
+    return b + struct.pack("<HBB", min_confidence(confidence), align, colour)
 
 
-def stream(name, frames, pool):
-    write("femodetect", name, struct.pack("<B", len(frames) - 1) + b"".join(frames) + pool)
+def stream(name, frames, pool, yunet=False):
+    """An input: the header (frame count, YuNet bit), frames, pixel pool."""
+    header = len(frames) - 1 | (0x80 if yunet else 0)
+    write("femodetect", name, struct.pack("<B", header) + b"".join(frames) + pool)
 
 
 def femodetect():
@@ -295,14 +330,16 @@ def femodetect():
             frame(time=120 * ms, offset=3, detect_interval=small(1),
                   classify_interval=small(1))], gray)
     # the Y of YUY2 (format 1, offset even) and UYVY (offset odd)
-    stream("yuy2-uyvy.bin", [frame(fmt=1, offset=0), frame(fmt=1, offset=1, time=40 * ms)],
+    stream("yuy2-uyvy.bin", [frame(fmt=PACKED_YUV, offset=0),
+                             frame(fmt=PACKED_YUV, offset=1, time=40 * ms)],
            yuy2)
     # packed RGB (format 2 + 3 * layout code; code 0: R, G, B in 3 bytes;
     # code 5: 4 bytes, then the swaps 2, 0, 0 giving B, G, R), untracked,
     # anamorphic
-    stream("rgb-bgrx.bin", [frame(fmt=2, tracking=0), frame(fmt=17, tracking=0, par=(16, 11))],
+    stream("rgb-bgrx.bin", [frame(fmt=RGB, tracking=0),
+                            frame(fmt=BGRX, tracking=0, par=(16, 11))],
            rgb)
-    stream("bgrx.bin", [frame(fmt=17, time_mode=0)], bgrx)
+    stream("bgrx.bin", [frame(fmt=BGRX, time_mode=0)], bgrx)
     # detection off: boxes from upstream, inside, past the edge, huge
     stream("given-boxes.bin",
            [frame(detect=0, boxes=[(20, 10, 50, 60), (80, 80, 60000, 60000),
@@ -323,6 +360,81 @@ def femodetect():
     stream("merge-flip.bin",
            [frame(neighbors=small(0), merge=65535, flip=1, tracking=0),
             frame(neighbors=small(1), merge=1, flip=1, time=40 * ms)], gray)
+    # the cascade's own min-confidence (its neighbours), a planar frame
+    # whose chroma it does not read
+    i420 = face_pixels("I420", "1:4:0:0")
+    stream("cascade-min-confidence.bin",
+           [frame(confidence=0.3, colour=chroma(PLANAR, full_range=1)),
+            frame(confidence=0.9, time=40 * ms, colour=chroma(PLANAR, full_range=1))],
+           i420)
+    yunet(ms)
+
+
+def yunet(ms):
+    """YuNet's streams, at YUNET_SIDE: its landmarks carried and aligned
+    on, colour in every chroma layout and colorimetry, min-confidence at
+    its ends."""
+    def yframe(**kw):
+        # the face is some 26 pixels high at YUNET_SIDE
+        return frame(**{"width": YUNET_SIDE, "height": YUNET_SIDE,
+                        "min_size": small(16), **kw})
+
+    def pixels(fmt, colorimetry=None):
+        return face_pixels(fmt, colorimetry, YUNET_SIDE, YUNET_CROP)
+
+    # tracked BGR: detected, aligned, carried with its landmarks
+    # (detect-interval 2), a lower min-confidence
+    bgr = pixels("BGR")
+    stream("yunet-bgr-tracked.bin",
+           [yframe(fmt=BGR), yframe(fmt=BGR, time=40 * ms, offset=3, align=1),
+            yframe(fmt=BGR, time=80 * ms, detect_interval=small(1), align=1),
+            yframe(fmt=BGR, time=120 * ms, confidence=0.3, align=1, flip=1)],
+           bgr, yunet=True)
+    stream("yunet-bgrx-process-width.bin",
+           [yframe(fmt=BGRX, process_width=small(28), align=1),
+            yframe(fmt=BGRX, process_width=small(20), tracking=0, par=(4, 3),
+                   confidence=0.2)],
+           pixels("BGRx"), yunet=True)
+    # planar and semi-planar YUV; every candidate (min-confidence 0), none
+    # but certain ones (1), the default again (negative)
+    i420 = dict(colour=chroma(PLANAR, full_range=1))
+    stream("yunet-i420.bin",
+           [yframe(align=1, **i420),
+            yframe(time=40 * ms, confidence=0.0, classify=0, **i420),
+            yframe(time=80 * ms, confidence=1.0, **i420),
+            yframe(time=120 * ms, confidence=-0.5, process_width=small(28),
+                   **i420)],
+           pixels("I420", "1:4:0:0"), yunet=True)
+    for fmt, layout, sub, swap, matrix, colorimetry in [
+            ("NV12", SEMI_PLANAR, SUB_420, 0, BT709, "bt709"),
+            ("NV21", SEMI_PLANAR, SUB_420, 1, BT601, "bt601"),
+            ("NV16", SEMI_PLANAR, SUB_422, 0, BT2020, "bt2020"),
+            ("NV24", SEMI_PLANAR, SUB_444, 0, BT709, "bt709"),
+            ("YV12", PLANAR, SUB_420, 1, BT601, "bt601"),
+            ("Y42B", PLANAR, SUB_422, 0, BT709, "bt709"),
+            ("Y444", PLANAR, SUB_444, 0, BT2020, "bt2020"),
+            ("Y41B", PLANAR, SUB_411, 0, BT601, "bt601")]:
+        colour = chroma(layout, sub, swap, matrix)
+        stream(f"yunet-{fmt.lower()}.bin",
+               [yframe(colour=colour, align=1),
+                yframe(colour=colour, time=40 * ms, process_width=small(28))],
+               pixels(fmt, colorimetry), yunet=True)
+    # packed YUV with its chroma: YUY2 (Y at even bytes), UYVY (odd: the
+    # pool shifted by one), YVYU (U and V swapped) at an odd width
+    stream("yunet-yuy2-uyvy.bin",
+           [yframe(fmt=PACKED_YUV, colour=chroma(PACKED, matrix=BT709), align=1),
+            yframe(fmt=PACKED_YUV, offset=1, time=40 * ms,
+                   colour=chroma(PACKED, matrix=BT709)),
+            yframe(fmt=PACKED_YUV, width=YUNET_SIDE - 1, time=80 * ms,
+                   colour=chroma(PACKED, swap=1, matrix=BT709), confidence=0.3)],
+           pixels("YUY2", "bt709"), yunet=True)
+    # no chroma: GRAY8 and the Y of YUY2; boxes given (no landmarks)
+    stream("yunet-gray.bin",
+           [yframe(confidence=0.4),
+            yframe(time=40 * ms, align=1, min_size=small(0), confidence=0.3),
+            yframe(detect=0, align=1, boxes=[(4, 4, 24, 24), (-10, 20, 20, 20)]),
+            yframe(fmt=PACKED_YUV, reset=1, tracking=0)],
+           pixels("GRAY8"), yunet=True)
 
 
 if __name__ == "__main__":
