@@ -24,8 +24,8 @@ int femo_fuzz_safetensors (const guint8 * data, gsize size);
  * starts with its magic) and femo_ferplus_load_stream. */
 int femo_fuzz_fer_csv (const guint8 * data, gsize size);
 /* A short stream of frames through femo_analyzer_process with the default
- * cascade and a narrow model of the shipped one's shape (fuzz-femodetect.c
- * describes the input). */
+ * cascade or YuNet's shipped weights and a narrow model of the shipped
+ * emotion model's shape (fuzz-femodetect.c describes the input). */
 int femo_fuzz_femodetect (const guint8 * data, gsize size);
 
 /* libFuzzer's entry point, defined once per fuzzer executable. */
