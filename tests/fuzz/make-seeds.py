@@ -16,8 +16,9 @@
 #                ../shared/media, decoded and scaled by gst-launch-1.0) as
 #                luma, Y of YUY2, RGB and BGRx, tracked with changing
 #                settings and times, and boxes given past the frame, for the
-#                cascade; for YuNet in colour (BGR, I420, NV12, NV21, Y42B,
-#                Y444, Y41B, YUY2 with its chroma, gray), with landmarks,
+#                cascade; for YuNet at 32x32 in colour (BGR, BGRx, I420,
+#                YV12, Y42B, Y444, Y41B, NV12, NV21, NV16, NV24, YUY2, UYVY
+#                and YVYU with their chroma) and gray, with landmarks,
 #                align-faces and min-confidence changing. The files named by
 #                their SHA-1 there come from fuzzing runs (tests/fuzz/README.md)
 #                and are not regenerated.
