@@ -8,6 +8,7 @@
 
 #include "femo-detect-options.h"
 #include "femo-cli.h"
+#include "femo-face-detector.h"
 
 #include <stdio.h>
 
@@ -68,20 +69,22 @@ femo_detect_options_parse (GOptionContext * ctx, FemoDetectOptions * o,
     {"model", 0, 0, G_OPTION_ARG_FILENAME, &o->model,
         "Emotion model, safetensors (default: femodetect's)", "FILE"},
     {"detector", 0, 0, G_OPTION_ARG_STRING, &o->detector,
-          "Face detector: cascade (OpenCV's Haar cascade, the default) or "
-          "yunet (a CNN: more faces, turned ones too, with landmarks)",
+          "Face detector: yunet (a CNN: faces turned too, five landmarks "
+          "each; the default) or cascade (OpenCV's Haar cascade, exactly)",
         "NAME"},
     {"cascade", 0, 0, G_OPTION_ARG_FILENAME, &o->cascade,
         "OpenCV face cascade XML (default: femodetect's)", "FILE"},
     {"scale-factor", 0, 0, G_OPTION_ARG_DOUBLE, &o->scale_factor,
-        "Ratio between detection scales, 1.01 to 10 (default 1.1)", "F"},
+        "Cascade: ratio between detection scales, 1.01 to 10 (default "
+          "1.1)", "F"},
     {"min-neighbors", 0, 0, G_OPTION_ARG_INT, &o->min_neighbors,
-        "Detections needed to keep a face (default 3)", "N"},
+        "Cascade: detections needed to keep a face (default 3)", "N"},
     {"min-size", 0, 0, G_OPTION_ARG_INT, &o->min_size,
         "Smallest face in pixels (default 30)", "PX"},
     {"min-confidence", 0, 0, G_OPTION_ARG_DOUBLE, &o->min_confidence,
           "Drop faces of a lower detection confidence, 0 to 1 (default -1: "
-          "the detector's own; the cascade's is 0)", "X"},
+          "the detector's own, YuNet's " G_STRINGIFY
+          (FEMO_YUNET_DEFAULT_MIN_CONFIDENCE) ", the cascade's 0)", "X"},
     {"process-width", 0, 0, G_OPTION_ARG_INT, &o->process_width,
           "Look for faces in a copy of each frame shrunk to this width; "
           "0 = full size (default 0)", "PX"},

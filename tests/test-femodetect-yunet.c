@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "femo-meta.h"
+#include "femo-face-detector.h"
 #include "test-util.h"
 
 #include <gst/check/gstharness.h>
@@ -96,7 +97,8 @@ assert_yunet_face (const FemoFaceInfo * f)
 {
   g_assert_true (f->detected);
   g_assert_cmpint (f->neighbors, ==, -1);
-  g_assert_cmpfloat (f->detection_confidence, >=, 0.6);
+  g_assert_cmpfloat (f->detection_confidence, >=,
+      FEMO_YUNET_DEFAULT_MIN_CONFIDENCE);
   g_assert_cmpfloat (f->detection_confidence, <=, 1.0);
   g_assert_true (f->has_landmarks);
   for (guint k = 0; k < FEMO_META_N_LANDMARKS; k++) {
@@ -159,7 +161,7 @@ test_properties (void)
   gint detector;
 
   g_object_get (e, "detector", &detector, "yunet-model", &file, NULL);
-  g_assert_cmpint (detector, ==, 0);
+  g_assert_cmpint (detector, ==, 1);    /* YuNet is the default */
   /* The tests run with FEMO_MODEL_DIR=<source>/models. */
   g_assert_cmpstr (file, ==, FEMO_SOURCE_ROOT "/models/yunet.safetensors");
   g_free (file);
@@ -170,6 +172,9 @@ test_properties (void)
   g_type_class_unref (kinds);
   g_assert_true (pspec->flags & GST_PARAM_MUTABLE_PLAYING);
 
+  gst_util_set_object_arg (G_OBJECT (e), "detector", "cascade");
+  g_object_get (e, "detector", &detector, NULL);
+  g_assert_cmpint (detector, ==, 0);
   gst_util_set_object_arg (G_OBJECT (e), "detector", "yunet");
   g_object_get (e, "detector", &detector, NULL);
   g_assert_cmpint (detector, ==, 1);
@@ -216,14 +221,14 @@ test_bad_model (void)
   g_free (cascade);
 }
 
-/* Switched while playing: from the next frame, YuNet's faces with
- * landmarks, then the cascade's without; a yunet-model that fails then
- * posts a warning and YuNet goes on. */
+/* Switched while playing, from the cascade: from the next frame, YuNet's
+ * faces with landmarks, then the cascade's without; a yunet-model that
+ * fails then posts a warning and YuNet goes on. */
 static void
 test_switch_while_playing (void)
 {
-  GstHarness *h = femo_test_detect_harness_new ("classify", FALSE,
-      "tracking", FALSE, "post-messages", FALSE, NULL);
+  GstHarness *h = femo_test_detect_harness_new ("detector", FEMO_TEST_CASCADE,
+      "classify", FALSE, "tracking", FALSE, "post-messages", FALSE, NULL);
   GArray *faces;
   GstMessage *msg;
   GstBus *bus = gst_element_get_bus (h->element);

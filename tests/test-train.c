@@ -505,6 +505,35 @@ test_ferplus (void)
   /* Row 3 has no FER+ image: 69 Training rows are left. */
   g_assert_cmpstr (femo_model_get_metadata (model, "femo.train.train_rows"),
       ==, "69");
+
+  /* --ferplus-weight: half votes, half labels - other targets, so other
+   * weights - recorded in the provenance; out of range or without
+   * --ferplus, refused */
+  {
+    g_autofree gchar *mixed = path_in ("p", "mix.safetensors");
+    g_autofree gchar *a = NULL, *b = NULL;
+    g_autoptr (FemoModel) m = NULL;
+    gsize la, lb;
+
+    tiny_run (&o, mixed);
+    o.ferplus = g_strdup (plus);
+    o.ferplus_weight = 0.5;
+    train_ok (&o);
+    m = femo_model_load (mixed, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (strstr (femo_model_get_metadata (m,
+                "femo.train.options"), "--ferplus-weight 0.5"));
+    a = read_all (out, &la);
+    b = read_all (mixed, &lb);
+    g_assert_true (la != lb || memcmp (a, b, la) != 0);
+  }
+  tiny_run (&o, out);
+  o.ferplus = g_strdup (plus);
+  o.ferplus_weight = 1.5;
+  train_fails (&o, FEMO_ERROR_ARGUMENT);
+  tiny_run (&o, out);
+  o.ferplus_weight = 0.5;
+  train_fails (&o, FEMO_ERROR_ARGUMENT);
 }
 
 /* --init starts from a trained model: the first epoch's loss is that of

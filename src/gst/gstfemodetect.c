@@ -90,7 +90,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_femo_detect_debug);
 #define DEFAULT_CASCADE_SUBPATH "haarcascades/haarcascade_frontalface_default.xml"
 #define DEFAULT_MODEL_NAME "fer2013-mini-xception.safetensors"
 #define DEFAULT_YUNET_NAME "yunet.safetensors"
-#define DEFAULT_DETECTOR GST_FEMO_DETECTOR_CASCADE
+#define DEFAULT_DETECTOR GST_FEMO_DETECTOR_YUNET
 /* Frame duration assumed for buffers without timestamps when the caps
  * have no frame rate either. */
 #define FALLBACK_FRAME_DURATION (40 * GST_MSECOND)
