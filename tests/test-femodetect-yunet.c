@@ -109,6 +109,49 @@ assert_yunet_face (const FemoFaceInfo * f)
   }
 }
 
+/* femodetect at its defaults (YuNet): the frame message carries each
+ * face's detection confidence and landmarks, the same as its ROI meta. */
+static void
+test_message (void)
+{
+  GstHarness *h = femo_test_detect_harness_new ("classify", FALSE, NULL);
+  GstBus *bus = gst_element_get_bus (h->element);
+  GArray *faces = faces_of (h, GST_VIDEO_FORMAT_RGB);
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+  const GValue *list;
+
+  g_assert_nonnull (msg);
+  g_assert_true (gst_message_has_name (msg, FEMO_META_DETECT_MESSAGE_NAME));
+  list = gst_structure_get_value (gst_message_get_structure (msg),
+      FEMO_META_FIELD_FACES);
+  g_assert_cmpuint (faces->len, ==, 3);
+  g_assert_cmpuint (gst_value_list_get_size (list), ==, faces->len);
+  for (guint i = 0; i < faces->len; i++) {
+    const FemoFaceInfo *f = &g_array_index (faces, FemoFaceInfo, i);
+    const GstStructure *face =
+        gst_value_get_structure (gst_value_list_get_value (list, i));
+    const GstStructure *points;
+    gdouble c, x;
+    guint u;
+
+    assert_yunet_face (f);
+    g_assert_true (gst_structure_get_uint (face, FEMO_META_FIELD_X, &u));
+    g_assert_cmpuint (u, ==, f->x);
+    g_assert_true (gst_structure_get_double (face,
+            FEMO_META_FIELD_DETECTION_CONFIDENCE, &c));
+    g_assert_cmpfloat (c, ==, f->detection_confidence);
+    g_assert_true (gst_structure_get (face, FEMO_META_FIELD_LANDMARKS,
+            GST_TYPE_STRUCTURE, &points, NULL));
+    g_assert_true (gst_structure_get_double (points, "nose_y", &x));
+    g_assert_cmpfloat (x, ==, f->landmarks[5]);
+    gst_structure_free ((GstStructure *) points);
+  }
+  gst_message_unref (msg);
+  g_array_unref (faces);
+  gst_object_unref (bus);
+  femo_test_detect_harness_teardown (h);
+}
+
 /* Every format of the sink caps: the faces of the RGB photo, within the
  * format's rounding (gray: no colour, and the faces still found). */
 static void
@@ -275,6 +318,7 @@ main (int argc, char **argv)
   load_photo ();
   g_test_add_func ("/femodetect-yunet/properties", test_properties);
   g_test_add_func ("/femodetect-yunet/formats", test_formats);
+  g_test_add_func ("/femodetect-yunet/message", test_message);
   g_test_add_func ("/femodetect-yunet/bad-model", test_bad_model);
   g_test_add_func ("/femodetect-yunet/switch-while-playing",
       test_switch_while_playing);

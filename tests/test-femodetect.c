@@ -229,9 +229,23 @@ message_boxes (const GstStructure * s)
     face = gst_value_get_structure (v);
     g_assert_true (gst_structure_has_name (face,
             FEMO_META_FACE_STRUCTURE_NAME));
-    /* facedetect's four fields, then the emotion when classified, then
-     * the track id when tracking. */
+    /* facedetect's four fields, then the emotion when classified, the
+     * track id when tracking, the detection confidence when detected in
+     * this frame and the landmarks when the detector finds them (the
+     * cascade does not). */
     n_fields = gst_structure_n_fields (face);
+    g_assert_false (gst_structure_has_field (face, FEMO_META_FIELD_LANDMARKS));
+    if (gst_structure_has_field (face, FEMO_META_FIELD_DETECTION_CONFIDENCE)) {
+      gdouble confidence;
+
+      g_assert_cmpstr (gst_structure_nth_field_name (face, n_fields - 1), ==,
+          FEMO_META_FIELD_DETECTION_CONFIDENCE);
+      g_assert_true (gst_structure_get_double (face,
+              FEMO_META_FIELD_DETECTION_CONFIDENCE, &confidence));
+      g_assert_cmpfloat (confidence, >, 0.0);
+      g_assert_cmpfloat (confidence, <, 1.0);
+      n_fields--;
+    }
     if (gst_structure_has_field (face, FEMO_META_FIELD_TRACK_ID)) {
       g_assert_cmpstr (gst_structure_nth_field_name (face, n_fields - 1), ==,
           FEMO_META_FIELD_TRACK_ID);

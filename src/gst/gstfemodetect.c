@@ -1220,7 +1220,9 @@ gst_femo_detect_post_message (GstFemoDetect * self, GstBuffer * buf,
   for (i = 0; i < result->n_faces; i++) {
     const FemoAnalyzedFace *face = &result->faces[i];
     guint track_id = result->tracked ? face->track_id : 0;
-    GstStructure *emotion;
+    GstStructure *emotion, *landmarks;
+    gdouble xy[2 * FEMO_N_LANDMARKS];
+    guint k;
 
     if (with_rois) {
       femo_meta_frame_message_add_face (s, self->rois[i], track_id);
@@ -1233,6 +1235,16 @@ gst_femo_detect_post_message (GstFemoDetect * self, GstBuffer * buf,
         face->box.width, face->box.height, emotion, track_id);
     if (emotion != NULL)
       gst_structure_free (emotion);
+    landmarks = NULL;
+    if (face->has_landmarks) {
+      for (k = 0; k < 2 * FEMO_N_LANDMARKS; k++)
+        xy[k] = face->landmarks.points[k];
+      landmarks = femo_meta_new_landmarks (xy);
+    }
+    femo_meta_frame_message_set_detection (s,
+        face->detected ? face->confidence : -1.0, landmarks);
+    if (landmarks != NULL)
+      gst_structure_free (landmarks);
   }
   gst_femo_detect_post (self, s);
 }
