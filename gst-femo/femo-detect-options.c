@@ -24,6 +24,14 @@ is_detector (const gchar * name)
   return FALSE;
 }
 
+/* Whether an option only the cascade reads was given. */
+static gboolean
+has_cascade_options (const FemoDetectOptions * o)
+{
+  return o->cascade != NULL || o->scale_factor != 0
+      || o->min_neighbors != FEMO_DETECT_OPTION_UNSET;
+}
+
 /* FALSE + @error when a value is out of range. */
 static gboolean
 detect_options_check (const FemoDetectOptions * o, GError ** error)
@@ -31,6 +39,10 @@ detect_options_check (const FemoDetectOptions * o, GError ** error)
   if (o->detector != NULL && !is_detector (o->detector))
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--detector must be cascade or yunet, not \"%s\"", o->detector);
+  else if (g_strcmp0 (o->detector, "yunet") == 0 && has_cascade_options (o))
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--cascade, --scale-factor and --min-neighbors are the cascade's: "
+        "they do not go with --detector yunet");
   else if (o->scale_factor != 0 && (o->scale_factor < 1.01 || o->scale_factor > 10))
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--scale-factor must be 1.01 to 10");
@@ -70,7 +82,9 @@ femo_detect_options_parse (GOptionContext * ctx, FemoDetectOptions * o,
         "Emotion model, safetensors (default: femodetect's)", "FILE"},
     {"detector", 0, 0, G_OPTION_ARG_STRING, &o->detector,
           "Face detector: yunet (a CNN: faces turned too, five landmarks "
-          "each; the default) or cascade (OpenCV's Haar cascade, exactly)",
+          "each; the default) or cascade (OpenCV's Haar cascade, with "
+          "OpenCV's boxes; implied by --cascade, --scale-factor and "
+          "--min-neighbors)",
         "NAME"},
     {"cascade", 0, 0, G_OPTION_ARG_FILENAME, &o->cascade,
         "OpenCV face cascade XML (default: femodetect's)", "FILE"},
@@ -101,6 +115,9 @@ femo_detect_options_parse (GOptionContext * ctx, FemoDetectOptions * o,
     femo_cli_usage_error ((*argv)[0], "%s", error->message);
     return FALSE;
   }
+  /* a cascade option says which detector is wanted */
+  if (o->detector == NULL && has_cascade_options (o))
+    o->detector = g_strdup ("cascade");
   if (o->model && !femo_cli_check_model_file (o->model, &error)) {
     fprintf (stderr, "%s: %s\n", (*argv)[0], error->message);
     return FALSE;

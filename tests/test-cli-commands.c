@@ -539,6 +539,25 @@ test_image_options (void)
   run = run_tool ("image", "-j-2", image, NULL);
   assert_one_line_error (&run, "--threads must be 0 to 256, not -2");
   run_clear (&run);
+  /* the cascade's own options: refused with YuNet, else they choose the
+   * cascade (no landmarks) */
+  run = run_tool ("image", "--detector", "yunet", "--min-neighbors", "5",
+      image, NULL);
+  assert_one_line_error (&run, "do not go with --detector yunet");
+  g_assert_cmpint (run.status, ==, 2);
+  run_clear (&run);
+  run = run_tool ("image", "-j1", "--json", "--min-neighbors", "5", image,
+      NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  json = femo_json_parse (run.out, strlen (run.out), &error);
+  g_assert_no_error (error);
+  faces = femo_json_object_get (femo_json_array_get (json, 0), "faces");
+  g_assert_cmpuint (femo_json_get_length (faces), >, 0);
+  for (guint i = 0; i < femo_json_get_length (faces); i++)
+    g_assert_null (femo_json_object_get (femo_json_array_get (faces, i),
+            "landmarks"));
+  femo_json_free (json);
+  run_clear (&run);
   /* --min-confidence reaches femodetect: fewer faces than the cascade's
    * (all of its faces by default), each that confident */
   run = run_tool ("image", "-j1", "--json", "--detector", "cascade", image,
