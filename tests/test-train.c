@@ -445,6 +445,16 @@ test_eval (void)
           "-d", data_path, "--json", NULL), ==, 0);
   g_assert_nonnull (strstr (out, "\"confusion\""));
   g_free (out);
+  /* 0: all cores, as train's -j 0 */
+  g_assert_cmpint (run_tool (&out, NULL, "eval", "-j0", "-m", model,
+          "-d", data_path, "--json", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "\"confusion\""));
+  g_free (out);
+  g_assert_cmpint (run_tool (NULL, &err, "eval", "-j-1", "-m", model,
+          "-d", data_path, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "--threads must be 0 (all cores) to 1024, "
+          "not -1"));
+  g_free (err);
   g_assert_cmpint (run_tool (NULL, &err, "train", "-j-1", "-d", data_path,
           "-o", model, NULL), ==, 1);
   g_assert_nonnull (strstr (err, "--threads must be 1..1024, not -1"));
