@@ -942,9 +942,9 @@ notify (FemoTrainer * t, FemoTrainerNotice kind, const gchar * format, ...)
 }
 
 /* --ferplus-weight w: each Training image's target becomes w x its FER+
- * votes + (1 - w) x its FER2013 label. The two disagree on about a fifth
- * of the images; the mix keeps the label that PublicTest scores while the
- * votes say how ambiguous the face is. */
+ * votes + (1 - w) x its FER2013 label. The votes' majority differs from
+ * the label on 35% of the Training images; the mix keeps the label that
+ * PublicTest scores while the votes say how ambiguous the face is. */
 static void
 mix_ferplus (FemoFerSplit * split, gdouble weight)
 {
