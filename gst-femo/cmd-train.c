@@ -197,7 +197,8 @@ femo_cmd_train (int argc, char **argv)
     {"teacher", 0, 0, G_OPTION_ARG_FILENAME, &o.teacher,
           "Distil from this model (FER2013 labels, any widths): each "
           "Training image's target mixes in the teacher's probabilities for "
-          "it", "MODEL"},
+          "it; several models, separated by commas, give the mean of their "
+          "probabilities (an ensemble)", "MODEL[,MODEL...]"},
     {"distill", 0, 0, G_OPTION_ARG_DOUBLE, &o.distill,
           "Weight of the teacher's probabilities in the targets, 0..1", "W"},
     {"init", 0, 0, G_OPTION_ARG_FILENAME, &o.init,

@@ -854,6 +854,59 @@ test_teacher (void)
   g_assert_nonnull (strstr (femo_model_get_metadata (model,
               "femo.train.options"), "--distill 0.7"));
 
+  /* an ensemble: the mean of the teachers' probabilities, so a teacher
+   * twice gives the student of that teacher alone; both named in the
+   * provenance; an empty name in the list is refused */
+  {
+    g_autofree gchar *single = path_in ("t4", "m.safetensors");
+    g_autofree gchar *twice = path_in ("t5", "m.safetensors");
+    g_autofree gchar *both = path_in ("t6", "m.safetensors");
+    g_autoptr (FemoFerData) d = femo_fer_load (data_path,
+        FEMO_FER_FLAGS_NONE, &error);
+    const FemoFerSplit *val;
+    const gchar *sha;
+    gfloat *p[2];
+
+    g_assert_no_error (error);
+    val = &d->splits[FEMO_FER_PUBLIC_TEST];
+    short_run (&o, single);
+    o.teacher = g_strdup (teacher);
+    train_ok (&o);
+    short_run (&o, twice);
+    o.teacher = g_strdup_printf ("%s,%s", teacher, teacher);
+    train_ok (&o);
+    for (i = 0; i < 2; i++) {
+      g_autoptr (FemoModel) m = femo_model_load (i ? twice : single, &error);
+
+      g_assert_no_error (error);
+      p[i] = g_new (gfloat, (gsize) val->n * 7);
+      femo_evaluate_probabilities (m, val, 1, p[i]);
+    }
+    g_assert_cmpmem (p[0], val->n * 7 * sizeof (gfloat), p[1],
+        val->n * 7 * sizeof (gfloat));
+    g_free (p[0]);
+    g_free (p[1]);
+
+    /* (the teacher file now holds other's bytes: see above) */
+    short_run (&o, both);
+    o.teacher = g_strdup_printf ("%s,%s", teacher, student);
+    train_ok (&o);
+    {
+      g_autoptr (FemoModel) m = femo_model_load (both, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (femo_model_get_metadata (m, "femo.train.teacher"), ==,
+          "m.safetensors,m.safetensors");
+      sha = femo_model_get_metadata (m, "femo.train.teacher_sha256");
+      g_assert_cmpuint (strlen (sha), ==, 2 * 64 + 1);
+      g_assert_cmpint (sha[64], ==, ',');
+      g_assert_true (strncmp (sha, sha + 65, 64) != 0);
+    }
+    short_run (&o, both);
+    o.teacher = g_strdup_printf ("%s,,%s", teacher, other);
+    train_fails (&o, FEMO_ERROR_ARGUMENT);
+  }
+
   data = femo_fer_load (data_path, FEMO_FER_FLAGS_NONE, &error);
   g_assert_no_error (error);
   split = &data->splits[FEMO_FER_PUBLIC_TEST];

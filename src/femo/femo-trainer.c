@@ -603,8 +603,17 @@ set_provenance (FemoTrainer * t, GError ** error)
       return FALSE;
   }
   if (t->opt.teacher) {
-    g_autofree gchar *name = g_path_get_basename (t->opt.teacher);
+    g_auto (GStrv) paths = g_strsplit (t->opt.teacher, ",", -1);
+    g_autofree gchar *name = NULL;
 
+    /* the file names without their folders, as for --init */
+    for (guint i = 0; paths[i]; i++) {
+      gchar *base = g_path_get_basename (paths[i]);
+
+      g_free (paths[i]);
+      paths[i] = base;
+    }
+    name = g_strjoinv (",", paths);
     if (!set_metadata (t->net, "femo.train.teacher", name, error)
         || !set_metadata (t->net, "femo.train.teacher_sha256",
             t->teacher_sha256, error))
@@ -963,32 +972,70 @@ mix_ferplus (FemoFerSplit * split, gdouble weight)
   }
 }
 
-/* --teacher: each Training image's target becomes (1 - d) x its target
- * (the label, or FER+) + d x the teacher's probabilities for the image as
- * it is (--distill d), computed once. */
+/* Adds the probabilities of the teacher model at @path for each Training
+ * image to @sum (in FER2013's class order); its sha256 goes to @sha256. */
 static gboolean
-apply_teacher (FemoTrainer * t, GError ** error)
+add_teacher_probabilities (FemoTrainer * t, const gchar * path,
+    gfloat * sum, gchar ** sha256, GError ** error)
 {
-  const gdouble d = t->opt.distill;
-  FemoFerSplit *train = t->train;
+  const FemoFerSplit *train = t->train;
   g_autoptr (FemoModel) teacher = NULL;
   g_autoptr (GBytes) bytes = NULL;
   g_autofree gfloat *probs = NULL;
   guint output_of_class[FEMO_FER_N_CLASSES];
   guint i, c;
 
-  bytes = map_option_file ("--teacher", t->opt.teacher, &t->teacher_sha256,
-      error);
+  bytes = map_option_file ("--teacher", path, sha256, error);
   if (!bytes)
     return FALSE;
   teacher = femo_model_load_from_data (g_bytes_get_data (bytes, NULL),
       g_bytes_get_size (bytes), error);
   if (!teacher || !femo_evaluate_map_labels (teacher, output_of_class, error)) {
-    g_prefix_error (error, "--teacher %s: ", t->opt.teacher);
+    g_prefix_error (error, "--teacher %s: ", path);
     return FALSE;
   }
   probs = g_new (gfloat, (gsize) train->n * FEMO_FER_N_CLASSES);
   femo_evaluate_probabilities (teacher, train, t->opt.threads, probs);
+  for (i = 0; i < train->n; i++)
+    for (c = 0; c < FEMO_FER_N_CLASSES; c++)
+      sum[(gsize) i * FEMO_FER_N_CLASSES + c] +=
+          probs[(gsize) i * FEMO_FER_N_CLASSES + output_of_class[c]];
+  return TRUE;
+}
+
+/* --teacher: each Training image's target becomes (1 - d) x its target
+ * (the label, or FER+) + d x the teacher's probabilities for the image as
+ * it is (--distill d), computed once. Several teachers (a comma-separated
+ * list) give the mean of their probabilities: an ensemble's, which is
+ * better than each of its members. */
+static gboolean
+apply_teacher (FemoTrainer * t, GError ** error)
+{
+  const gdouble d = t->opt.distill;
+  FemoFerSplit *train = t->train;
+  g_auto (GStrv) paths = g_strsplit (t->opt.teacher, ",", -1);
+  g_autoptr (GPtrArray) shas = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gfloat *probs = NULL;
+  guint n = g_strv_length (paths);
+  guint i, c;
+
+  if (n == 0 || g_strv_contains ((const gchar * const *) paths, "")) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_ARGUMENT,
+        "--teacher \"%s\": an empty file name in the list", t->opt.teacher);
+    return FALSE;
+  }
+  probs = g_new0 (gfloat, (gsize) train->n * FEMO_FER_N_CLASSES);
+  for (i = 0; i < n; i++) {
+    gchar *sha = NULL;
+
+    if (!add_teacher_probabilities (t, paths[i], probs, &sha, error))
+      return FALSE;
+    g_ptr_array_add (shas, sha);
+  }
+  g_ptr_array_add (shas, NULL);
+  g_free (t->teacher_sha256);
+  t->teacher_sha256 = g_strjoinv (",", (gchar **) shas->pdata);
+
   if (!train->soft) {
     train->soft = g_new0 (gfloat, (gsize) train->n * FEMO_FER_N_CLASSES);
     for (i = 0; i < train->n; i++)
@@ -999,7 +1046,7 @@ apply_teacher (FemoTrainer * t, GError ** error)
     const gfloat *p = probs + (gsize) i * FEMO_FER_N_CLASSES;
 
     for (c = 0; c < FEMO_FER_N_CLASSES; c++)
-      row[c] = (gfloat) ((1.0 - d) * row[c] + d * p[output_of_class[c]]);
+      row[c] = (gfloat) ((1.0 - d) * row[c] + d * p[c] / n);
   }
   notify (t, FEMO_TRAINER_NOTICE_INFO, "distilling from %s (weight %g)",
       t->opt.teacher, d);
