@@ -50,11 +50,13 @@ evaluate (EvalOptions * o, GError ** error)
         o->usage);
     return FALSE;
   }
-  if (o->threads < 1 || o->threads > 1024) {
+  if (o->threads < 0 || o->threads > 1024) {
     g_set_error (error, FEMO_ERROR, FEMO_ERROR_ARGUMENT,
-        "--threads must be 1..1024, not %d", o->threads);
+        "--threads must be 0 (all cores) to 1024, not %d", o->threads);
     return FALSE;
   }
+  if (o->threads == 0)
+    o->threads = MAX (1, g_get_num_processors ());
 
   if (!femo_cli_check_model_file (o->model, error))
     return FALSE;
@@ -138,7 +140,7 @@ femo_cmd_eval (int argc, char **argv)
     {"svg", 0, 0, G_OPTION_ARG_FILENAME, &o.svg,
         "Also write the confusion matrix as an SVG heat map", "FILE"},
     {"threads", 'j', 0, G_OPTION_ARG_INT, &o.threads,
-        "Worker threads (default: all cores)", "N"},
+        "Worker threads, 0 for all cores (default 0)", "N"},
     {"flip", 0, 0, G_OPTION_ARG_NONE, &o.flip,
           "Also run each image mirrored left-right and average the two "
           "probabilities (as femodetect flip=true)", NULL},
@@ -148,7 +150,6 @@ femo_cmd_eval (int argc, char **argv)
   };
   gboolean ok;
 
-  o.threads = MAX (1, g_get_num_processors ());
   ctx = g_option_context_new ("- measure a model on FER2013 rows");
   g_option_context_set_summary (ctx,
       "Runs the model once on each image of one Usage (a plain forward pass, "

@@ -259,7 +259,7 @@ femo_cmd_image (int argc, char **argv)
       "\"confidence\",\n\"probabilities\": {emotion: p}[, \"landmarks\": "
       "{\"left_eye\": [x, y], \"right_eye\",\n\"nose\", \"left_mouth\", "
       "\"right_mouth\"}]}]}; landmarks only from a detector that\nfinds "
-      "them (--detector yunet), in pixels of the image.\n\n"
+      "them (YuNet, the default), in pixels of the image.\n\n"
       "Examples:\n"
       "  gst-femo image photo.jpg\n"
       "  gst-femo image --json *.jpg > faces.json\n"

@@ -191,10 +191,14 @@ femo_cmd_train (int argc, char **argv)
     {"ferplus", 0, 0, G_OPTION_ARG_FILENAME, &o.ferplus,
         "Train on FER+ soft targets (fer2013new.csv) instead of the "
           "FER2013 labels; validation keeps the FER2013 labels", "FILE"},
+    {"ferplus-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.ferplus_weight,
+          "With --ferplus: the share of the FER+ votes in each target, the "
+          "rest being the FER2013 label, 0..1 (default 1)", "W"},
     {"teacher", 0, 0, G_OPTION_ARG_FILENAME, &o.teacher,
           "Distil from this model (FER2013 labels, any widths): each "
           "Training image's target mixes in the teacher's probabilities for "
-          "it", "MODEL"},
+          "it; several models, separated by commas, give the mean of their "
+          "probabilities (an ensemble)", "MODEL[,MODEL...]"},
     {"distill", 0, 0, G_OPTION_ARG_DOUBLE, &o.distill,
           "Weight of the teacher's probabilities in the targets, 0..1", "W"},
     {"init", 0, 0, G_OPTION_ARG_FILENAME, &o.init,

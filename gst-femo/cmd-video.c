@@ -523,7 +523,7 @@ femo_cmd_video (int argc, char **argv)
       "empty (null) on frames where a track carried the face without\n"
       "detection. JSON lines end with \"landmarks\" ({\"left_eye\": [x, y],\n"
       "\"right_eye\", \"nose\", \"left_mouth\", \"right_mouth\"}, in pixels) when\n"
-      "the detector finds them (--detector yunet).\n\n"
+      "the detector finds them (YuNet, the default).\n\n"
       "Examples:\n"
       "  gst-femo video talk.mp4                    # writes talk-faces.mp4\n"
       "  gst-femo video talk.mp4 -o out.mkv --csv faces.csv --plot faces.svg\n"

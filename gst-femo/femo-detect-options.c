@@ -8,6 +8,7 @@
 
 #include "femo-detect-options.h"
 #include "femo-cli.h"
+#include "femo-face-detector.h"
 
 #include <stdio.h>
 
@@ -23,6 +24,14 @@ is_detector (const gchar * name)
   return FALSE;
 }
 
+/* Whether an option only the cascade reads was given. */
+static gboolean
+has_cascade_options (const FemoDetectOptions * o)
+{
+  return o->cascade != NULL || o->scale_factor != 0
+      || o->min_neighbors != FEMO_DETECT_OPTION_UNSET;
+}
+
 /* FALSE + @error when a value is out of range. */
 static gboolean
 detect_options_check (const FemoDetectOptions * o, GError ** error)
@@ -30,6 +39,10 @@ detect_options_check (const FemoDetectOptions * o, GError ** error)
   if (o->detector != NULL && !is_detector (o->detector))
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--detector must be cascade or yunet, not \"%s\"", o->detector);
+  else if (g_strcmp0 (o->detector, "yunet") == 0 && has_cascade_options (o))
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--cascade, --scale-factor and --min-neighbors are the cascade's: "
+        "they do not go with --detector yunet");
   else if (o->scale_factor != 0 && (o->scale_factor < 1.01 || o->scale_factor > 10))
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--scale-factor must be 1.01 to 10");
@@ -68,20 +81,24 @@ femo_detect_options_parse (GOptionContext * ctx, FemoDetectOptions * o,
     {"model", 0, 0, G_OPTION_ARG_FILENAME, &o->model,
         "Emotion model, safetensors (default: femodetect's)", "FILE"},
     {"detector", 0, 0, G_OPTION_ARG_STRING, &o->detector,
-          "Face detector: cascade (OpenCV's Haar cascade, the default) or "
-          "yunet (a CNN: more faces, turned ones too, with landmarks)",
+          "Face detector: yunet (a CNN: faces turned too, five landmarks "
+          "each; the default) or cascade (OpenCV's Haar cascade, with "
+          "OpenCV's boxes; implied by --cascade, --scale-factor and "
+          "--min-neighbors)",
         "NAME"},
     {"cascade", 0, 0, G_OPTION_ARG_FILENAME, &o->cascade,
         "OpenCV face cascade XML (default: femodetect's)", "FILE"},
     {"scale-factor", 0, 0, G_OPTION_ARG_DOUBLE, &o->scale_factor,
-        "Ratio between detection scales, 1.01 to 10 (default 1.1)", "F"},
+        "Cascade: ratio between detection scales, 1.01 to 10 (default "
+          "1.1)", "F"},
     {"min-neighbors", 0, 0, G_OPTION_ARG_INT, &o->min_neighbors,
-        "Detections needed to keep a face (default 3)", "N"},
+        "Cascade: detections needed to keep a face (default 3)", "N"},
     {"min-size", 0, 0, G_OPTION_ARG_INT, &o->min_size,
         "Smallest face in pixels (default 30)", "PX"},
     {"min-confidence", 0, 0, G_OPTION_ARG_DOUBLE, &o->min_confidence,
           "Drop faces of a lower detection confidence, 0 to 1 (default -1: "
-          "the detector's own; the cascade's is 0)", "X"},
+          "the detector's own, YuNet's " G_STRINGIFY
+          (FEMO_YUNET_DEFAULT_MIN_CONFIDENCE) ", the cascade's 0)", "X"},
     {"process-width", 0, 0, G_OPTION_ARG_INT, &o->process_width,
           "Look for faces in a copy of each frame shrunk to this width; "
           "0 = full size (default 0)", "PX"},
@@ -98,6 +115,9 @@ femo_detect_options_parse (GOptionContext * ctx, FemoDetectOptions * o,
     femo_cli_usage_error ((*argv)[0], "%s", error->message);
     return FALSE;
   }
+  /* a cascade option says which detector is wanted */
+  if (o->detector == NULL && has_cascade_options (o))
+    o->detector = g_strdup ("cascade");
   if (o->model && !femo_cli_check_model_file (o->model, &error)) {
     fprintf (stderr, "%s: %s\n", (*argv)[0], error->message);
     return FALSE;

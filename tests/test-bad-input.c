@@ -64,6 +64,9 @@ check_element_refuses (const gchar * property, const gchar * path,
 
   g_assert_no_error (error);
   detect = gst_bin_get_by_name (GST_BIN (pipeline), "detect");
+  /* a cascade file is only read by the cascade */
+  if (strcmp (property, "cascade-file") == 0)
+    g_object_set (detect, "detector", FEMO_TEST_CASCADE, NULL);
   g_object_set (detect, property, path, NULL);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   bus = gst_element_get_bus (pipeline);
@@ -483,8 +486,9 @@ test_out_of_memory (void)
     g_test_trap_assert_passed ();
     return;
   }
-  h = femo_test_detect_harness_new ("cascade-file", cascade, "classify", FALSE,
-      "min-neighbors", 0, "min-size", 0, "n-threads", 1, NULL);
+  h = femo_test_detect_harness_new ("detector", FEMO_TEST_CASCADE,
+      "cascade-file", cascade, "classify", FALSE, "min-neighbors", 0,
+      "min-size", 0, "n-threads", 1, NULL);
   gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY8, 512, 512);
   gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
   bus = gst_element_get_bus (h->element);

@@ -6,6 +6,7 @@
  * same input, and decodes the files it writes.
  */
 #include "config.h"
+#include "femo-face-detector.h"
 #include "femo-json.h"
 #include "femo-meta.h"
 #include "test-util.h"
@@ -263,6 +264,35 @@ assert_prob (gdouble got, gdouble want, const gchar * what)
         want, fabs (got - want));
 }
 
+/* The five points of a JSON "landmarks" object, in femo-meta.h's order,
+ * each [x, y] inside the face's box (a tenth of it around). */
+static void
+assert_json_landmarks (const FemoJson * face, const FemoJson * landmarks)
+{
+  static const gchar *const names[] = { "left_eye", "right_eye", "nose",
+    "left_mouth", "right_mouth"
+  };
+  gdouble x = femo_json_get_int (femo_json_object_get (face, "x"));
+  gdouble y = femo_json_get_int (femo_json_object_get (face, "y"));
+  gdouble w = femo_json_get_int (femo_json_object_get (face, "width"));
+  gdouble h = femo_json_get_int (femo_json_object_get (face, "height"));
+
+  g_assert_nonnull (landmarks);
+  g_assert_cmpuint (femo_json_get_length (landmarks), ==, G_N_ELEMENTS (names));
+  for (guint k = 0; k < G_N_ELEMENTS (names); k++) {
+    const FemoJson *point = femo_json_object_value_at (landmarks, k);
+    gdouble px = femo_json_get_double (femo_json_array_get (point, 0));
+    gdouble py = femo_json_get_double (femo_json_array_get (point, 1));
+
+    g_assert_cmpstr (femo_json_object_key_at (landmarks, k), ==, names[k]);
+    g_assert_cmpuint (femo_json_get_length (point), ==, 2);
+    g_assert_cmpfloat (px, >=, x - w / 10);
+    g_assert_cmpfloat (px, <=, x + w * 1.1);
+    g_assert_cmpfloat (py, >=, y - h / 10);
+    g_assert_cmpfloat (py, <=, y + h * 1.1);
+  }
+}
+
 /* ---- gst-femo image ---- */
 
 static const gchar *const images[] = {
@@ -318,8 +348,12 @@ test_image_json (void)
       assert_prob (femo_json_get_double (femo_json_object_get (face,
                   "detection_confidence")), want->face.detection_confidence,
           "detection_confidence");
-      /* the cascade has no landmarks */
-      g_assert_null (femo_json_object_get (face, "landmarks"));
+      /* landmarks when the detector gave them (YuNet, the default) */
+      if (want->face.has_landmarks)
+        assert_json_landmarks (face, femo_json_object_get (face,
+                "landmarks"));
+      else
+        g_assert_null (femo_json_object_get (face, "landmarks"));
       if (want->face.label == NULL) {
         g_assert_cmpint (femo_json_get_node_type (label), ==, FEMO_JSON_NULL);
         continue;
@@ -473,7 +507,7 @@ test_image_options (void)
   gchar *image = femo_test_shared_path (images[0]);
   gchar *text = g_build_filename (FEMO_SOURCE_ROOT, "README.md", NULL);
   static const gchar *const counts[] = {
-    "--threads", "--min-size", "--min-neighbors"
+    "--threads", "--min-size", "--min-neighbors", "--process-width"
   };
   GError *error = NULL;
   const FemoJson *faces;
@@ -505,16 +539,37 @@ test_image_options (void)
   run = run_tool ("image", "-j-2", image, NULL);
   assert_one_line_error (&run, "--threads must be 0 to 256, not -2");
   run_clear (&run);
-  /* --min-confidence reaches femodetect: fewer faces, each that confident */
-  run = run_tool ("image", "-j1", "--json", image, NULL);
+  /* the cascade's own options: refused with YuNet, else they choose the
+   * cascade (no landmarks) */
+  run = run_tool ("image", "--detector", "yunet", "--min-neighbors", "5",
+      image, NULL);
+  assert_one_line_error (&run, "do not go with --detector yunet");
+  g_assert_cmpint (run.status, ==, 2);
+  run_clear (&run);
+  run = run_tool ("image", "-j1", "--json", "--min-neighbors", "5", image,
+      NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  json = femo_json_parse (run.out, strlen (run.out), &error);
+  g_assert_no_error (error);
+  faces = femo_json_object_get (femo_json_array_get (json, 0), "faces");
+  g_assert_cmpuint (femo_json_get_length (faces), >, 0);
+  for (guint i = 0; i < femo_json_get_length (faces); i++)
+    g_assert_null (femo_json_object_get (femo_json_array_get (faces, i),
+            "landmarks"));
+  femo_json_free (json);
+  run_clear (&run);
+  /* --min-confidence reaches femodetect: fewer faces than the cascade's
+   * (all of its faces by default), each that confident */
+  run = run_tool ("image", "-j1", "--json", "--detector", "cascade", image,
+      NULL);
   json = femo_json_parse (run.out, strlen (run.out), &error);
   g_assert_no_error (error);
   n_all = femo_json_get_length (femo_json_object_get (femo_json_array_get
           (json, 0), "faces"));
   femo_json_free (json);
   run_clear (&run);
-  run = run_tool ("image", "-j1", "--json", "--min-confidence", "0.5", image,
-      NULL);
+  run = run_tool ("image", "-j1", "--json", "--detector", "cascade",
+      "--min-confidence", "0.5", image, NULL);
   g_assert_cmpint (run.status, ==, 0);
   json = femo_json_parse (run.out, strlen (run.out), &error);
   g_assert_no_error (error);
@@ -550,35 +605,6 @@ test_image_options (void)
   g_free (image);
 }
 
-/* The five points of a JSON "landmarks" object, in femo-meta.h's order,
- * each [x, y] inside the face's box (a tenth of it around). */
-static void
-assert_json_landmarks (const FemoJson * face, const FemoJson * landmarks)
-{
-  static const gchar *const names[] = { "left_eye", "right_eye", "nose",
-    "left_mouth", "right_mouth"
-  };
-  gdouble x = femo_json_get_int (femo_json_object_get (face, "x"));
-  gdouble y = femo_json_get_int (femo_json_object_get (face, "y"));
-  gdouble w = femo_json_get_int (femo_json_object_get (face, "width"));
-  gdouble h = femo_json_get_int (femo_json_object_get (face, "height"));
-
-  g_assert_nonnull (landmarks);
-  g_assert_cmpuint (femo_json_get_length (landmarks), ==, G_N_ELEMENTS (names));
-  for (guint k = 0; k < G_N_ELEMENTS (names); k++) {
-    const FemoJson *point = femo_json_object_value_at (landmarks, k);
-    gdouble px = femo_json_get_double (femo_json_array_get (point, 0));
-    gdouble py = femo_json_get_double (femo_json_array_get (point, 1));
-
-    g_assert_cmpstr (femo_json_object_key_at (landmarks, k), ==, names[k]);
-    g_assert_cmpuint (femo_json_get_length (point), ==, 2);
-    g_assert_cmpfloat (px, >=, x - w / 10);
-    g_assert_cmpfloat (px, <=, x + w * 1.1);
-    g_assert_cmpfloat (py, >=, y - h / 10);
-    g_assert_cmpfloat (py, <=, y + h * 1.1);
-  }
-}
-
 /* --detector yunet: faces with YuNet's score and landmarks (last in each
  * face), at its default minimum confidence unless --min-confidence; the
  * table shows the score; a detector that does not exist is named. */
@@ -605,7 +631,8 @@ test_image_yunet (void)
     guint n_keys = femo_json_get_length (face);
 
     g_assert_cmpfloat (femo_json_get_double (femo_json_object_get (face,
-                "detection_confidence")), >=, 0.6);
+                "detection_confidence")), >=,
+        FEMO_YUNET_DEFAULT_MIN_CONFIDENCE);
     g_assert_cmpstr (femo_json_object_key_at (face, n_keys - 1), ==,
         "landmarks");
     assert_json_landmarks (face, femo_json_object_get (face, "landmarks"));
@@ -837,8 +864,12 @@ test_video (void)
           f->face.class_names[k]);
     g_hash_table_add (tracks, GUINT_TO_POINTER (f->face.track_id));
 
-    /* the JSON line: the same names in the same order, the same values */
-    g_assert_cmpuint (femo_json_get_length (obj), ==, g_strv_length (columns));
+    /* the JSON line: the same names in the same order, the same values,
+     * then the landmarks when the detector gave them */
+    g_assert_cmpuint (femo_json_get_length (obj), ==, g_strv_length (columns)
+        + (f->face.has_landmarks ? 1 : 0));
+    if (f->face.has_landmarks)
+      assert_json_landmarks (obj, femo_json_object_get (obj, "landmarks"));
     for (guint k = 0; columns[k]; k++) {
       const FemoJson *value = femo_json_object_value_at (obj, k);
       g_assert_cmpstr (femo_json_object_key_at (obj, k), ==, columns[k]);

@@ -267,7 +267,39 @@ test_messages (void)
   g_assert_cmpstr (gst_structure_get_string (emotion,
           FEMO_META_EMOTION_FIELD_LABEL), ==, "happy");
   gst_structure_free ((GstStructure *) emotion);
+  /* neither detected here nor with landmarks */
+  g_assert_false (gst_structure_has_field (face,
+          FEMO_META_FIELD_DETECTION_CONFIDENCE));
+  g_assert_false (gst_structure_has_field (face, FEMO_META_FIELD_LANDMARKS));
   gst_structure_free (s);
+
+  /* a detected face with landmarks: its confidence and a copy of them */
+  {
+    const gdouble xy[2 * FEMO_META_N_LANDMARKS] = { 1, 2, 3, 4, 5, 6, 7, 8,
+      9, 10
+    };
+    const GstStructure *points;
+    gdouble c, x;
+
+    femo_meta_add_detection (roi, 0.875, -1, 100, 100);
+    femo_meta_add_landmarks (roi, xy);
+    s = femo_meta_new_frame_message (40, 30, 20, 10);
+    femo_meta_frame_message_add_face (s, roi, 6);
+    face = gst_value_get_structure (gst_value_list_get_value
+        (gst_structure_get_value (s, FEMO_META_FIELD_FACES), 0));
+    g_assert_true (gst_structure_get_double (face,
+            FEMO_META_FIELD_DETECTION_CONFIDENCE, &c));
+    g_assert_cmpfloat (c, ==, 0.875);
+    g_assert_true (gst_structure_get (face, FEMO_META_FIELD_LANDMARKS,
+            GST_TYPE_STRUCTURE, &points, NULL));
+    g_assert_true (gst_structure_is_equal (points,
+            gst_video_region_of_interest_meta_get_param (roi,
+                FEMO_META_LANDMARKS_PARAMS_NAME)));
+    g_assert_true (gst_structure_get_double (points, "right_mouth_y", &x));
+    g_assert_cmpfloat (x, ==, 10);
+    gst_structure_free ((GstStructure *) points);
+    gst_structure_free (s);
+  }
 
   s = femo_meta_new_track_ended (6, 1, 2, 3, 4, 5, NULL, "cut");
   g_assert_false (gst_structure_has_field (s,

@@ -294,7 +294,9 @@ check_message (GstMessage * msg, GPtrArray * rois, gboolean classified)
 static void
 check_faces (const gchar * stem, guint n_faces, gint par_n, gint par_d)
 {
-  GstHarness *h = femo_test_detect_harness_new (NULL);
+  /* the cascade's faces: a known count, no landmarks */
+  GstHarness *h = femo_test_detect_harness_new ("detector", FEMO_TEST_CASCADE,
+      NULL);
   guint n_labels = femo_model_get_n_labels (test_model);
   gfloat *probs = g_new (gfloat, n_labels);
   GstBuffer *out;
@@ -423,7 +425,8 @@ test_crop_geometry (void)
 static void
 test_classify_off (void)
 {
-  GstHarness *h = femo_test_detect_harness_new ("classify", FALSE, "model-file",
+  GstHarness *h = femo_test_detect_harness_new ("detector", FEMO_TEST_CASCADE,
+      "classify", FALSE, "model-file",
       "/nonexistent/femo-missing-model.safetensors", NULL);
   GstBuffer *out;
   GstMessage *msg;

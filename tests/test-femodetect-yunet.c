@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "femo-meta.h"
+#include "femo-face-detector.h"
 #include "test-util.h"
 
 #include <gst/check/gstharness.h>
@@ -96,7 +97,8 @@ assert_yunet_face (const FemoFaceInfo * f)
 {
   g_assert_true (f->detected);
   g_assert_cmpint (f->neighbors, ==, -1);
-  g_assert_cmpfloat (f->detection_confidence, >=, 0.6);
+  g_assert_cmpfloat (f->detection_confidence, >=,
+      FEMO_YUNET_DEFAULT_MIN_CONFIDENCE);
   g_assert_cmpfloat (f->detection_confidence, <=, 1.0);
   g_assert_true (f->has_landmarks);
   for (guint k = 0; k < FEMO_META_N_LANDMARKS; k++) {
@@ -105,6 +107,49 @@ assert_yunet_face (const FemoFaceInfo * f)
     g_assert_cmpfloat (f->landmarks[2 * k + 1], >, f->y);
     g_assert_cmpfloat (f->landmarks[2 * k + 1], <, f->y + f->height);
   }
+}
+
+/* femodetect at its defaults (YuNet): the frame message carries each
+ * face's detection confidence and landmarks, the same as its ROI meta. */
+static void
+test_message (void)
+{
+  GstHarness *h = femo_test_detect_harness_new ("classify", FALSE, NULL);
+  GstBus *bus = gst_element_get_bus (h->element);
+  GArray *faces = faces_of (h, GST_VIDEO_FORMAT_RGB);
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+  const GValue *list;
+
+  g_assert_nonnull (msg);
+  g_assert_true (gst_message_has_name (msg, FEMO_META_DETECT_MESSAGE_NAME));
+  list = gst_structure_get_value (gst_message_get_structure (msg),
+      FEMO_META_FIELD_FACES);
+  g_assert_cmpuint (faces->len, ==, 3);
+  g_assert_cmpuint (gst_value_list_get_size (list), ==, faces->len);
+  for (guint i = 0; i < faces->len; i++) {
+    const FemoFaceInfo *f = &g_array_index (faces, FemoFaceInfo, i);
+    const GstStructure *face =
+        gst_value_get_structure (gst_value_list_get_value (list, i));
+    const GstStructure *points;
+    gdouble c, x;
+    guint u;
+
+    assert_yunet_face (f);
+    g_assert_true (gst_structure_get_uint (face, FEMO_META_FIELD_X, &u));
+    g_assert_cmpuint (u, ==, f->x);
+    g_assert_true (gst_structure_get_double (face,
+            FEMO_META_FIELD_DETECTION_CONFIDENCE, &c));
+    g_assert_cmpfloat (c, ==, f->detection_confidence);
+    g_assert_true (gst_structure_get (face, FEMO_META_FIELD_LANDMARKS,
+            GST_TYPE_STRUCTURE, &points, NULL));
+    g_assert_true (gst_structure_get_double (points, "nose_y", &x));
+    g_assert_cmpfloat (x, ==, f->landmarks[5]);
+    gst_structure_free ((GstStructure *) points);
+  }
+  gst_message_unref (msg);
+  g_array_unref (faces);
+  gst_object_unref (bus);
+  femo_test_detect_harness_teardown (h);
 }
 
 /* Every format of the sink caps: the faces of the RGB photo, within the
@@ -159,7 +204,7 @@ test_properties (void)
   gint detector;
 
   g_object_get (e, "detector", &detector, "yunet-model", &file, NULL);
-  g_assert_cmpint (detector, ==, 0);
+  g_assert_cmpint (detector, ==, 1);    /* YuNet is the default */
   /* The tests run with FEMO_MODEL_DIR=<source>/models. */
   g_assert_cmpstr (file, ==, FEMO_SOURCE_ROOT "/models/yunet.safetensors");
   g_free (file);
@@ -170,6 +215,9 @@ test_properties (void)
   g_type_class_unref (kinds);
   g_assert_true (pspec->flags & GST_PARAM_MUTABLE_PLAYING);
 
+  gst_util_set_object_arg (G_OBJECT (e), "detector", "cascade");
+  g_object_get (e, "detector", &detector, NULL);
+  g_assert_cmpint (detector, ==, 0);
   gst_util_set_object_arg (G_OBJECT (e), "detector", "yunet");
   g_object_get (e, "detector", &detector, NULL);
   g_assert_cmpint (detector, ==, 1);
@@ -216,14 +264,14 @@ test_bad_model (void)
   g_free (cascade);
 }
 
-/* Switched while playing: from the next frame, YuNet's faces with
- * landmarks, then the cascade's without; a yunet-model that fails then
- * posts a warning and YuNet goes on. */
+/* Switched while playing, from the cascade: from the next frame, YuNet's
+ * faces with landmarks, then the cascade's without; a yunet-model that
+ * fails then posts a warning and YuNet goes on. */
 static void
 test_switch_while_playing (void)
 {
-  GstHarness *h = femo_test_detect_harness_new ("classify", FALSE,
-      "tracking", FALSE, "post-messages", FALSE, NULL);
+  GstHarness *h = femo_test_detect_harness_new ("detector", FEMO_TEST_CASCADE,
+      "classify", FALSE, "tracking", FALSE, "post-messages", FALSE, NULL);
   GArray *faces;
   GstMessage *msg;
   GstBus *bus = gst_element_get_bus (h->element);
@@ -270,6 +318,7 @@ main (int argc, char **argv)
   load_photo ();
   g_test_add_func ("/femodetect-yunet/properties", test_properties);
   g_test_add_func ("/femodetect-yunet/formats", test_formats);
+  g_test_add_func ("/femodetect-yunet/message", test_message);
   g_test_add_func ("/femodetect-yunet/bad-model", test_bad_model);
   g_test_add_func ("/femodetect-yunet/switch-while-playing",
       test_switch_while_playing);

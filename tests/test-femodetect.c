@@ -229,9 +229,23 @@ message_boxes (const GstStructure * s)
     face = gst_value_get_structure (v);
     g_assert_true (gst_structure_has_name (face,
             FEMO_META_FACE_STRUCTURE_NAME));
-    /* facedetect's four fields, then the emotion when classified, then
-     * the track id when tracking. */
+    /* facedetect's four fields, then the emotion when classified, the
+     * track id when tracking, the detection confidence when detected in
+     * this frame and the landmarks when the detector finds them (the
+     * cascade does not). */
     n_fields = gst_structure_n_fields (face);
+    g_assert_false (gst_structure_has_field (face, FEMO_META_FIELD_LANDMARKS));
+    if (gst_structure_has_field (face, FEMO_META_FIELD_DETECTION_CONFIDENCE)) {
+      gdouble confidence;
+
+      g_assert_cmpstr (gst_structure_nth_field_name (face, n_fields - 1), ==,
+          FEMO_META_FIELD_DETECTION_CONFIDENCE);
+      g_assert_true (gst_structure_get_double (face,
+              FEMO_META_FIELD_DETECTION_CONFIDENCE, &confidence));
+      g_assert_cmpfloat (confidence, >, 0.0);
+      g_assert_cmpfloat (confidence, <, 1.0);
+      n_fields--;
+    }
     if (gst_structure_has_field (face, FEMO_META_FIELD_TRACK_ID)) {
       g_assert_cmpstr (gst_structure_nth_field_name (face, n_fields - 1), ==,
           FEMO_META_FIELD_TRACK_ID);
@@ -413,7 +427,9 @@ test_formats_untouched (void)
   for (f = 0; f < formats->len; f++) {
     GstVideoFormat format =
         gst_video_format_from_string (g_ptr_array_index (formats, f));
-    GstHarness *h = femo_test_detect_harness_new (NULL);
+    GstHarness *h = femo_test_detect_harness_new ("detector",
+      FEMO_TEST_CASCADE, "detector", FEMO_TEST_CASCADE,
+      NULL);
 
     g_test_message ("format %s", gst_video_format_to_string (format));
     for (s = 0; s < G_N_ELEMENTS (sizes); s++) {
@@ -465,7 +481,8 @@ check_reference_image (const gchar * stem, const gchar * image)
     GST_VIDEO_FORMAT_UYVY, GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_BGRx,
   };
   GArray *expected = load_reference (image, REFERENCE_KEY);
-  GstHarness *h = femo_test_detect_harness_new ("merge-overlaps", 0.0,
+  GstHarness *h = femo_test_detect_harness_new ("detector",
+      FEMO_TEST_CASCADE, "merge-overlaps", 0.0,
       NULL);
   gint width, height;
   guint8 *gray = load_gray (stem, &width, &height);
@@ -521,7 +538,8 @@ test_reference_rgb_layouts (void)
   };
   GArray *expected = load_reference ("skimage_astronaut.png", REFERENCE_KEY);
   gchar *path = femo_test_shared_path ("media/skimage_astronaut.png");
-  GstHarness *h = femo_test_detect_harness_new ("merge-overlaps", 0.0,
+  GstHarness *h = femo_test_detect_harness_new ("detector",
+      FEMO_TEST_CASCADE, "merge-overlaps", 0.0,
       NULL);
   GError *error = NULL;
   gint width, height;
@@ -552,7 +570,9 @@ test_reference_rgb_layouts (void)
 static void
 test_message_schema (void)
 {
-  GstHarness *h = femo_test_detect_harness_new (NULL);
+  GstHarness *h = femo_test_detect_harness_new ("detector",
+      FEMO_TEST_CASCADE, "detector", FEMO_TEST_CASCADE,
+      NULL);
   gint width, height;
   guint8 *gray = load_gray ("skimage_astronaut", &width, &height);
   GstSegment segment;
@@ -635,7 +655,8 @@ check_bad_cascade (const gchar * path)
   GError *error = NULL;
   gchar *debug = NULL;
 
-  g_object_set (element, "cascade-file", path, NULL);
+  g_object_set (element, "detector", FEMO_TEST_CASCADE, "cascade-file", path,
+      NULL);
   gst_element_set_bus (element, bus);
   g_assert_cmpint (gst_element_set_state (element, GST_STATE_READY), ==,
       GST_STATE_CHANGE_SUCCESS);
@@ -685,7 +706,8 @@ static void
 test_cascade_change_while_playing (void)
 {
   GArray *expected = load_reference ("skimage_astronaut.png", REFERENCE_KEY);
-  GstHarness *h = femo_test_detect_harness_new ("merge-overlaps", 0.0,
+  GstHarness *h = femo_test_detect_harness_new ("detector",
+      FEMO_TEST_CASCADE, "merge-overlaps", 0.0,
       NULL);
   gint width, height;
   guint8 *gray = load_gray ("skimage_astronaut", &width, &height);
@@ -912,7 +934,8 @@ static void
 test_caps_change (void)
 {
   GArray *expected = load_reference ("skimage_astronaut.png", REFERENCE_KEY);
-  GstHarness *h = femo_test_detect_harness_new ("merge-overlaps", 0.0,
+  GstHarness *h = femo_test_detect_harness_new ("detector",
+      FEMO_TEST_CASCADE, "merge-overlaps", 0.0,
       NULL);
   gint width, height;
   guint8 *gray = load_gray ("skimage_astronaut", &width, &height);
@@ -966,7 +989,8 @@ static void
 test_max_faces_and_sizes (void)
 {
   GArray *all = load_reference ("dlib_2008_002079.jpg", REFERENCE_KEY);
-  GstHarness *h = femo_test_detect_harness_new ("max-faces", 2,
+  GstHarness *h = femo_test_detect_harness_new ("detector",
+      FEMO_TEST_CASCADE, "max-faces", 2,
       "merge-overlaps", 0.0, NULL);
   gint width, height;
   guint8 *gray = load_gray ("dlib_2008_002079", &width, &height);
@@ -1044,7 +1068,8 @@ test_min_confidence (void)
   guint8 *gray = load_gray ("dlib_2008_002079", &width, &height);
 
   for (guint c = 0; c < G_N_ELEMENTS (cases); c++) {
-    GstHarness *h = femo_test_detect_harness_new ("min-neighbors",
+    GstHarness *h = femo_test_detect_harness_new ("detector",
+      FEMO_TEST_CASCADE, "min-neighbors",
         cases[c].min_neighbors, "merge-overlaps", 0.0, "post-messages",
         FALSE, "tracking", FALSE, "classify", FALSE, NULL);
     GArray *all, *kept;
@@ -1091,7 +1116,8 @@ test_min_confidence (void)
 static void
 test_many_boxes (void)
 {
-  GstHarness *h = femo_test_detect_harness_new ("min-neighbors", 0,
+  GstHarness *h = femo_test_detect_harness_new ("detector",
+      FEMO_TEST_CASCADE, "min-neighbors", 0,
       "merge-overlaps", 0.0, NULL);
   gint width, height;
   guint8 *gray = load_gray ("dlib_2008_002079", &width, &height);
@@ -1124,7 +1150,8 @@ test_many_boxes (void)
 static void
 test_untracked_faces (void)
 {
-  GstHarness *h = femo_test_detect_harness_new ("min-neighbors", 0,
+  GstHarness *h = femo_test_detect_harness_new ("detector",
+      FEMO_TEST_CASCADE, "min-neighbors", 0,
       "merge-overlaps", 0.0, "scale-factor", 1.02, "min-size", 20,
       "classify", FALSE, NULL);
   gint width, height;
@@ -1167,7 +1194,8 @@ static void
 test_controlled_property (void)
 {
   GArray *all = load_reference ("dlib_2008_002079.jpg", REFERENCE_KEY);
-  GstHarness *h = femo_test_detect_harness_new ("tracking", FALSE,
+  GstHarness *h = femo_test_detect_harness_new ("detector",
+      FEMO_TEST_CASCADE, "tracking", FALSE,
       "merge-overlaps", 0.0, NULL);
   GstControlSource *source = gst_interpolation_control_source_new ();
   GstTimedValueControlSource *timed = GST_TIMED_VALUE_CONTROL_SOURCE (source);
@@ -1214,7 +1242,8 @@ static void
 test_threads (void)
 {
   GArray *expected = load_reference ("dlib_2008_002079.jpg", REFERENCE_KEY);
-  GstHarness *h = femo_test_detect_harness_new ("n-threads", 1u,
+  GstHarness *h = femo_test_detect_harness_new ("detector",
+      FEMO_TEST_CASCADE, "n-threads", 1u,
       "merge-overlaps", 0.0, NULL);
   gint width, height;
   guint8 *gray = load_gray ("dlib_2008_002079", &width, &height);
@@ -1305,7 +1334,8 @@ test_metadata_property (void)
     if (!rois && !analytics)
       continue;
     faces = g_array_new (FALSE, FALSE, sizeof (FemoFaceInfo));
-    h = femo_test_detect_harness_new_metadata (values[i], NULL);
+    h = femo_test_detect_harness_new_metadata (values[i], "detector",
+        FEMO_TEST_CASCADE, NULL);
     if (!analytics && strcmp (values[i], "both") == 0) {
       text = pop_library_message (h->element, GST_MESSAGE_WARNING,
           GST_LIBRARY_ERROR_SETTINGS);
@@ -1326,7 +1356,8 @@ test_metadata_property (void)
 
   /* changed while playing, it is checked at the next frame */
   {
-    GstHarness *h = femo_test_detect_harness_new_metadata ("roi", NULL);
+    GstHarness *h = femo_test_detect_harness_new_metadata ("roi", "detector",
+        FEMO_TEST_CASCADE, NULL);
     GstBuffer *buf = make_frame (GST_VIDEO_FORMAT_GRAY8, width, height, gray,
         NULL, FALSE);
     GstBuffer *out;

@@ -258,7 +258,11 @@ test_frames (void)
   gst_buffer_unref (frame);
 }
 
-/* NULL -> PLAYING (frames flow to EOS) -> NULL, over and over. */
+/* NULL -> PLAYING (frames flow to EOS) -> NULL, over and over. A leak
+ * grows the memory in every cycle, so in both halves of the run; the
+ * allocator may also take a new arena once for a worker thread that met
+ * contention (about 1.6 MB seen, once in a few runs under load), which
+ * lands in one half only. */
 static void
 test_state_cycles (void)
 {
@@ -268,7 +272,8 @@ test_state_cycles (void)
   GstElement *pipeline = gst_parse_launch ("videotestsrc num-buffers=2 "
       "! video/x-raw,format=I420,width=160,height=120 ! femodetect "
       "! femooverlay ! fakesink sync=false", &error);
-  gint64 rss_warm = 0, rss_end;
+  const guint middle = (warmup + n_cycles) / 2;
+  gint64 rss_warm = 0, rss_middle = 0, rss_end;
   gint64 start = g_get_monotonic_time ();
 
   g_assert_no_error (error);
@@ -280,14 +285,18 @@ test_state_cycles (void)
         GST_STATE_CHANGE_SUCCESS);
     if (i == warmup)
       rss_warm = rss_bytes ();
+    if (i == middle)
+      rss_middle = rss_bytes ();
   }
   rss_end = rss_bytes ();
   g_printerr ("# state cycles: %u in %.1f s; RSS %+" G_GINT64_FORMAT
-      " kB after cycle %u\n", n_cycles,
-      (g_get_monotonic_time () - start) / 1e6, (rss_end - rss_warm) / 1024,
-      warmup + 1);
+      " kB from cycle %u to %u, %+" G_GINT64_FORMAT " kB from there to the "
+      "end\n", n_cycles, (g_get_monotonic_time () - start) / 1e6,
+      (rss_middle - rss_warm) / 1024, warmup + 1, middle + 1,
+      (rss_end - rss_middle) / 1024);
   if (CHECK_RSS)
-    g_assert_cmpint (rss_end - rss_warm, <=, MAX_RSS_GROWTH);
+    g_assert_cmpint (MIN (rss_middle - rss_warm, rss_end - rss_middle), <=,
+        MAX_RSS_GROWTH / 2);
   gst_object_unref (pipeline);
 }
 

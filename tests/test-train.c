@@ -445,6 +445,16 @@ test_eval (void)
           "-d", data_path, "--json", NULL), ==, 0);
   g_assert_nonnull (strstr (out, "\"confusion\""));
   g_free (out);
+  /* 0: all cores, as train's -j 0 */
+  g_assert_cmpint (run_tool (&out, NULL, "eval", "-j0", "-m", model,
+          "-d", data_path, "--json", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "\"confusion\""));
+  g_free (out);
+  g_assert_cmpint (run_tool (NULL, &err, "eval", "-j-1", "-m", model,
+          "-d", data_path, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "--threads must be 0 (all cores) to 1024, "
+          "not -1"));
+  g_free (err);
   g_assert_cmpint (run_tool (NULL, &err, "train", "-j-1", "-d", data_path,
           "-o", model, NULL), ==, 1);
   g_assert_nonnull (strstr (err, "--threads must be 1..1024, not -1"));
@@ -505,6 +515,35 @@ test_ferplus (void)
   /* Row 3 has no FER+ image: 69 Training rows are left. */
   g_assert_cmpstr (femo_model_get_metadata (model, "femo.train.train_rows"),
       ==, "69");
+
+  /* --ferplus-weight: half votes, half labels - other targets, so other
+   * weights - recorded in the provenance; out of range or without
+   * --ferplus, refused */
+  {
+    g_autofree gchar *mixed = path_in ("p", "mix.safetensors");
+    g_autofree gchar *a = NULL, *b = NULL;
+    g_autoptr (FemoModel) m = NULL;
+    gsize la, lb;
+
+    tiny_run (&o, mixed);
+    o.ferplus = g_strdup (plus);
+    o.ferplus_weight = 0.5;
+    train_ok (&o);
+    m = femo_model_load (mixed, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (strstr (femo_model_get_metadata (m,
+                "femo.train.options"), "--ferplus-weight 0.5"));
+    a = read_all (out, &la);
+    b = read_all (mixed, &lb);
+    g_assert_true (la != lb || memcmp (a, b, la) != 0);
+  }
+  tiny_run (&o, out);
+  o.ferplus = g_strdup (plus);
+  o.ferplus_weight = 1.5;
+  train_fails (&o, FEMO_ERROR_ARGUMENT);
+  tiny_run (&o, out);
+  o.ferplus_weight = 0.5;
+  train_fails (&o, FEMO_ERROR_ARGUMENT);
 }
 
 /* --init starts from a trained model: the first epoch's loss is that of
@@ -814,6 +853,59 @@ test_teacher (void)
       "m.safetensors");
   g_assert_nonnull (strstr (femo_model_get_metadata (model,
               "femo.train.options"), "--distill 0.7"));
+
+  /* an ensemble: the mean of the teachers' probabilities, so a teacher
+   * twice gives the student of that teacher alone; both named in the
+   * provenance; an empty name in the list is refused */
+  {
+    g_autofree gchar *single = path_in ("t4", "m.safetensors");
+    g_autofree gchar *twice = path_in ("t5", "m.safetensors");
+    g_autofree gchar *both = path_in ("t6", "m.safetensors");
+    g_autoptr (FemoFerData) d = femo_fer_load (data_path,
+        FEMO_FER_FLAGS_NONE, &error);
+    const FemoFerSplit *val;
+    const gchar *sha;
+    gfloat *p[2];
+
+    g_assert_no_error (error);
+    val = &d->splits[FEMO_FER_PUBLIC_TEST];
+    short_run (&o, single);
+    o.teacher = g_strdup (teacher);
+    train_ok (&o);
+    short_run (&o, twice);
+    o.teacher = g_strdup_printf ("%s,%s", teacher, teacher);
+    train_ok (&o);
+    for (i = 0; i < 2; i++) {
+      g_autoptr (FemoModel) m = femo_model_load (i ? twice : single, &error);
+
+      g_assert_no_error (error);
+      p[i] = g_new (gfloat, (gsize) val->n * 7);
+      femo_evaluate_probabilities (m, val, 1, p[i]);
+    }
+    g_assert_cmpmem (p[0], val->n * 7 * sizeof (gfloat), p[1],
+        val->n * 7 * sizeof (gfloat));
+    g_free (p[0]);
+    g_free (p[1]);
+
+    /* (the teacher file now holds other's bytes: see above) */
+    short_run (&o, both);
+    o.teacher = g_strdup_printf ("%s,%s", teacher, student);
+    train_ok (&o);
+    {
+      g_autoptr (FemoModel) m = femo_model_load (both, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (femo_model_get_metadata (m, "femo.train.teacher"), ==,
+          "m.safetensors,m.safetensors");
+      sha = femo_model_get_metadata (m, "femo.train.teacher_sha256");
+      g_assert_cmpuint (strlen (sha), ==, 2 * 64 + 1);
+      g_assert_cmpint (sha[64], ==, ',');
+      g_assert_true (strncmp (sha, sha + 65, 64) != 0);
+    }
+    short_run (&o, both);
+    o.teacher = g_strdup_printf ("%s,,%s", teacher, other);
+    train_fails (&o, FEMO_ERROR_ARGUMENT);
+  }
 
   data = femo_fer_load (data_path, FEMO_FER_FLAGS_NONE, &error);
   g_assert_no_error (error);

@@ -75,6 +75,11 @@ void femo_test_limit_memory (gsize headroom, struct rlimit *old);
 /* Reads a whole file; aborts the test with a message when it can't. */
 gchar *femo_test_read_file (const gchar * path, gsize * length);
 
+/* femodetect's "detector" values (the enum's), for tests that need one:
+ * the cascade's results are OpenCV's, YuNet is the default. */
+#define FEMO_TEST_CASCADE 0
+#define FEMO_TEST_YUNET 1
+
 /* A GstHarness around @element (or a new femodetect when NULL) with the
  * properties given set, and a bus of its own so that its element messages
  * can be popped. Tear it down with femo_test_detect_harness_teardown(). */

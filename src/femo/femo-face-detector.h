@@ -28,10 +28,10 @@ typedef enum
  * windows gets n / (n + FEMO_FACE_DETECTOR_NEIGHBORS_HALF), 0.5 at 10. */
 #define FEMO_FACE_DETECTOR_NEIGHBORS_HALF 10.0
 
-/* YuNet's minimum confidence when none is given (its score, 0..1). For
- * now a guess between upstream's 0.2 (many false faces on the shared
- * photos) and OpenCV's samples' 0.6 to 0.9; to be set by measurement. */
-#define FEMO_YUNET_DEFAULT_MIN_CONFIDENCE 0.6
+/* YuNet's minimum confidence when none is given (its score, 0..1): the
+ * lowest threshold that keeps the shared single-speaker clips within
+ * 0.95-1.10 faces per frame (README.md, tests/bench/bench-detectors.py). */
+#define FEMO_YUNET_DEFAULT_MIN_CONFIDENCE 0.65
 
 /* The five landmarks of a face, in this order (YuNet's): "left" and "right"
  * as seen in the image (the left eye is the subject's right eye). */

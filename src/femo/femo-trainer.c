@@ -52,6 +52,7 @@ static const FemoTrainOptionSpec opt_specs[] = {
   OPT_ADDED ("swa-start", INT, swa_start, "0", "0"),
   OPT_ADDED ("swa-lr", DOUBLE, swa_lr, "0", "0"),
   OPT_ADDED ("distill", DOUBLE, distill, "0.5", "0.5"),
+  OPT_ADDED ("ferplus-weight", DOUBLE, ferplus_weight, "1", "1"),
 };
 
 const FemoTrainOptionSpec *
@@ -303,6 +304,10 @@ options_check (FemoTrainOptions * o, guint channels[FEMO_NET_N_WIDTHS],
         "runs before it)");
   if (!(o->distill >= 0.0 && o->distill <= 1.0))
     REJECT ("--distill must be in [0, 1]");
+  if (!(o->ferplus_weight >= 0.0 && o->ferplus_weight <= 1.0))
+    REJECT ("--ferplus-weight must be in [0, 1]");
+  if (o->ferplus_weight != 1.0 && !o->ferplus)
+    REJECT ("--ferplus-weight needs --ferplus");
   if (o->swa_start > 0 && o->bn_images == 0)
     REJECT ("--swa-start needs --bn-images: averaged weights have no batch "
         "statistics of their own");
@@ -598,8 +603,17 @@ set_provenance (FemoTrainer * t, GError ** error)
       return FALSE;
   }
   if (t->opt.teacher) {
-    g_autofree gchar *name = g_path_get_basename (t->opt.teacher);
+    g_auto (GStrv) paths = g_strsplit (t->opt.teacher, ",", -1);
+    g_autofree gchar *name = NULL;
 
+    /* the file names without their folders, as for --init */
+    for (guint i = 0; paths[i]; i++) {
+      gchar *base = g_path_get_basename (paths[i]);
+
+      g_free (paths[i]);
+      paths[i] = base;
+    }
+    name = g_strjoinv (",", paths);
     if (!set_metadata (t->net, "femo.train.teacher", name, error)
         || !set_metadata (t->net, "femo.train.teacher_sha256",
             t->teacher_sha256, error))
@@ -936,32 +950,92 @@ notify (FemoTrainer * t, FemoTrainerNotice kind, const gchar * format, ...)
   t->callbacks.notice (kind, message, t->callbacks.user_data);
 }
 
-/* --teacher: each Training image's target becomes (1 - d) x its target
- * (the label, or FER+) + d x the teacher's probabilities for the image as
- * it is (--distill d), computed once. */
-static gboolean
-apply_teacher (FemoTrainer * t, GError ** error)
+/* --ferplus-weight w: each Training image's target becomes w x its FER+
+ * votes + (1 - w) x its FER2013 label. The votes' majority differs from
+ * the label on 35% of the Training images; the mix keeps the label that
+ * PublicTest scores while the votes say how ambiguous the face is. */
+static void
+mix_ferplus (FemoFerSplit * split, gdouble weight)
 {
-  const gdouble d = t->opt.distill;
-  FemoFerSplit *train = t->train;
+  const gsize cls = FEMO_FER_N_CLASSES;
+  guint i;
+  gsize c;
+
+  if (weight >= 1.0)
+    return;
+  for (i = 0; i < split->n; i++) {
+    gfloat *t = split->soft + cls * i;
+
+    for (c = 0; c < cls; c++)
+      t[c] = (gfloat) (weight * t[c]
+          + (1.0 - weight) * (split->labels[i] == c));
+  }
+}
+
+/* Adds the probabilities of the teacher model at @path for each Training
+ * image to @sum (in FER2013's class order); its sha256 goes to @sha256. */
+static gboolean
+add_teacher_probabilities (FemoTrainer * t, const gchar * path,
+    gfloat * sum, gchar ** sha256, GError ** error)
+{
+  const FemoFerSplit *train = t->train;
   g_autoptr (FemoModel) teacher = NULL;
   g_autoptr (GBytes) bytes = NULL;
   g_autofree gfloat *probs = NULL;
   guint output_of_class[FEMO_FER_N_CLASSES];
   guint i, c;
 
-  bytes = map_option_file ("--teacher", t->opt.teacher, &t->teacher_sha256,
-      error);
+  bytes = map_option_file ("--teacher", path, sha256, error);
   if (!bytes)
     return FALSE;
   teacher = femo_model_load_from_data (g_bytes_get_data (bytes, NULL),
       g_bytes_get_size (bytes), error);
   if (!teacher || !femo_evaluate_map_labels (teacher, output_of_class, error)) {
-    g_prefix_error (error, "--teacher %s: ", t->opt.teacher);
+    g_prefix_error (error, "--teacher %s: ", path);
     return FALSE;
   }
   probs = g_new (gfloat, (gsize) train->n * FEMO_FER_N_CLASSES);
   femo_evaluate_probabilities (teacher, train, t->opt.threads, probs);
+  for (i = 0; i < train->n; i++)
+    for (c = 0; c < FEMO_FER_N_CLASSES; c++)
+      sum[(gsize) i * FEMO_FER_N_CLASSES + c] +=
+          probs[(gsize) i * FEMO_FER_N_CLASSES + output_of_class[c]];
+  return TRUE;
+}
+
+/* --teacher: each Training image's target becomes (1 - d) x its target
+ * (the label, or FER+) + d x the teacher's probabilities for the image as
+ * it is (--distill d), computed once. Several teachers (a comma-separated
+ * list) give the mean of their probabilities: an ensemble's, which is
+ * better than each of its members. */
+static gboolean
+apply_teacher (FemoTrainer * t, GError ** error)
+{
+  const gdouble d = t->opt.distill;
+  FemoFerSplit *train = t->train;
+  g_auto (GStrv) paths = g_strsplit (t->opt.teacher, ",", -1);
+  g_autoptr (GPtrArray) shas = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gfloat *probs = NULL;
+  guint n = g_strv_length (paths);
+  guint i, c;
+
+  if (n == 0 || g_strv_contains ((const gchar * const *) paths, "")) {
+    g_set_error (error, FEMO_ERROR, FEMO_ERROR_ARGUMENT,
+        "--teacher \"%s\": an empty file name in the list", t->opt.teacher);
+    return FALSE;
+  }
+  probs = g_new0 (gfloat, (gsize) train->n * FEMO_FER_N_CLASSES);
+  for (i = 0; i < n; i++) {
+    gchar *sha = NULL;
+
+    if (!add_teacher_probabilities (t, paths[i], probs, &sha, error))
+      return FALSE;
+    g_ptr_array_add (shas, sha);
+  }
+  g_ptr_array_add (shas, NULL);
+  g_free (t->teacher_sha256);
+  t->teacher_sha256 = g_strjoinv (",", (gchar **) shas->pdata);
+
   if (!train->soft) {
     train->soft = g_new0 (gfloat, (gsize) train->n * FEMO_FER_N_CLASSES);
     for (i = 0; i < train->n; i++)
@@ -972,7 +1046,7 @@ apply_teacher (FemoTrainer * t, GError ** error)
     const gfloat *p = probs + (gsize) i * FEMO_FER_N_CLASSES;
 
     for (c = 0; c < FEMO_FER_N_CLASSES; c++)
-      row[c] = (gfloat) ((1.0 - d) * row[c] + d * p[output_of_class[c]]);
+      row[c] = (gfloat) ((1.0 - d) * row[c] + d * p[c] / n);
   }
   notify (t, FEMO_TRAINER_NOTICE_INFO, "distilling from %s (weight %g)",
       t->opt.teacher, d);
@@ -1022,8 +1096,10 @@ load_data (FemoTrainer * t, GError ** error)
           "%s leaves fewer than 2 Training rows", t->opt.ferplus);
       return FALSE;
     }
-    notify (t, FEMO_TRAINER_NOTICE_INFO, "FER+ soft targets from %s; %u "
-        "Training rows without FER+ votes left out", t->opt.ferplus, dropped);
+    mix_ferplus (t->train, t->opt.ferplus_weight);
+    notify (t, FEMO_TRAINER_NOTICE_INFO, "FER+ soft targets from %s (weight "
+        "%g); %u Training rows without FER+ votes left out", t->opt.ferplus,
+        t->opt.ferplus_weight, dropped);
   }
   if (t->opt.teacher && !apply_teacher (t, error))
     return FALSE;

@@ -74,6 +74,7 @@ typedef struct
   gint64 swa_start;
   gdouble swa_lr;
   gdouble distill;
+  gdouble ferplus_weight;
   gint64 stop_after;
 } FemoTrainOptions;
 

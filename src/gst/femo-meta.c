@@ -265,15 +265,22 @@ femo_meta_add_detection (GstVideoRegionOfInterestMeta * roi,
   gst_video_region_of_interest_meta_add_param (roi, s);
 }
 
-void
-femo_meta_add_landmarks (GstVideoRegionOfInterestMeta * roi,
-    const gdouble * xy)
+GstStructure *
+femo_meta_new_landmarks (const gdouble * xy)
 {
   GstStructure *s = gst_structure_new_empty (FEMO_META_LANDMARKS_PARAMS_NAME);
 
   for (guint k = 0; k < G_N_ELEMENTS (landmark_fields); k++)
     gst_structure_set (s, landmark_fields[k], G_TYPE_DOUBLE, xy[k], NULL);
-  gst_video_region_of_interest_meta_add_param (roi, s);
+  return s;
+}
+
+void
+femo_meta_add_landmarks (GstVideoRegionOfInterestMeta * roi,
+    const gdouble * xy)
+{
+  gst_video_region_of_interest_meta_add_param (roi,
+      femo_meta_new_landmarks (xy));
 }
 
 void
@@ -374,12 +381,47 @@ femo_meta_frame_message_add_box (GstStructure * message, guint x, guint y,
 }
 
 void
+femo_meta_frame_message_set_detection (GstStructure * message,
+    gdouble confidence, const GstStructure * landmarks)
+{
+  const GValue *faces = gst_structure_get_value (message,
+      FEMO_META_FIELD_FACES);
+  guint n;
+  GstStructure *f;
+
+  g_return_if_fail (faces != NULL && GST_VALUE_HOLDS_LIST (faces));
+  n = gst_value_list_get_size (faces);
+  g_return_if_fail (n > 0);
+
+  /* the list holds the structure itself: set on it in place */
+  f = (GstStructure *) gst_value_get_structure (gst_value_list_get_value
+      (faces, n - 1));
+  if (confidence >= 0)
+    gst_structure_set (f, FEMO_META_FIELD_DETECTION_CONFIDENCE, G_TYPE_DOUBLE,
+        confidence, NULL);
+  if (landmarks != NULL)
+    gst_structure_set (f, FEMO_META_FIELD_LANDMARKS, GST_TYPE_STRUCTURE,
+        landmarks, NULL);
+}
+
+void
 femo_meta_frame_message_add_face (GstStructure * message,
     GstVideoRegionOfInterestMeta * roi, guint track_id)
 {
+  const GstStructure *detection =
+      gst_video_region_of_interest_meta_get_param (roi,
+      FEMO_META_DETECTION_PARAMS_NAME);
+  gdouble confidence = -1.0;
+
   femo_meta_frame_message_add_box (message, roi->x, roi->y, roi->w, roi->h,
       gst_video_region_of_interest_meta_get_param (roi,
           FEMO_META_EMOTION_PARAMS_NAME), track_id);
+  if (detection == NULL || !gst_structure_get_double (detection,
+          FEMO_META_DETECTION_FIELD_CONFIDENCE, &confidence))
+    confidence = -1.0;
+  femo_meta_frame_message_set_detection (message, confidence,
+      gst_video_region_of_interest_meta_get_param (roi,
+          FEMO_META_LANDMARKS_PARAMS_NAME));
 }
 
 GstStructure *

@@ -103,6 +103,12 @@ G_BEGIN_DECLS
 /* GST_TYPE_STRUCTURE, a copy of the face's FEMO_META_EMOTION_PARAMS_NAME
  * param structure; absent when the face was not classified. */
 #define FEMO_META_FIELD_EMOTION "emotion"
+/* G_TYPE_DOUBLE, 0..1: the detection param's confidence; absent on frames
+ * where a tracker carried the face without detection. */
+#define FEMO_META_FIELD_DETECTION_CONFIDENCE "detection-confidence"
+/* GST_TYPE_STRUCTURE, a copy of the face's FEMO_META_LANDMARKS_PARAMS_NAME
+ * param structure; absent when the detector finds no landmarks. */
+#define FEMO_META_FIELD_LANDMARKS "landmarks"
 
 /* ---- Detection parameters of a face (DL Streamer's "detection") ----
  *
@@ -364,6 +370,8 @@ void femo_meta_add_detection (GstVideoRegionOfInterestMeta * roi,
  * frame. */
 void femo_meta_add_landmarks (GstVideoRegionOfInterestMeta * roi,
     const gdouble * xy);
+/* The FEMO_META_LANDMARKS_PARAMS_NAME structure of @xy (as above). */
+GstStructure *femo_meta_new_landmarks (const gdouble * xy);
 /* Gives @roi a FEMO_META_OBJECT_ID_PARAMS_NAME param with @id. */
 void femo_meta_add_object_id (GstVideoRegionOfInterestMeta * roi, gint id);
 /* An emotion structure @params_name (FEMO_META_EMOTION_PARAMS_NAME or
@@ -414,8 +422,14 @@ GstStructure *femo_meta_new_frame_message (GstClockTime timestamp,
 void femo_meta_frame_message_add_box (GstStructure * message, guint x,
     guint y, guint width, guint height, const GstStructure * emotion,
     guint track_id);
+/* Gives the face last appended to @message its detection confidence
+ * (FEMO_META_FIELD_DETECTION_CONFIDENCE; left out when negative) and a
+ * copy of @landmarks (FEMO_META_FIELD_LANDMARKS; nullable). */
+void femo_meta_frame_message_set_detection (GstStructure * message,
+    gdouble confidence, const GstStructure * landmarks);
 /* Appends the face of @roi to @message: its box, a copy of its emotion
- * when it has one, and @track_id when not 0. */
+ * when it has one, @track_id when not 0, and its detection confidence and
+ * landmarks when it has them. */
 void femo_meta_frame_message_add_face (GstStructure * message,
     GstVideoRegionOfInterestMeta * roi, guint track_id);
 /* FEMO_META_LABEL_CHANGED_MESSAGE_NAME: track @track_id now shows

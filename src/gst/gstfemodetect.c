@@ -8,9 +8,9 @@
  * @title: femodetect
  * @see_also: facedetect, femooverlay
  *
- * Finds faces (#GstFemoDetect:detector: an OpenCV Haar or LBP cascade from
- * OpenCV's XML files, no OpenCV needed, or YuNet, libfacedetection's CNN,
- * which also finds five landmarks per face), tells the emotion of each
+ * Finds faces (#GstFemoDetect:detector: YuNet, libfacedetection's CNN,
+ * which also finds five landmarks per face, or an OpenCV Haar or LBP
+ * cascade from OpenCV's XML files, no OpenCV needed), tells the emotion of each
  * with the mini-Xception network
  * (#GstFemoDetect:model-file), follows each face over time as a track, and
  * attaches one #GstVideoRegionOfInterestMeta "face" per face with its
@@ -65,10 +65,15 @@
  * ]| Scans every third frame at 640 pixels wide and prints when a face's
  * emotion changes and when a face leaves.
  * |[
- * gst-launch-1.0 v4l2src ! femodetect detector=yunet align-faces=true \
+ * gst-launch-1.0 v4l2src ! femodetect align-faces=true \
  *     ! femooverlay show-landmarks=true ! videoconvert ! autovideosink
  * ]| Finds faces with YuNet (in any of the raw formats a webcam gives),
  * crops them aligned on their eyes and draws their landmarks.
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! femodetect detector=cascade \
+ *     cascade-file=/usr/share/opencv4/lbpcascades/lbpcascade_frontalface_improved.xml \
+ *     ! femooverlay ! videoconvert ! autovideosink
+ * ]| Finds faces with OpenCV's LBP cascade instead.
  */
 
 
@@ -90,7 +95,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_femo_detect_debug);
 #define DEFAULT_CASCADE_SUBPATH "haarcascades/haarcascade_frontalface_default.xml"
 #define DEFAULT_MODEL_NAME "fer2013-mini-xception.safetensors"
 #define DEFAULT_YUNET_NAME "yunet.safetensors"
-#define DEFAULT_DETECTOR GST_FEMO_DETECTOR_CASCADE
+#define DEFAULT_DETECTOR GST_FEMO_DETECTOR_YUNET
 /* Frame duration assumed for buffers without timestamps when the caps
  * have no frame rate either. */
 #define FALLBACK_FRAME_DURATION (40 * GST_MSECOND)
@@ -482,10 +487,11 @@ gst_femo_detect_class_init (GstFemoDetectClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_DETECTOR,
       g_param_spec_enum ("detector", "Detector",
-          "What finds the faces: cascade (an OpenCV Haar or LBP cascade, "
-          "cascade-file) or yunet (libfacedetection's YuNet CNN, "
+          "What finds the faces: yunet (libfacedetection's YuNet CNN, "
           "yunet-model: faces at more angles, a score and five landmarks "
-          "each). Set while running, it is loaded before the next frame",
+          "each) or cascade (an OpenCV Haar or LBP cascade, cascade-file, "
+          "with OpenCV's boxes). Set while running, it is loaded before the "
+          "next frame",
           GST_TYPE_FEMO_DETECTOR_KIND, DEFAULT_DETECTOR, flags));
   gst_type_mark_as_plugin_api (GST_TYPE_FEMO_DETECTOR_KIND, 0);
   /**
@@ -585,8 +591,8 @@ gst_femo_detect_class_init (GstFemoDetectClass * klass)
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class, "Face detector",
       "Filter/Analyzer/Video",
-      "Finds faces with an OpenCV Haar or LBP cascade or with YuNet, tells "
-      "their emotions and attaches them as region-of-interest metadata",
+      "Finds faces with YuNet (a CNN) or an OpenCV Haar or LBP cascade, "
+      "tells their emotions and attaches them as region-of-interest metadata",
       "gst-femo developers");
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_femo_detect_start);
@@ -1220,7 +1226,9 @@ gst_femo_detect_post_message (GstFemoDetect * self, GstBuffer * buf,
   for (i = 0; i < result->n_faces; i++) {
     const FemoAnalyzedFace *face = &result->faces[i];
     guint track_id = result->tracked ? face->track_id : 0;
-    GstStructure *emotion;
+    GstStructure *emotion, *landmarks;
+    gdouble xy[2 * FEMO_N_LANDMARKS];
+    guint k;
 
     if (with_rois) {
       femo_meta_frame_message_add_face (s, self->rois[i], track_id);
@@ -1233,6 +1241,16 @@ gst_femo_detect_post_message (GstFemoDetect * self, GstBuffer * buf,
         face->box.width, face->box.height, emotion, track_id);
     if (emotion != NULL)
       gst_structure_free (emotion);
+    landmarks = NULL;
+    if (face->has_landmarks) {
+      for (k = 0; k < 2 * FEMO_N_LANDMARKS; k++)
+        xy[k] = face->landmarks.points[k];
+      landmarks = femo_meta_new_landmarks (xy);
+    }
+    femo_meta_frame_message_set_detection (s,
+        face->detected ? face->confidence : -1.0, landmarks);
+    if (landmarks != NULL)
+      gst_structure_free (landmarks);
   }
   gst_femo_detect_post (self, s);
 }

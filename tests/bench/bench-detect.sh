@@ -117,16 +117,16 @@ for p in 1.1/3 1.2/5 1.25/3; do
     t_fd="$t_fd $(seconds "$I420" i420 videoconvert ! facedetect \
       display=false profile="$HAAR" min-size-width=30 min-size-height=30 \
       scale-factor="$sf" min-neighbors="$mn" ! fakesink)"
-    t_fy="$t_fy $(seconds "$I420" i420 femodetect cascade-file="$HAAR" \
+    t_fy="$t_fy $(seconds "$I420" i420 femodetect detector=cascade cascade-file="$HAAR" \
       min-size=30 scale-factor="$sf" min-neighbors="$mn" \
       model-file="$MODEL" ! fakesink)"
-    t_fr="$t_fr $(seconds "$RGB" rgb femodetect cascade-file="$HAAR" \
+    t_fr="$t_fr $(seconds "$RGB" rgb femodetect detector=cascade cascade-file="$HAAR" \
       min-size=30 scale-factor="$sf" min-neighbors="$mn" \
       model-file="$MODEL" ! fakesink)"
-    t_fl="$t_fl $(seconds "$I420" i420 femodetect cascade-file="$LBP" \
+    t_fl="$t_fl $(seconds "$I420" i420 femodetect detector=cascade cascade-file="$LBP" \
       min-size=30 scale-factor="$sf" min-neighbors="$mn" \
       model-file="$MODEL" ! fakesink)"
-    t_fn="$t_fn $(seconds "$I420" i420 femodetect cascade-file="$HAAR" \
+    t_fn="$t_fn $(seconds "$I420" i420 femodetect detector=cascade cascade-file="$HAAR" \
       min-size=30 scale-factor="$sf" min-neighbors="$mn" classify=false \
       ! fakesink)"
     i=$((i + 1))
@@ -151,9 +151,9 @@ t_d1=""
 t_d3=""
 i=0
 while [ $i -lt "$RUNS" ]; do
-  t_d1="$t_d1 $(seconds "$I420" i420 femodetect cascade-file="$HAAR" \
+  t_d1="$t_d1 $(seconds "$I420" i420 femodetect detector=cascade cascade-file="$HAAR" \
     model-file="$MODEL" detect-interval=1 ! fakesink)"
-  t_d3="$t_d3 $(seconds "$I420" i420 femodetect cascade-file="$HAAR" \
+  t_d3="$t_d3 $(seconds "$I420" i420 femodetect detector=cascade cascade-file="$HAAR" \
     model-file="$MODEL" detect-interval=3 ! fakesink)"
   i=$((i + 1))
 done
