@@ -4,14 +4,14 @@
  * The network scans the whole image itself: of the scan's parameters only
  * the sizes (a filter on its boxes) and max_faces apply. Its threshold is
  * the minimum confidence, so that at upstream's 0.2 the faces are
- * upstream's (docs/yunet.md: filtering after NMS equals running at that
- * threshold).
+ * upstream's but for the large ones below (docs/yunet.md: filtering after
+ * NMS equals running at that threshold).
  *
  * Large faces: the network's strides (8, 16, 32) fit faces up to some 400
  * pixels. A larger face scores lower and falls apart into several partial
  * boxes (a 1,500 pixel face: none at 0.6), so an image that can hold one
  * (FEMO_YUNET_SHRINK_ABOVE) is scanned again shrunk, and both scans'
- * faces are merged (docs/architecture.md has the measurements). Each
+ * faces are merged (docs/yunet.md, section 6, has the measurements). Each
  * scan's threshold filter and NMS commute as upstream's do, so the merged
  * faces at a threshold are still those of a lower one with that score.
  */
