@@ -118,6 +118,19 @@ iou (const FemoRect * a, const FemoRect * b)
       (gdouble) b->width * b->height - inter);
 }
 
+/* The share of @inner's area that lies in @outer. */
+static gdouble
+covered (const FemoRect * inner, const FemoRect * outer)
+{
+  gdouble iw = MIN (inner->x + inner->width, outer->x + outer->width) -
+      MAX (inner->x, outer->x);
+  gdouble ih = MIN (inner->y + inner->height, outer->y + outer->height) -
+      MAX (inner->y, outer->y);
+
+  return iw > 0 && ih > 0 ? iw * ih / ((gdouble) inner->width *
+      inner->height) : 0;
+}
+
 /* The face of @faces that best overlaps @box, or NULL below @min_iou. */
 static const FemoAnalyzedFace *
 match (GArray * faces, const FemoRect * box, gdouble min_iou)
@@ -173,10 +186,82 @@ assert_face_landmarks (const FemoAnalyzedFace * f)
       p[2 * FEMO_LANDMARK_RIGHT_MOUTH + 1]);
 }
 
+/* Upstream's faces of the shared photos (REFERENCE). */
+static FemoJson *
+reference_load (void)
+{
+  gchar *path = femo_test_shared_path (REFERENCE);
+  gsize length;
+  gchar *text = femo_test_read_file (path, &length);
+  GError *error = NULL;
+  FemoJson *reference = femo_json_parse (text, length, &error);
+
+  g_assert_no_error (error);
+  g_free (text);
+  g_free (path);
+  return reference;
+}
+
+/* Upstream's faces of @photo, highest score first. */
+static const FemoJson *
+reference_detections (const FemoJson * reference, const gchar * photo)
+{
+  const FemoJson *d = femo_json_object_get (femo_json_object_get
+      (femo_json_object_get (reference, "images"), photo), "detections");
+
+  g_assert_nonnull (d);
+  return d;
+}
+
+/* The upstream box @d of reference-yunet.json. */
+static FemoRect
+upstream_box (const FemoJson * d)
+{
+  const FemoJson *box = femo_json_object_get (d, "box");
+  FemoRect r = {
+    femo_json_get_int (femo_json_array_get (box, 0)),
+    femo_json_get_int (femo_json_array_get (box, 1)),
+    femo_json_get_int (femo_json_array_get (box, 2)),
+    femo_json_get_int (femo_json_array_get (box, 3)), 0
+  };
+
+  return r;
+}
+
+/* A face larger than the image's own scan takes, in an image large
+ * enough to be scanned shrunk too: upstream's (single scan) box of it is
+ * partial, or one of several; here one face holds it, better scored. */
+static void
+assert_large_face (GArray * faces, const FemoRect * want, gdouble score,
+    const gchar * photo)
+{
+  const FemoAnalyzedFace *got = NULL;
+
+  for (guint j = 0; j < faces->len; j++) {
+    const FemoAnalyzedFace *f = &g_array_index (faces, FemoAnalyzedFace, j);
+
+    if (covered (want, &f->box) >= 0.8) {
+      g_assert_null (got);
+      got = f;
+    }
+  }
+  if (got == NULL)
+    g_error ("%s: no face holds upstream's %d,%d %dx%d (score %.3f)", photo,
+        want->x, want->y, want->width, want->height, score);
+  g_test_message ("%s: %d,%d %dx%d score %.3f holds upstream's %d,%d %dx%d "
+      "(score %.3f)", photo, got->box.x, got->box.y, got->box.width,
+      got->box.height, got->confidence, want->x, want->y, want->width,
+      want->height, score);
+  g_assert_cmpfloat (got->confidence, >, score);
+  assert_face_landmarks (got);
+}
+
 /* The photos: upstream's faces of score 0.7 or more (its own decoding of
  * the JPEG differs from GStreamer's in the last bits) are found, with
- * about its score, box and landmarks; every face found has the default
- * minimum confidence, a box in the frame and landmarks in its box. */
+ * about its score, box and landmarks, but for the large faces the image's
+ * own scan leaves to the shrunk one (assert_large_face()); every face
+ * found has the default minimum confidence, a box in the frame and
+ * landmarks in its box. */
 static void
 test_photos (void)
 {
@@ -184,21 +269,14 @@ test_photos (void)
     "facerec_two_people.jpg", "facerec_obama_small.jpg",
     "dlib_2008_002506.jpg", "skimage_astronaut.png", "deepface_couple.jpg",
   };
-  gchar *path = femo_test_shared_path (REFERENCE);
-  gsize length;
-  gchar *text = femo_test_read_file (path, &length);
-  GError *error = NULL;
-  FemoJson *reference = femo_json_parse (text, length, &error);
+  FemoJson *reference = reference_load ();
   FemoAnalyzer *a = analyzer_new ();
   FemoAnalyzerSettings s;
 
-  g_assert_no_error (error);
   detect_settings (&s);
   for (guint i = 0; i < G_N_ELEMENTS (photos); i++) {
     gchar *relative = g_strconcat ("media/", photos[i], NULL);
-    const FemoJson *expected = femo_json_object_get (femo_json_object_get
-        (femo_json_object_get (reference, "images"), photos[i]),
-        "detections");
+    const FemoJson *expected = reference_detections (reference, photos[i]);
     FemoAnalyzerFrame f;
     GArray *faces;
     Photo p;
@@ -207,7 +285,6 @@ test_photos (void)
     photo_load (relative, &p);
     rgb_frame (&p, &f);
     faces = process (a, &s, &f);
-    g_assert_nonnull (expected);
     for (guint j = 0; j < faces->len; j++) {
       const FemoAnalyzedFace *face = &g_array_index (faces,
           FemoAnalyzedFace, j);
@@ -221,22 +298,21 @@ test_photos (void)
     }
     for (guint j = 0; j < femo_json_get_length (expected); j++) {
       const FemoJson *d = femo_json_array_get (expected, j);
-      const FemoJson *box = femo_json_object_get (d, "box");
       const FemoJson *points = femo_json_object_get (d, "landmarks");
       gdouble score = femo_json_get_double (femo_json_object_get (d,
               "score"));
-      FemoRect want = {
-        femo_json_get_int (femo_json_array_get (box, 0)),
-        femo_json_get_int (femo_json_array_get (box, 1)),
-        femo_json_get_int (femo_json_array_get (box, 2)),
-        femo_json_get_int (femo_json_array_get (box, 3)), 0
-      };
+      FemoRect want = upstream_box (d);
       FemoLandmarks want_points;
       const FemoAnalyzedFace *got;
 
       if (score < 0.7)
         continue;
       n_strong++;
+      if (MIN (p.width, p.height) > FEMO_YUNET_SHRINK_ABOVE
+          && MAX (want.width, want.height) > FEMO_YUNET_FULL_SCAN_LIMIT) {
+        assert_large_face (faces, &want, score, photos[i]);
+        continue;
+      }
       for (gint k = 0; k < FEMO_N_LANDMARKS; k++)
         for (gint c = 0; c < 2; c++)
           want_points.points[2 * k + c] = femo_json_get_int
@@ -263,8 +339,6 @@ test_photos (void)
   }
   femo_analyzer_free (a);
   femo_json_free (reference);
-  g_free (text);
-  g_free (path);
 }
 
 /* PHOTO into @p and @f, its faces at upstream's threshold with the
@@ -574,6 +648,103 @@ test_frame_kinds (void)
   femo_analyzer_free (a);
 }
 
+/* @p enlarged @times (bilinear, femo_image_resample_to) into @big. */
+static void
+photo_enlarge (const Photo * p, gint times, Photo * big)
+{
+  big->width = p->width * times;
+  big->height = p->height * times;
+  big->rgb = g_malloc ((gsize) big->width * big->height * 3);
+  for (gint c = 0; c < 3; c++) {
+    FemoImageView channel = { p->rgb + c, p->width, p->height, p->width * 3,
+      3
+    };
+
+    femo_image_resample_to (&channel, 0, 0, p->width, p->height,
+        big->rgb + c, big->width, big->height, big->width * 3, 3);
+  }
+}
+
+/* Faces far larger than the network's strides fit: the public-domain
+ * photos enlarged so that the face is some 700 and 1,000 pixels tall. The
+ * image's own scan scores them below the default minimum confidence (or,
+ * the astronaut, lower and beside partial boxes); with the shrunk scan
+ * each is one face, scored as on the photo, where upstream finds it on
+ * the photo, its landmarks in place; the same at 1 and 2 threads. */
+static void
+test_large_faces (void)
+{
+  static const struct
+  {
+    const gchar *photo;
+    gint times;
+  } cases[] = {
+    {"skimage_astronaut.png", 6},
+    {"facedetect_grace_hopper_512x512.jpg", 5},
+  };
+  FemoJson *reference = reference_load ();
+  FemoAnalyzer *a = analyzer_new ();
+  FemoAnalyzerSettings s;
+
+  detect_settings (&s);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gchar *relative = g_strconcat ("media/", cases[i].photo, NULL);
+    const FemoJson *d = femo_json_array_get (reference_detections (reference,
+            cases[i].photo), 0);
+    FemoRect want = upstream_box (d);
+    const FemoAnalyzedFace *got;
+    FemoAnalyzerFrame f;
+    GArray *faces, *one_thread;
+    Photo small, p;
+
+    photo_load (relative, &small);
+    photo_enlarge (&small, cases[i].times, &p);
+    want.x *= cases[i].times;
+    want.y *= cases[i].times;
+    want.width *= cases[i].times;
+    want.height *= cases[i].times;
+    rgb_frame (&p, &f);
+    femo_analyzer_set_n_threads (a, 2);
+    faces = process (a, &s, &f);
+    /* one face on it (the enlarged texture elsewhere may give a small
+     * false one) */
+    got = NULL;
+    for (guint j = 0; j < faces->len; j++) {
+      const FemoAnalyzedFace *face = &g_array_index (faces, FemoAnalyzedFace,
+          j);
+
+      if (iou (&face->box, &want) > 0) {
+        g_assert_null (got);
+        got = face;
+      }
+    }
+    if (got == NULL)
+      g_error ("%s x%d: no face", cases[i].photo, cases[i].times);
+    g_test_message ("%s x%d: %d,%d %dx%d score %.3f; upstream's on the "
+        "photo, enlarged: %d,%d %dx%d score %.3f, IoU %.3f", cases[i].photo,
+        cases[i].times, got->box.x, got->box.y, got->box.width,
+        got->box.height, got->confidence, want.x, want.y, want.width,
+        want.height, femo_json_get_double (femo_json_object_get (d,
+                "score")), iou (&got->box, &want));
+    g_assert_cmpint (MAX (want.width, want.height), >,
+        FEMO_YUNET_FULL_SCAN_LIMIT);
+    g_assert_cmpfloat (got->confidence, >=, 0.9);
+    g_assert_cmpfloat (iou (&got->box, &want), >=, 0.8);
+    assert_face_landmarks (got);
+
+    femo_analyzer_set_n_threads (a, 1);
+    one_thread = process (a, &s, &f);
+    assert_identical (one_thread, faces);
+    g_array_unref (one_thread);
+    g_array_unref (faces);
+    g_free (p.rgb);
+    g_free (small.rgb);
+    g_free (relative);
+  }
+  femo_analyzer_free (a);
+  femo_json_free (reference);
+}
+
 /* A track carries its landmarks on the frames without detection, moved
  * and scaled with its box: where they sit in the box stays as at the
  * detection. */
@@ -733,6 +904,7 @@ main (int argc, char **argv)
   g_test_add_func ("/analyzer-yunet/sizes-and-max-faces",
       test_sizes_and_max_faces);
   g_test_add_func ("/analyzer-yunet/frame-kinds", test_frame_kinds);
+  g_test_add_func ("/analyzer-yunet/large-faces", test_large_faces);
   g_test_add_func ("/analyzer-yunet/carried-landmarks",
       test_carried_landmarks);
   g_test_add_func ("/analyzer-yunet/aligned-crops", test_aligned_crops);

@@ -86,6 +86,46 @@ test_resample_enlarge (void)
     g_assert_cmpuint (dst[i], <=, 250);
 }
 
+/* femo_image_shrink_to_bgr: where the factor divides the size, exactly
+ * the area average femo_image_to_bgr() (femo_image_resample) gives, from
+ * any layout; at the right and bottom edges the mean of the pixels left,
+ * rounded. Rows with padding past the pixels. */
+static void
+test_shrink_to_bgr (void)
+{
+  const FemoRgbLayout xrgb = { 4, 1, 2, 3 };
+  const gint width = 38, height = 23, stride = width * 4 + 5, factor = 3;
+  const gint w = 13, h = 8;     /* ceil (38 / 3), ceil (23 / 3) */
+  guint8 *src = g_malloc ((gsize) stride * height);
+  guint8 got[13 * 8 * 3], want[13 * 8 * 3];
+  guint32 sums[38 * 4];
+  FemoColorView color = { src, width, height, stride, xrgb };
+  /* the whole blocks: 36 x 21 */
+  FemoImageView whole = { src, 36, 21, stride, 4 };
+
+  for (gint i = 0; i < stride * height; i++)
+    src[i] = (guint8) (i * 7919 >> 3);
+  femo_image_shrink_to_bgr (&color, factor, got, w * 3, sums);
+
+  femo_image_to_bgr (&whole, &xrgb, NULL, want, 12, 7, w * 3, NULL);
+  for (gint y = 0; y < 7; y++)
+    g_assert_cmpmem (got + y * w * 3, 12 * 3, want + y * w * 3, 12 * 3);
+
+  for (gint y = 0; y < h; y++)
+    for (gint x = 0; x < w; x++)
+      for (gint c = 0; c < 3; c++) {
+        const gint off = c == 0 ? 3 : c == 1 ? 2 : 1;   /* B, G, R */
+        guint sum = 0, n = 0;
+
+        for (gint sy = y * factor; sy < MIN ((y + 1) * factor, height); sy++)
+          for (gint sx = x * factor; sx < MIN ((x + 1) * factor, width);
+              sx++, n++)
+            sum += src[sy * stride + sx * 4 + off];
+        g_assert_cmpuint (got[(y * w + x) * 3 + c], ==, (sum + n / 2) / n);
+      }
+  g_free (src);
+}
+
 /* A gray frame with a dark disc of radius 2.5 display units at each eye
  * (display coordinates: x times the pixel aspect ratio @par). */
 static guint8 *
@@ -203,6 +243,7 @@ main (int argc, char **argv)
   g_test_add_func ("/image/resample/identity-and-edges",
       test_resample_identity_and_edges);
   g_test_add_func ("/image/resample/enlarge", test_resample_enlarge);
+  g_test_add_func ("/image/shrink-to-bgr", test_shrink_to_bgr);
   g_test_add_func ("/image/crop-aligned/geometry",
       test_crop_aligned_geometry);
   g_test_add_func ("/image/crop-aligned/upright", test_crop_aligned_upright);

@@ -602,7 +602,9 @@ test_threads (void)
 
 /* The faces at a threshold are the faces at upstream's 0.2 whose score
  * reaches it (greedy NMS in score order), and a capacity of k gives the
- * first k. */
+ * first k. femo_yunet_nms, the same NMS for faces of several calls,
+ * keeps them as they are, and each given twice (as two scans of one image
+ * would find it) once. */
 static void
 test_threshold_capacity (void)
 {
@@ -612,6 +614,7 @@ test_threshold_capacity (void)
       &height);
   g_autofree FemoYunetFace *all = g_new (FemoYunetFace, CAPACITY);
   g_autofree FemoYunetFace *some = g_new (FemoYunetFace, CAPACITY);
+  g_autofree FemoYunetFace *twice = g_new (FemoYunetFace, 2 * CAPACITY);
   const gsize n = detect (net, photo, width, height, width * 3, &rgb, all);
 
   g_assert_cmpuint (n, >=, 5);
@@ -626,6 +629,36 @@ test_threshold_capacity (void)
   g_assert_cmpuint (femo_yunet_detect (net, photo, width, height, width * 3,
           &rgb, 0.2f, some, 2, NULL), ==, 2);
   assert_same_faces (all, 2, some, 2);
+
+  memcpy (twice, all, n * sizeof (FemoYunetFace));
+  g_assert_cmpuint (femo_yunet_nms (twice, n, CAPACITY), ==, n);
+  g_assert_cmpmem (twice, n * sizeof (FemoYunetFace), all,
+      n * sizeof (FemoYunetFace));
+  for (gsize i = 0; i < n; i++)
+    twice[2 * i] = twice[2 * i + 1] = all[i];
+  g_assert_cmpuint (femo_yunet_nms (twice, 2 * n, CAPACITY), ==, n);
+  g_assert_cmpmem (twice, n * sizeof (FemoYunetFace), all,
+      n * sizeof (FemoYunetFace));
+}
+
+/* femo_yunet_nms: an IoU above FEMO_YUNET_NMS_IOU with a kept face drops
+ * the lower one, below keeps it; a box that overflowed (NaN) is dropped
+ * after any kept face; max_out stops it. */
+static void
+test_nms (void)
+{
+  /* 10x10 boxes: shifted by 1 (IoU 81/119), by 3 (49/151 < 0.45) */
+  FemoYunetFace faces[4] = {
+    {0.9f, 0, 0, 10, 10},
+    {0.8f, 1, 1, 11, 11},
+    {0.7f, 3, 3, 13, 13},
+    {0.6f, 0, 0, NAN, 10},
+  };
+
+  g_assert_cmpuint (femo_yunet_nms (faces, 4, 4), ==, 2);
+  g_assert_cmpfloat (faces[0].score, ==, 0.9f);
+  g_assert_cmpfloat (faces[1].score, ==, 0.7f);
+  g_assert_cmpuint (femo_yunet_nms (faces, 2, 1), ==, 1);
 }
 
 int
@@ -644,5 +677,6 @@ main (int argc, char **argv)
   g_test_add_func ("/yunet/no-memory", test_no_memory);
   g_test_add_func ("/yunet/threads", test_threads);
   g_test_add_func ("/yunet/threshold-capacity", test_threshold_capacity);
+  g_test_add_func ("/yunet/nms", test_nms);
   return g_test_run ();
 }

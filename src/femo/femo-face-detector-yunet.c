@@ -4,10 +4,19 @@
  * The network scans the whole image itself: of the scan's parameters only
  * the sizes (a filter on its boxes) and max_faces apply. Its threshold is
  * the minimum confidence, so that at upstream's 0.2 the faces are
- * upstream's (docs/yunet.md: filtering after NMS equals running at that
- * threshold).
+ * upstream's but for the large ones below (docs/yunet.md: filtering after
+ * NMS equals running at that threshold).
+ *
+ * Large faces: the network's strides (8, 16, 32) fit faces up to some 400
+ * pixels. A larger face scores lower and falls apart into several partial
+ * boxes (a 1,500 pixel face: none at 0.6), so an image that can hold one
+ * (FEMO_YUNET_SHRINK_ABOVE) is scanned again shrunk, and both scans'
+ * faces are merged (docs/yunet.md, section 6, has the measurements). Each
+ * scan's threshold filter and NMS commute as upstream's do, so the merged
+ * faces at a threshold are still those of a lower one with that score.
  */
 #include "femo-face-detector-private.h"
+#include "femo-error.h"
 #include "femo-yunet.h"
 
 #include <math.h>
@@ -19,9 +28,18 @@ typedef struct
 {
   FemoFaceDetector parent;
   FemoYunet *net;
-  /* the network's faces, then as the interface gives them, and the order
-   * write_largest needs: FEMO_YUNET_KEEP_TOP_K each */
+  /* the shrunk copy's B, G, R bytes, then the row sums that make it;
+   * grown to the largest image seen */
+  guint8 *small;
+  gsize small_size;
+  /* the network's faces: the image's scan's, then from
+   * FEMO_YUNET_KEEP_TOP_K on the shrunk copy's */
   FemoYunetFace *found;
+  /* both scans' faces in score order, for the NMS: 2 *
+   * FEMO_YUNET_KEEP_TOP_K */
+  FemoYunetFace *merged;
+  /* the faces as the interface gives them, and the order write_largest
+   * needs: FEMO_YUNET_KEEP_TOP_K each */
   FemoRect *rects;
   gdouble *confidence;
   FemoLandmarks *landmarks;
@@ -77,6 +95,101 @@ size_allowed (const FemoDetectParams * p, gint w, gint h)
       && (p->max_height <= 0 || h <= p->max_height);
 }
 
+/* The whole factor @image is shrunk by for its second scan, to a shorter
+ * side of at most FEMO_YUNET_SHRUNK_SIDE; 0: none. */
+static gint
+shrink_factor (const FemoColorView * image)
+{
+  gint side = MIN (image->width, image->height);
+
+  if (side <= FEMO_YUNET_SHRINK_ABOVE)
+    return 0;
+  return (side + FEMO_YUNET_SHRUNK_SIDE - 1) / FEMO_YUNET_SHRUNK_SIDE;
+}
+
+/* YuNet on @image shrunk by @factor: its faces, in @image's pixels, ->
+ * self->found + FEMO_YUNET_KEEP_TOP_K; returns how many. */
+static gsize
+detect_small (YunetFaceDetector * self, const FemoColorView * image,
+    gint factor, gfloat threshold, GError ** error)
+{
+  const FemoRgbLayout bgr = FEMO_RGB_LAYOUT_BGR;
+  FemoYunetFace *found = self->found + FEMO_YUNET_KEEP_TOP_K;
+  const gint w = (image->width + factor - 1) / factor;
+  const gint h = (image->height + factor - 1) / factor;
+  /* the sums aligned after the pixels */
+  const gsize pixels = ((gsize) w * h * 3 + 3) / 4 * 4;
+  const gsize size = pixels +
+      (gsize) image->width * image->layout.bytes_per_pixel * sizeof (guint32);
+  const gfloat scale = (gfloat) factor;
+  gsize i, n;
+
+  if (size > self->small_size) {
+    guint8 *p = g_try_realloc (self->small, size);
+
+    if (p == NULL) {
+      g_set_error (error, FEMO_ERROR, FEMO_ERROR_NO_MEMORY, "yunet: out of "
+          "memory for the %dx%d copy of a %dx%d image", w, h, image->width,
+          image->height);
+      return 0;
+    }
+    self->small = p;
+    self->small_size = size;
+  }
+  femo_image_shrink_to_bgr (image, factor, self->small, w * 3,
+      (guint32 *) (self->small + pixels));
+  n = femo_yunet_detect (self->net, self->small, w, h, w * 3, &bgr,
+      threshold, found, FEMO_YUNET_KEEP_TOP_K, error);
+  /* each pixel of the copy is factor x factor of the image's: pixel
+   * coordinates (0 = the left edge) scale exactly */
+  for (i = 0; i < n; i++) {
+    FemoYunetFace *f = &found[i];
+
+    f->x1 *= scale;
+    f->y1 *= scale;
+    f->x2 *= scale;
+    f->y2 *= scale;
+    for (gint k = 0; k < 2 * FEMO_YUNET_N_LANDMARKS; k++)
+      f->landmarks[k] *= scale;
+  }
+  return n;
+}
+
+static gfloat
+larger_side (const FemoYunetFace * f)
+{
+  return MAX (f->x2 - f->x1, f->y2 - f->y1);
+}
+
+/* The @n_full faces of the image's scan up to FEMO_YUNET_FULL_SCAN_LIMIT
+ * and the @n_small of the shrunk one from half that (a face both see is
+ * kept by one of them even where they measure it up to twice as large as
+ * each other; in between the better scored wins), merged in score order
+ * (of equal ones the image's first) -> self->merged, then YuNet's NMS.
+ * Returns how many it keeps. */
+static gsize
+merge_scans (YunetFaceDetector * self, gsize n_full, gsize n_small)
+{
+  const FemoYunetFace *full = self->found;
+  const FemoYunetFace *small = self->found + FEMO_YUNET_KEEP_TOP_K;
+  gsize i = 0, j = 0, n = 0;
+
+  for (;;) {
+    while (i < n_full && larger_side (&full[i]) > FEMO_YUNET_FULL_SCAN_LIMIT)
+      i++;
+    while (j < n_small
+        && larger_side (&small[j]) < FEMO_YUNET_FULL_SCAN_LIMIT / 2)
+      j++;
+    if (i == n_full && j == n_small)
+      break;
+    if (j == n_small || (i < n_full && full[i].score >= small[j].score))
+      self->merged[n++] = full[i++];
+    else
+      self->merged[n++] = small[j++];
+  }
+  return femo_yunet_nms (self->merged, n, FEMO_YUNET_KEEP_TOP_K);
+}
+
 static gsize
 yunet_detect (FemoFaceDetector * detector,
     const FemoFaceDetectorInput * input, const FemoFaceDetectParams * params,
@@ -88,7 +201,10 @@ yunet_detect (FemoFaceDetector * detector,
   gdouble min_confidence = params->min_confidence >= 0 ?
       params->min_confidence : FEMO_YUNET_DEFAULT_MIN_CONFIDENCE;
   gfloat threshold = (gfloat) min_confidence;
-  gsize i, n, k = 0;
+  const gint factor = shrink_factor (image);
+  const FemoYunetFace *found = self->found;
+  GError *local = NULL;
+  gsize i, n, n_small, k = 0;
 
   /* The network compares scores in float: where the nearest float is
    * below min_confidence, a score equal to it would be kept below the
@@ -97,9 +213,18 @@ yunet_detect (FemoFaceDetector * detector,
     threshold = nextafterf (threshold, G_MAXFLOAT);
   n = femo_yunet_detect (self->net, image->data, image->width, image->height,
       image->stride, &image->layout, threshold, self->found,
-      FEMO_YUNET_KEEP_TOP_K, error);
+      FEMO_YUNET_KEEP_TOP_K, &local);
+  if (local == NULL && factor > 0) {
+    n_small = detect_small (self, image, factor, threshold, &local);
+    n = merge_scans (self, n, n_small);
+    found = self->merged;
+  }
+  if (local != NULL) {
+    g_propagate_error (error, local);
+    return 0;
+  }
   for (i = 0; i < n; i++) {
-    const FemoYunetFace *f = &self->found[i];
+    const FemoYunetFace *f = &found[i];
     /* upstream's integer box: corner and size truncated toward zero */
     gint x = truncate_coord (f->x1), y = truncate_coord (f->y1);
     gint w = truncate_coord (f->x2 - f->x1);
@@ -133,7 +258,9 @@ yunet_free (FemoFaceDetector * detector)
   YunetFaceDetector *self = (YunetFaceDetector *) detector;
 
   femo_yunet_free (self->net);
+  g_free (self->small);
   g_free (self->found);
+  g_free (self->merged);
   g_free (self->rects);
   g_free (self->confidence);
   g_free (self->landmarks);
@@ -164,7 +291,8 @@ femo_face_detector_yunet_new_from_file (const gchar * path, guint n_threads,
   self = g_new0 (YunetFaceDetector, 1);
   self->parent.vtable = &yunet_vtable;
   self->net = net;
-  self->found = g_new (FemoYunetFace, FEMO_YUNET_KEEP_TOP_K);
+  self->found = g_new (FemoYunetFace, 2 * FEMO_YUNET_KEEP_TOP_K);
+  self->merged = g_new (FemoYunetFace, 2 * FEMO_YUNET_KEEP_TOP_K);
   self->rects = g_new (FemoRect, FEMO_YUNET_KEEP_TOP_K);
   self->confidence = g_new (gdouble, FEMO_YUNET_KEEP_TOP_K);
   self->landmarks = g_new (FemoLandmarks, FEMO_YUNET_KEEP_TOP_K);

@@ -33,6 +33,17 @@ typedef enum
  * 0.95-1.10 faces per frame (README.md, tests/bench/bench-detectors.py). */
 #define FEMO_YUNET_DEFAULT_MIN_CONFIDENCE 0.65
 
+/* YuNet and large faces: its network finds faces up to about
+ * FEMO_YUNET_FULL_SCAN_LIMIT pixels (a box's larger side) well. An image
+ * whose shorter side exceeds FEMO_YUNET_SHRINK_ABOVE is scanned a second
+ * time, shrunk by a whole factor (area average) to a shorter side of at
+ * most FEMO_YUNET_SHRUNK_SIDE; faces larger than FEMO_YUNET_FULL_SCAN_LIMIT
+ * come from that scan, faces smaller than half of it from the image's
+ * own, and YuNet's NMS merges the two. */
+#define FEMO_YUNET_FULL_SCAN_LIMIT 400
+#define FEMO_YUNET_SHRINK_ABOVE 480
+#define FEMO_YUNET_SHRUNK_SIDE 320
+
 /* The five landmarks of a face, in this order (YuNet's): "left" and "right"
  * as seen in the image (the left eye is the subject's right eye). */
 typedef enum

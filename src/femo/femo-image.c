@@ -5,6 +5,7 @@
 #include "femo-image.h"
 
 #include <math.h>
+#include <string.h>
 
 /* OpenCV's COLOR_RGB2GRAY on 8-bit data: BT.601 weights in 14-bit fixed
  * point with rounding. Using the same integers makes our gray frames, and so
@@ -248,4 +249,43 @@ femo_image_to_bgr (const FemoImageView * image, const FemoRgbLayout * rgb,
   small.v.data = scratch + 2 * area;
   small.x_shift = small.y_shift = 0;
   femo_yuv_to_bgr (&luma, &small, dst, dst_stride);
+}
+
+void
+femo_image_shrink_to_bgr (const FemoColorView * image, gint factor,
+    guint8 * dst, gint dst_stride, guint32 * sums)
+{
+  const gint bpp = image->layout.bytes_per_pixel;
+  const gint offsets[3] = { image->layout.b_offset, image->layout.g_offset,
+    image->layout.r_offset
+  };
+  const gsize row_bytes = (gsize) image->width * bpp;
+
+  g_return_if_fail (factor >= 1);
+
+  for (gint y0 = 0; y0 < image->height; y0 += factor) {
+    const gint rows = MIN (factor, image->height - y0);
+    guint8 *d = dst + (gsize) (y0 / factor) * dst_stride;
+
+    /* the block's rows summed first, every byte of a pixel alike: one
+     * pass over contiguous bytes that the compiler vectorises */
+    memset (sums, 0, row_bytes * sizeof (guint32));
+    for (gint y = y0; y < y0 + rows; y++) {
+      const guint8 *src = image->data + (gsize) y * image->stride;
+      for (gsize i = 0; i < row_bytes; i++)
+        sums[i] += src[i];
+    }
+    for (gint x0 = 0; x0 < image->width; x0 += factor, d += 3) {
+      const gint cols = MIN (factor, image->width - x0);
+      const guint32 n = (guint32) (rows * cols);
+
+      for (gint c = 0; c < 3; c++) {
+        const guint32 *s = sums + (gsize) x0 * bpp + offsets[c];
+        guint32 sum = 0;
+        for (gint x = 0; x < cols; x++)
+          sum += s[x * bpp];
+        d[c] = (guint8) ((sum + n / 2) / n);
+      }
+    }
+  }
 }

@@ -148,4 +148,23 @@ void femo_image_resample_to (const FemoImageView * image, gdouble x,
     gdouble y, gdouble width, gdouble height, guint8 * dst, gint dst_width,
     gint dst_height, gint dst_stride, gint dst_pixel_stride);
 
+/**
+ * femo_image_shrink_to_bgr:
+ * @image: packed colour pixels
+ * @factor: 1 or more
+ * @dst: (out caller-allocates): the shrunk image, B, G, R bytes:
+ *   ceil (width / @factor) x ceil (height / @factor) pixels, rows
+ *   @dst_stride bytes apart
+ * @sums: scratch: room for @image->width * @image->layout.bytes_per_pixel
+ *   values
+ *
+ * Shrinks @image by a whole factor: each destination pixel is the mean of
+ * a @factor x @factor block of source pixels (at the right and bottom
+ * edges, of the part of the block inside the image), rounded. That is the
+ * area average femo_image_resample() computes for this ratio, in one
+ * cheap pass over the source.
+ */
+void femo_image_shrink_to_bgr (const FemoColorView * image, gint factor,
+    guint8 * dst, gint dst_stride, guint32 * sums);
+
 G_END_DECLS

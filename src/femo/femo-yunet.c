@@ -931,6 +931,19 @@ select_candidates (FemoYunet * net, gfloat threshold)
   return n;
 }
 
+/* Whether greedy NMS keeps @f after the @n_kept boxes @kept: as
+ * upstream, only when every IoU is <= FEMO_YUNET_NMS_IOU (a NaN from an
+ * overflowing box is not). */
+static gboolean
+nms_keeps (const FemoYunetFace * f, const FemoYunetFace * kept,
+    gsize n_kept)
+{
+  for (gsize k = 0; k < n_kept; k++)
+    if (!(iou (f, &kept[k]) <= FEMO_YUNET_NMS_IOU))
+      return FALSE;
+  return TRUE;
+}
+
 /* Greedy NMS over @n candidates in score order: a box is kept when its IoU
  * with every box kept before it is <= FEMO_YUNET_NMS_IOU, until @max_out
  * are -> @faces, decoded; returns how many. */
@@ -944,18 +957,24 @@ nms (const FemoYunet * net, const Candidate * sorted, gsize n,
     FemoYunetFace *f = &faces[n_out];
     guint32 q = sorted[i].cell;
     const guint l = cell_level (net, &q);
-    gboolean keep = TRUE;
 
     decode_box (net, l, q, f);
-    /* as upstream: kept only when every IoU is <= the threshold (a NaN
-     * from an overflowing box is not) */
-    for (gsize k = 0; keep && k < n_out; k++)
-      keep = iou (f, &faces[k]) <= FEMO_YUNET_NMS_IOU;
-    if (keep) {
+    if (nms_keeps (f, faces, n_out)) {
       f->score = sorted[i].score;
       n_out++;
     }
   }
+  return n_out;
+}
+
+gsize
+femo_yunet_nms (FemoYunetFace * faces, gsize n, gsize max_out)
+{
+  gsize n_out = 0;
+
+  for (gsize i = 0; i < n && n_out < max_out; i++)
+    if (nms_keeps (&faces[i], faces, n_out))
+      faces[n_out++] = faces[i];
   return n_out;
 }
 

@@ -81,6 +81,20 @@ gsize femo_yunet_detect (FemoYunet * net, const guint8 * pixels,
     GError ** error);
 
 /**
+ * femo_yunet_nms:
+ * @faces: (inout): @n faces, highest score first (ties in the order they
+ *   should win)
+ * @max_out: keep at most this many
+ *
+ * femo_yunet_detect()'s greedy NMS over faces found by other calls (the
+ * faces of one image at several scales, mapped to the same pixels): a face
+ * is kept when its IoU with every face kept before it is <=
+ * FEMO_YUNET_NMS_IOU. The kept faces move to the front, in their order;
+ * returns how many.
+ */
+gsize femo_yunet_nms (FemoYunetFace * faces, gsize n, gsize max_out);
+
+/**
  * FemoYunetStage:
  *
  * The network's intermediate maps, in the order they are computed, for

@@ -4,10 +4,13 @@
 # ../shared/third_party/libfacedetection/detect_ref), on the same frames:
 # frame 100 of the shared 640x480 clip and of the shared 1280x720 clip,
 # decoded by OpenCV. Prints the median ms per frame of each (one warm-up
-# call, then $RUNS timed calls; $ROUNDS rounds alternating the two, the
+# call, then $RUNS timed calls; $ROUNDS rounds alternating them, the
 # median of the rounds' medians), one and two threads, and the ratio
-# upstream/ours (above 1: ours is faster). It never passes or fails on time.
-# Run it on an otherwise idle machine.
+# upstream/ours (above 1: ours is faster); and "detector", ours behind the
+# face-detector interface as femodetect runs it (bench-yunet --detector:
+# with the second scan of a shrunk copy on frames whose shorter side is
+# above 480, so 1280x720 but not 640x480). It never passes or fails on
+# time. Run it on an otherwise idle machine.
 #
 #   tests/bench/bench-yunet.sh            (after ninja -C build)
 #   RUNS=50 ROUNDS=5 BUILD=/path/to/build tests/bench/bench-yunet.sh
@@ -75,17 +78,20 @@ median_of () {
 }
 
 echo "YuNet, ms per frame (median of $ROUNDS rounds of $RUNS calls), upstream $simd build"
-printf '%-9s %7s %9s %9s %15s\n' frame threads ours upstream upstream/ours
+printf '%-9s %7s %9s %9s %9s %15s\n' frame threads ours detector upstream \
+  upstream/ours
 for size in 640x480 1280x720; do
   for threads in 1 2; do
-    o="" u=""
+    o="" d="" u=""
     for round in $(seq "$ROUNDS"); do
       o="$o $("$OURS" --bench "$RUNS" --threads $threads "$tmp/$size.ppm" | median_ms)"
+      d="$d $("$OURS" --bench "$RUNS" --threads $threads --detector "$tmp/$size.ppm" | median_ms)"
       u="$u $("$peer" --bench "$RUNS" --threads $threads "$tmp/$size.ppm" | median_ms)"
     done
     o=$(echo "$o" | median_of)
+    d=$(echo "$d" | median_of)
     u=$(echo "$u" | median_of)
-    printf '%-9s %7s %9.2f %9.2f %15.2f\n' "$size" $threads "$o" "$u" \
-      "$(echo "$u $o" | awk '{ print $1 / $2 }')"
+    printf '%-9s %7s %9.2f %9.2f %9.2f %15.2f\n' "$size" $threads "$o" "$d" \
+      "$u" "$(echo "$u $o" | awk '{ print $1 / $2 }')"
   done
 done
