@@ -277,8 +277,13 @@ check_message (GstMessage * msg, GPtrArray * rois, gboolean classified)
     if (!classified) {
       g_assert_null (v);
       g_assert_null (meta_emotion);
-      g_assert_cmpint (gst_structure_n_fields (face), ==,
-          gst_structure_has_field (face, FEMO_META_FIELD_TRACK_ID) ? 5 : 4);
+      /* the box, then the track id, detection confidence and landmarks
+       * where the face has them */
+      g_assert_cmpint (gst_structure_n_fields (face), ==, 4
+          + gst_structure_has_field (face, FEMO_META_FIELD_TRACK_ID)
+          + gst_structure_has_field (face,
+              FEMO_META_FIELD_DETECTION_CONFIDENCE)
+          + gst_structure_has_field (face, FEMO_META_FIELD_LANDMARKS));
       continue;
     }
     g_assert_nonnull (v);
