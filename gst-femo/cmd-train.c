@@ -193,7 +193,7 @@ femo_cmd_train (int argc, char **argv)
           "FER2013 labels; validation keeps the FER2013 labels", "FILE"},
     {"ferplus-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.ferplus_weight,
           "With --ferplus: the share of the FER+ votes in each target, the "
-          "rest being the FER2013 label, 0..1 (default 1)", "W"},
+          "rest being the FER2013 label, 0..1", "W"},
     {"teacher", 0, 0, G_OPTION_ARG_FILENAME, &o.teacher,
           "Distil from this model (FER2013 labels, any widths): each "
           "Training image's target mixes in the teacher's probabilities for "
@@ -230,6 +230,10 @@ femo_cmd_train (int argc, char **argv)
           "With --swa-start: a constant learning rate from that epoch on "
           "(the schedule is fitted into the epochs before it); 0 follows "
           "the schedule", "RATE"},
+    {"mixup", 0, 0, G_OPTION_ARG_DOUBLE, &o.mixup,
+          "Mixup: blend each batch with itself in reverse order, images and "
+          "targets, by a weight drawn from Beta(A, A) per batch; 0: off",
+        "A"},
     {"resume", 0, 0, G_OPTION_ARG_FILENAME, &o.resume,
         "Continue from a checkpoint (NAME.ckpt), with its options, exactly "
           "as if never interrupted", "CHECKPOINT"},

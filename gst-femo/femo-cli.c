@@ -4,6 +4,7 @@
 #include "femo-cli.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,6 +61,42 @@ find_valued_entry (const gchar * arg)
   return NULL;
 }
 
+/* GLib reads "nan" and "inf" as numbers; no option of ours means either
+ * (and a NaN would read as "not given"), so they are refused by name. */
+static gboolean
+check_doubles (const gchar * prog)
+{
+  for (guint i = 1; i < split_args->len; i++) {
+    const gchar *arg = split_args->pdata[i], *eq, *value = NULL;
+    g_autofree gchar *name = NULL;
+    const GOptionEntry *e;
+    gdouble v;
+
+    if (strcmp (arg, "--") == 0)
+      break;
+    if (arg[0] != '-' || arg[1] == '\0')
+      continue;
+    eq = strchr (arg, '=');
+    name = eq ? g_strndup (arg, eq - arg) : g_strdup (arg);
+    e = find_valued_entry (name);
+    if (e == NULL || e->arg != G_OPTION_ARG_DOUBLE)
+      continue;
+    if (eq)
+      value = eq + 1;
+    else if (i + 1 < split_args->len)
+      value = split_args->pdata[++i];
+    if (value == NULL)
+      continue;                 /* GLib says the value is missing */
+    v = g_ascii_strtod (value, NULL);
+    if (isnan (v) || isinf (v)) {
+      femo_cli_usage_error (prog, "--%s must be a finite number, not '%s'",
+          e->long_name, value);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 gboolean
 femo_cli_parse (GOptionContext * ctx, int *argc, char ***argv)
 {
@@ -93,6 +130,8 @@ femo_cli_parse (GOptionContext * ctx, int *argc, char ***argv)
     if (i + 1 < *argc)
       g_ptr_array_add (split_args, g_strdup ((*argv)[++i]));
   }
+  if (!check_doubles (prog))
+    return FALSE;
   *argc = split_args->len;
   split_argv = g_new0 (gchar *, split_args->len + 1);
   memcpy (split_argv, split_args->pdata, split_args->len * sizeof (gchar *));

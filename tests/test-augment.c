@@ -234,6 +234,45 @@ test_random_ranges (void)
   g_assert_cmpfloat (max_angle, >, 9.5);
 }
 
+/* Gamma and Beta draws: the same numbers from the same stream, and the
+ * moments of the distributions (mean k for Gamma(k); mean a / (a + b) and
+ * variance ab / ((a + b)^2 (a + b + 1)) for Beta(a, b)), shapes below and
+ * above 1 alike. */
+static void
+test_rng_beta (void)
+{
+  static const gdouble shapes[][2] = { {0.2, 0.2}, {0.4, 0.4}, {1, 1},
+    {2, 5}, {8, 3}
+  };
+  const guint n = 40000;
+  guint s, i;
+
+  for (s = 0; s < G_N_ELEMENTS (shapes); s++) {
+    gdouble a = shapes[s][0], b = shapes[s][1];
+    gdouble mean = a / (a + b), var = a * b / ((a + b) * (a + b) * (a + b + 1));
+    gdouble sum = 0.0, sq = 0.0, gsum = 0.0;
+    FemoRng r1, r2;
+
+    femo_rng_init (&r1, 11, s);
+    femo_rng_init (&r2, 11, s);
+    for (i = 0; i < n; i++) {
+      gdouble x = femo_rng_beta (&r1, a, b);
+
+      g_assert_cmpfloat (x, ==, femo_rng_beta (&r2, a, b));
+      g_assert_cmpfloat (x, >=, 0.0);
+      g_assert_cmpfloat (x, <=, 1.0);
+      sum += x;
+      sq += (x - mean) * (x - mean);
+      gsum += femo_rng_gamma (&r1, a);
+      femo_rng_gamma (&r2, a);
+    }
+    /* a few standard errors of the mean */
+    g_assert_cmpfloat (fabs (sum / n - mean), <, 5 * sqrt (var / n));
+    g_assert_cmpfloat (fabs (sq / n / var - 1.0), <, 0.05);
+    g_assert_cmpfloat (fabs (gsum / n - a), <, 5 * sqrt (a / n));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -241,6 +280,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rng/reference", test_rng_reference);
   g_test_add_func ("/rng/streams", test_rng_streams);
   g_test_add_func ("/rng/shuffle", test_rng_shuffle);
+  g_test_add_func ("/rng/beta", test_rng_beta);
   g_test_add_func ("/augment/identity", test_identity);
   g_test_add_func ("/augment/exact-warps", test_exact_warps);
   g_test_add_func ("/augment/flip", test_flip);

@@ -460,6 +460,17 @@ test_eval (void)
   g_assert_nonnull (strstr (err, "--threads must be 1..1024, not -1"));
   g_free (err);
 
+  /* "nan" and "inf" parse as numbers, but no option means them */
+  g_assert_cmpint (run_tool (NULL, &err, "train", "--lr", "nan", "-d",
+          data_path, "-o", model, NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "--lr must be a finite number, not 'nan'"));
+  g_free (err);
+  g_assert_cmpint (run_tool (NULL, &err, "train", "--mixup=inf", "-d",
+          data_path, "-o", model, NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "--mixup must be a finite number, not "
+          "'inf'"));
+  g_free (err);
+
   /* a file that is not a model: said in plain words, not with the figures
    * of a header that is not there */
   g_assert_cmpint (run_tool (NULL, &err, "eval", "--model", data_path,
@@ -544,6 +555,66 @@ test_ferplus (void)
   tiny_run (&o, out);
   o.ferplus_weight = 0.5;
   train_fails (&o, FEMO_ERROR_ARGUMENT);
+}
+
+/* --mixup: other bytes than the plain run, recorded in the provenance, a
+ * resumed run gives the bytes of an uninterrupted one (the batch's weight
+ * comes from its own stream), and a bad shape is refused. */
+static void
+test_mixup (void)
+{
+  g_autofree gchar *x = path_in ("x", "m.safetensors");
+  g_autofree gchar *plain = path_in ("u0", "m.safetensors");
+  g_autofree gchar *mixed = path_in ("u1", "m.safetensors");
+  g_autoptr (FemoModel) model = NULL;
+  g_autoptr (GError) error = NULL;
+  static const gchar *const same[] = { "m.safetensors", "m.ckpt",
+    "m.metrics.csv"
+  };
+  static const gdouble bad[] = { -0.5, 101.0, INFINITY };
+  FemoTrainOptions o;
+  guint i;
+
+  short_run (&o, x);
+  train_ok (&o);
+  move_dir ("x", "u0");
+  short_run (&o, x);
+  o.mixup = 0.4;
+  train_ok (&o);
+  move_dir ("x", "u1");
+  short_run (&o, x);
+  o.mixup = 0.4;
+  o.stop_after = 1;
+  train_ok (&o);
+  {
+    g_autofree gchar *ckpt = path_in ("x", "m.ckpt");
+
+    resume_ok (ckpt);
+  }
+  move_dir ("x", "u2");
+  for (i = 0; i < G_N_ELEMENTS (same); i++) {
+    g_autofree gchar *p1 = path_in ("u1", same[i]);
+    g_autofree gchar *p2 = path_in ("u2", same[i]);
+
+    assert_same_file (p1, p2);
+  }
+  {
+    gsize la, lb;
+    g_autofree gchar *a = read_all (plain, &la);
+    g_autofree gchar *b = read_all (mixed, &lb);
+
+    g_assert_true (la != lb || memcmp (a, b, la) != 0);
+  }
+  model = femo_model_load (mixed, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (femo_model_get_metadata (model,
+              "femo.train.options"), "--mixup 0.4"));
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    short_run (&o, x);
+    o.mixup = bad[i];
+    train_fails (&o, FEMO_ERROR_ARGUMENT);
+  }
 }
 
 /* --init starts from a trained model: the first epoch's loss is that of
@@ -1037,6 +1108,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/eval", test_eval);
   g_test_add_func ("/train/ferplus", test_ferplus);
   g_test_add_func ("/train/init", test_init);
+  g_test_add_func ("/train/mixup", test_mixup);
   g_test_add_func ("/train/swa-resume-is-exact", test_swa);
   g_test_add_func ("/train/precise-bn", test_precise_bn);
   g_test_add_func ("/train/teacher", test_teacher);

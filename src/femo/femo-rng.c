@@ -3,6 +3,8 @@
  */
 #include "femo-rng.h"
 
+#include <math.h>
+
 static guint64
 splitmix64 (guint64 * x)
 {
@@ -96,4 +98,52 @@ femo_rng_shuffle (FemoRng * rng, guint32 * values, guint32 n)
     values[i - 1] = values[j];
     values[j] = t;
   }
+}
+
+gdouble
+femo_rng_normal (FemoRng * rng)
+{
+  /* 1 - u is in (0, 1]: the logarithm stays finite */
+  gdouble u = 1.0 - femo_rng_uniform (rng);
+  gdouble v = femo_rng_uniform (rng);
+
+  return sqrt (-2.0 * log (u)) * cos (2.0 * G_PI * v);
+}
+
+gdouble
+femo_rng_gamma (FemoRng * rng, gdouble shape)
+{
+  gdouble d, c, boost = 1.0;
+
+  g_return_val_if_fail (shape > 0.0, 0.0);
+
+  /* Below 1, Gamma(a) = Gamma(a + 1) x U^(1/a). */
+  if (shape < 1.0) {
+    boost = pow (1.0 - femo_rng_uniform (rng), 1.0 / shape);
+    shape += 1.0;
+  }
+  d = shape - 1.0 / 3.0;
+  c = 1.0 / sqrt (9.0 * d);
+  for (;;) {
+    gdouble x = femo_rng_normal (rng), v = 1.0 + c * x, u;
+
+    if (v <= 0.0)
+      continue;
+    v = v * v * v;
+    u = 1.0 - femo_rng_uniform (rng);
+    if (u < 1.0 - 0.0331 * x * x * x * x
+        || log (u) < 0.5 * x * x + d * (1.0 - v + log (v)))
+      return d * v * boost;
+  }
+}
+
+gdouble
+femo_rng_beta (FemoRng * rng, gdouble a, gdouble b)
+{
+  gdouble x = femo_rng_gamma (rng, a), y = femo_rng_gamma (rng, b);
+
+  /* both can underflow to 0 for tiny shapes: then either end is as likely */
+  if (x + y <= 0.0)
+    return femo_rng_uniform (rng) < a / (a + b) ? 1.0 : 0.0;
+  return x / (x + y);
 }

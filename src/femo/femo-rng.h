@@ -39,4 +39,13 @@ guint32 femo_rng_below (FemoRng * rng, guint32 n);
 /* Fisher-Yates shuffle of @n indices. */
 void femo_rng_shuffle (FemoRng * rng, guint32 * values, guint32 n);
 
+/* Standard normal (Box-Muller, one of the pair). */
+gdouble femo_rng_normal (FemoRng * rng);
+
+/* Gamma(@shape, 1), @shape > 0 (Marsaglia and Tsang, 2000). */
+gdouble femo_rng_gamma (FemoRng * rng, gdouble shape);
+
+/* Beta(@a, @b) in [0, 1], @a, @b > 0, as X / (X + Y) of two gammas. */
+gdouble femo_rng_beta (FemoRng * rng, gdouble a, gdouble b);
+
 G_END_DECLS

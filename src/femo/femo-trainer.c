@@ -53,6 +53,7 @@ static const FemoTrainOptionSpec opt_specs[] = {
   OPT_ADDED ("swa-lr", DOUBLE, swa_lr, "0", "0"),
   OPT_ADDED ("distill", DOUBLE, distill, "0.5", "0.5"),
   OPT_ADDED ("ferplus-weight", DOUBLE, ferplus_weight, "1", "1"),
+  OPT_ADDED ("mixup", DOUBLE, mixup, "0", "0"),
 };
 
 const FemoTrainOptionSpec *
@@ -308,6 +309,8 @@ options_check (FemoTrainOptions * o, guint channels[FEMO_NET_N_WIDTHS],
     REJECT ("--ferplus-weight must be in [0, 1]");
   if (o->ferplus_weight != 1.0 && !o->ferplus)
     REJECT ("--ferplus-weight needs --ferplus");
+  if (!(o->mixup >= 0.0 && o->mixup <= 100.0))
+    REJECT ("--mixup must be 0 (off) or a Beta shape up to 100");
   if (o->swa_start > 0 && o->bn_images == 0)
     REJECT ("--swa-start needs --bn-images: averaged weights have no batch "
         "statistics of their own");
@@ -758,6 +761,13 @@ build_decay_mask (FemoTrainer * t, guint8 ** mask, gsize * n, GError ** error)
   return TRUE;
 }
 
+static void
+one_hot (gfloat * row, guint label)
+{
+  memset (row, 0, FEMO_FER_N_CLASSES * sizeof (gfloat));
+  row[label] = 1.0f;
+}
+
 /* Fills the batch at @first of the epoch's @order: augmented inputs and
  * labels (or soft targets). Each image has its own random stream, keyed
  * by epoch and position, so nothing depends on threads or batch timing. */
@@ -785,13 +795,49 @@ fill_batch (FemoTrainer * t, const guint32 * order, guint first, guint n,
       femo_augment_warp (img, FEMO_FER_SIZE, FEMO_FER_SIZE, FEMO_FER_SIZE,
           &affine, dst);
     }
-    if (targets)
+    labels[i] = t->train->labels[k];
+    if (targets && t->train->soft)
       memcpy (targets + (gsize) i * FEMO_FER_N_CLASSES,
           t->train->soft + (gsize) k * FEMO_FER_N_CLASSES,
           FEMO_FER_N_CLASSES * sizeof (gfloat));
-    else
-      labels[i] = t->train->labels[k];
+    else if (targets)
+      one_hot (targets + (gsize) i * FEMO_FER_N_CLASSES, labels[i]);
   }
+}
+
+/* --mixup a (Zhang et al., 2018): the batch becomes lam x itself + (1 - lam)
+ * x itself in reverse order, images and targets alike, with one lam per
+ * batch drawn from Beta(a, a) and folded to lam >= 0.5, so each image stays
+ * the larger part of its own slot. The batch's own random stream lies past
+ * the images' (keyed by position) and the shuffle's (G_MAXUINT32). */
+static void
+mix_batch (FemoTrainer * t, guint step, guint n, gfloat * inputs,
+    gfloat * targets, gfloat * scratch)
+{
+  const gsize px = FEMO_FER_PIXELS, k = FEMO_FER_N_CLASSES;
+  FemoRng rng;
+  gfloat lam, rest;
+  guint i;
+  gsize j;
+
+  femo_rng_init (&rng, t->opt.seed, ((guint64) (t->epoch + 1) << 32) |
+      (G_MAXUINT32 - 1 - step));
+  lam = (gfloat) femo_rng_beta (&rng, t->opt.mixup, t->opt.mixup);
+  lam = MAX (lam, 1.0f - lam);
+  rest = 1.0f - lam;
+  memcpy (scratch, inputs, n * px * sizeof (gfloat));
+  for (i = 0; i < n; i++) {
+    const gfloat *other = scratch + (gsize) (n - 1 - i) * px;
+    gfloat *dst = inputs + (gsize) i * px;
+
+    for (j = 0; j < px; j++)
+      dst[j] = lam * dst[j] + rest * other[j];
+  }
+  memcpy (scratch, targets, n * k * sizeof (gfloat));
+  for (i = 0; i < n; i++)
+    for (j = 0; j < k; j++)
+      targets[i * k + j] = lam * targets[i * k + j]
+          + rest * scratch[(gsize) (n - 1 - i) * k + j];
 }
 
 /* Accuracy (and mean loss) of @net on PublicTest. With --bn-images the
@@ -826,8 +872,11 @@ run_epoch (FemoTrainer * t, gchar ** saved, gdouble * seconds, GError ** error)
   g_autofree guint32 *order = g_new (guint32, n);
   g_autofree gfloat *inputs = g_new (gfloat, (gsize) batch * FEMO_FER_PIXELS);
   g_autofree guint *labels = g_new (guint, batch);
-  g_autofree gfloat *targets = t->train->soft ?
+  gboolean soft = t->train->soft || t->opt.mixup > 0.0;
+  g_autofree gfloat *targets = soft ?
       g_new (gfloat, (gsize) batch * FEMO_FER_N_CLASSES) : NULL;
+  g_autofree gfloat *scratch = t->opt.mixup > 0.0 ?
+      g_new (gfloat, (gsize) batch * FEMO_FER_PIXELS) : NULL;
   g_autoptr (FemoNet) eval_net = NULL;
   g_autoptr (FemoNet) swa_net = NULL;
   g_autoptr (GTimer) timer = g_timer_new ();
@@ -851,6 +900,8 @@ run_epoch (FemoTrainer * t, gchar ** saved, gdouble * seconds, GError ** error)
     FemoNetStepResult result;
 
     fill_batch (t, order, first, count, inputs, labels, targets);
+    if (scratch)
+      mix_batch (t, step, count, inputs, targets, scratch);
     if (!femo_net_train_step (t->net, inputs, targets ? NULL : labels,
             targets, count, t->opt.label_smoothing, &result, error))
       return FALSE;
@@ -1039,7 +1090,7 @@ apply_teacher (FemoTrainer * t, GError ** error)
   if (!train->soft) {
     train->soft = g_new0 (gfloat, (gsize) train->n * FEMO_FER_N_CLASSES);
     for (i = 0; i < train->n; i++)
-      train->soft[(gsize) i * FEMO_FER_N_CLASSES + train->labels[i]] = 1.0f;
+      one_hot (train->soft + (gsize) i * FEMO_FER_N_CLASSES, train->labels[i]);
   }
   for (i = 0; i < train->n; i++) {
     gfloat *row = train->soft + (gsize) i * FEMO_FER_N_CLASSES;

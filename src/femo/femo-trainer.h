@@ -75,6 +75,7 @@ typedef struct
   gdouble swa_lr;
   gdouble distill;
   gdouble ferplus_weight;
+  gdouble mixup;
   gint64 stop_after;
 } FemoTrainOptions;
 
