@@ -229,6 +229,79 @@ test_properties (void)
   gst_object_unref (e);
 }
 
+static void
+count_notify (GObject * object, GParamSpec * pspec, gpointer data)
+{
+  (*(guint *) data)++;
+}
+
+/* A cascade-file set before any detector selects the cascade (pipelines
+ * from when it was the only detector), with notify::detector; set after
+ * detector=yunet, the cascade is not used and starting says so. */
+static void
+test_cascade_file_implies (void)
+{
+  GstElement *e = gst_element_factory_make ("femodetect", NULL);
+  gchar *cascade = femo_test_cascade_path (FEMO_TEST_DEFAULT_CASCADE);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *error = NULL;
+  gchar *debug = NULL;
+  guint notified = 0;
+  gint detector;
+
+  g_signal_connect (e, "notify::detector", G_CALLBACK (count_notify),
+      &notified);
+  g_object_set (e, "cascade-file", cascade, NULL);
+  g_object_get (e, "detector", &detector, NULL);
+  g_assert_cmpint (detector, ==, FEMO_TEST_CASCADE);
+  g_assert_cmpuint (notified, ==, 1);
+  /* the application's own choice stands, in either order */
+  g_object_set (e, "detector", FEMO_TEST_YUNET, NULL);
+  g_object_set (e, "cascade-file", cascade, NULL);
+  g_object_get (e, "detector", &detector, NULL);
+  g_assert_cmpint (detector, ==, FEMO_TEST_YUNET);
+  gst_object_unref (e);
+
+  /* resetting the file to its default selects nothing */
+  e = gst_element_factory_make ("femodetect", NULL);
+  g_object_set (e, "cascade-file", NULL, NULL);
+  g_object_get (e, "detector", &detector, NULL);
+  g_assert_cmpint (detector, ==, FEMO_TEST_YUNET);
+  gst_object_unref (e);
+
+  e = gst_element_factory_make ("femodetect", NULL);
+  g_object_set (e, "detector", FEMO_TEST_YUNET, "cascade-file", cascade,
+      "classify", FALSE, NULL);
+  gst_element_set_bus (e, bus);
+  g_assert_cmpint (gst_element_set_state (e, GST_STATE_PAUSED), !=,
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  g_assert_nonnull (msg);
+  gst_message_parse_warning (msg, &error, &debug);
+  g_assert_nonnull (strstr (error->message, "cascade-file is set but "
+          "detector=yunet"));
+  g_assert_nonnull (strstr (debug, cascade));
+  g_error_free (error);
+  g_free (debug);
+  gst_message_unref (msg);
+  gst_element_set_state (e, GST_STATE_NULL);
+
+  /* no warning without a cascade-file */
+  gst_object_unref (e);
+  e = gst_element_factory_make ("femodetect", NULL);
+  g_object_set (e, "classify", FALSE, NULL);
+  gst_element_set_bus (e, bus);
+  g_assert_cmpint (gst_element_set_state (e, GST_STATE_PAUSED), !=,
+      GST_STATE_CHANGE_FAILURE);
+  g_assert_null (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING));
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (e);
+  gst_object_unref (bus);
+  g_free (cascade);
+}
+
 /* A yunet-model that does not load fails the start with a RESOURCE error
  * naming it; a cascade-file that would not load does not matter then. */
 static void
@@ -320,6 +393,8 @@ main (int argc, char **argv)
   g_test_add_func ("/femodetect-yunet/formats", test_formats);
   g_test_add_func ("/femodetect-yunet/message", test_message);
   g_test_add_func ("/femodetect-yunet/bad-model", test_bad_model);
+  g_test_add_func ("/femodetect-yunet/cascade-file-implies",
+      test_cascade_file_implies);
   g_test_add_func ("/femodetect-yunet/switch-while-playing",
       test_switch_while_playing);
   ret = g_test_run ();

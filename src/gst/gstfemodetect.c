@@ -282,6 +282,8 @@ struct _GstFemoDetect
   gchar *cascade_file;
   gchar *yunet_model;
   gboolean detector_changed;    /* to be loaded by the streaming thread */
+  gboolean detector_set;        /* "detector" was set by the application */
+  gboolean cascade_file_set;    /* and "cascade-file" */
   gchar *model_file;
   gboolean model_file_changed;  /* to be loaded by the streaming thread */
   FemoModel *model;             /* a reference for the "model" property */
@@ -499,7 +501,11 @@ gst_femo_detect_class_init (GstFemoDetectClass * klass)
    *
    * The OpenCV cascade XML (Haar or LBP) to detect faces with. Setting it
    * while running loads it before the next frame; a file that fails to load
-   * then posts a warning and the previous cascade stays in use.
+   * then posts a warning and the previous cascade stays in use. Setting a
+   * file before #GstFemoDetect:detector was set selects the cascade
+   * (pipelines written when it was the only detector keep working); with
+   * detector=yunet set as well, starting posts a warning that the cascade is
+   * not used.
    */
   g_object_class_install_property (gobject_class, PROP_CASCADE_FILE,
       g_param_spec_string ("cascade-file", "Cascade file",
@@ -507,7 +513,8 @@ gst_femo_detect_class_init (GstFemoDetectClass * klass)
           "$FEMO_CASCADE_DIR/" DEFAULT_CASCADE_SUBPATH ", FEMO_CASCADE_DIR "
           "defaulting to " FEMO_CASCADE_DIR "). Set while running, it is "
           "loaded before the next frame; if that fails a warning is posted "
-          "and the previous cascade stays in use", default_cascade_file,
+          "and the previous cascade stays in use. Set while detector is "
+          "not, it selects detector=cascade", default_cascade_file,
           flags));
   /**
    * GstFemoDetect:yunet-model:
@@ -656,6 +663,7 @@ gst_femo_detect_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstFemoDetect *self = GST_FEMO_DETECT (object);
+  gboolean implied = FALSE;
   const gchar *path;
 
   GST_OBJECT_LOCK (self);
@@ -664,11 +672,19 @@ gst_femo_detect_set_property (GObject * object, guint prop_id,
       self->detector_changed |=
           (gint) self->detector != g_value_get_enum (value);
       self->detector = g_value_get_enum (value);
+      self->detector_set = TRUE;
       break;
     case PROP_CASCADE_FILE:
       path = g_value_get_string (value);
       g_free (self->cascade_file);
       self->cascade_file = g_strdup (path ? path : default_cascade_file);
+      self->cascade_file_set = path != NULL;
+      /* a cascade named, and no detector chosen: the cascade is meant */
+      if (path && !self->detector_set
+          && self->detector != GST_FEMO_DETECTOR_CASCADE) {
+        self->detector = GST_FEMO_DETECTOR_CASCADE;
+        implied = TRUE;
+      }
       self->detector_changed |= self->detector == GST_FEMO_DETECTOR_CASCADE;
       break;
     case PROP_YUNET_MODEL:
@@ -704,6 +720,11 @@ gst_femo_detect_set_property (GObject * object, guint prop_id,
       break;
   }
   GST_OBJECT_UNLOCK (self);
+  if (implied) {
+    GST_INFO_OBJECT (self, "cascade-file set and no detector chosen: "
+        "detector=cascade");
+    g_object_notify (object, "detector");
+  }
 }
 
 static void
@@ -922,7 +943,7 @@ static gboolean
 gst_femo_detect_start (GstBaseTransform * trans)
 {
   GstFemoDetect *self = GST_FEMO_DETECT (trans);
-  gchar *detector_path = NULL, *model_path = NULL;
+  gchar *detector_path = NULL, *model_path = NULL, *ignored;
   GstFemoDetectorKind kind;
   GstFemoDetectMetadata metadata;
   guint n_threads;
@@ -931,7 +952,15 @@ gst_femo_detect_start (GstBaseTransform * trans)
   GST_OBJECT_LOCK (self);
   kind = self->detector;
   metadata = self->settings.metadata;
+  ignored = kind == GST_FEMO_DETECTOR_YUNET && self->cascade_file_set ?
+      g_strdup (self->cascade_file) : NULL;
   GST_OBJECT_UNLOCK (self);
+  if (ignored) {
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("cascade-file is set but "
+            "detector=yunet: the cascade is not used (set detector=cascade "
+            "to detect with it)"), ("cascade-file=%s", ignored));
+    g_free (ignored);
+  }
   if (!gst_femo_detect_check_metadata (self, metadata))
     return FALSE;
   self->metadata_checked = metadata;
