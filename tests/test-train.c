@@ -178,6 +178,23 @@ move_dir (const gchar * from, const gchar * to)
   g_assert_cmpint (g_mkdir (src, 0755), ==, 0);
 }
 
+/* The runs in two directories wrote the same model, checkpoint and
+ * metrics. */
+static void
+assert_same_run (const gchar * dir1, const gchar * dir2)
+{
+  static const gchar *const same[] = { "m.safetensors", "m.ckpt",
+    "m.metrics.csv"
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (same); i++) {
+    g_autofree gchar *p1 = path_in (dir1, same[i]);
+    g_autofree gchar *p2 = path_in (dir2, same[i]);
+
+    assert_same_file (p1, p2);
+  }
+}
+
 /* Counts what the trainer reports. */
 typedef struct
 {
@@ -568,9 +585,6 @@ test_mixup (void)
   g_autofree gchar *mixed = path_in ("u1", "m.safetensors");
   g_autoptr (FemoModel) model = NULL;
   g_autoptr (GError) error = NULL;
-  static const gchar *const same[] = { "m.safetensors", "m.ckpt",
-    "m.metrics.csv"
-  };
   static const gdouble bad[] = { -0.5, 101.0, INFINITY };
   FemoTrainOptions o;
   guint i;
@@ -592,12 +606,7 @@ test_mixup (void)
     resume_ok (ckpt);
   }
   move_dir ("x", "u2");
-  for (i = 0; i < G_N_ELEMENTS (same); i++) {
-    g_autofree gchar *p1 = path_in ("u1", same[i]);
-    g_autofree gchar *p2 = path_in ("u2", same[i]);
-
-    assert_same_file (p1, p2);
-  }
+  assert_same_run ("u1", "u2");
   {
     gsize la, lb;
     g_autofree gchar *a = read_all (plain, &la);
@@ -738,9 +747,6 @@ test_swa (void)
   g_autofree gchar *csv_path = path_in ("s1", "m.metrics.csv");
   g_autofree gchar *csv = NULL;
   g_auto (GStrv) lines = NULL;
-  static const gchar *const same[] = { "m.safetensors", "m.ckpt",
-    "m.metrics.csv"
-  };
   FemoTrainOptions o;
 
   swa_run (&o, x);
@@ -755,12 +761,7 @@ test_swa (void)
     resume_ok (ckpt);
   }
   move_dir ("x", "s2");
-  for (guint i = 0; i < G_N_ELEMENTS (same); i++) {
-    g_autofree gchar *p1 = path_in ("s1", same[i]);
-    g_autofree gchar *p2 = path_in ("s2", same[i]);
-
-    assert_same_file (p1, p2);
-  }
+  assert_same_run ("s1", "s2");
   csv = read_all (csv_path, NULL);
   lines = g_strsplit (csv, "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, 5);
