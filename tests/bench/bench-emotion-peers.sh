@@ -40,17 +40,27 @@ done
     --seconds "$seconds" > "$tmp/femo-speed.txt" 2>&1 \
     || { cat "$tmp/femo-speed.txt"; echo "bench-net failed"; exit 1; }
 
-# 2. The peers under node.
-if (cd "$tmp" && npm install --loglevel=error --no-audit --no-fund --ignore-scripts \
-    @vladmandic/human@3.3.6 @vladmandic/face-api@1.7.15 \
-    @tensorflow/tfjs@4.22.0 @tensorflow/tfjs-backend-wasm@4.22.0 \
-    > npm.log 2>&1); then
+# 2. The peers under node: tfjs first, then each peer on its own, so that
+# one that cannot be installed does not take the other with it.
+npm_install () {
+  (cd "$tmp" && npm install --loglevel=error --no-audit --no-fund \
+      --ignore-scripts "$@" > npm.log 2>&1) && return 0
+  grep -m 2 . "$tmp/npm.log"
+  echo "$*: not installable here, skipped"
+  return 1
+}
+peers=
+if npm_install @tensorflow/tfjs@4.22.0 @tensorflow/tfjs-backend-wasm@4.22.0; then
+  npm_install @vladmandic/human@3.3.6 && peers="$peers human"
+  npm_install @vladmandic/face-api@1.7.15 && peers="$peers face-api"
+fi
+if [ -n "$peers" ]; then
   cat > "$tmp/peers.js" <<'EOF'
-// node peers.js NPM_DIR CSV_GZ SECONDS: writes NPM_DIR/<peer>.json
+// node peers.js NPM_DIR CSV_GZ SECONDS PEER...: writes NPM_DIR/<peer>.json
 const path = require('path');
 const fs = require('fs');
 const zlib = require('zlib');
-const [dir, csvPath, secondsArg] = process.argv.slice(2);
+const [dir, csvPath, secondsArg, ...peers] = process.argv.slice(2);
 const need = (m) => require(path.join(dir, 'node_modules', m));
 const tf = need('@tensorflow/tfjs');
 const wasm = need('@tensorflow/tfjs-backend-wasm');
@@ -186,9 +196,10 @@ async function faceapi(data) {
     backend = 'cpu backend (WASM failed)';
   }
   const data = publicTest();
-  for (const [name, run] of [['human', human], ['face-api', faceapi]]) {
+  const runs = { human, 'face-api': faceapi };
+  for (const name of peers) {
     try {
-      const r = await run(data);
+      const r = await runs[name](data);
       r.backend = `tfjs ${tf.version.tfjs} ${backend}`;
       fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(r));
     } catch (e) {
@@ -197,10 +208,8 @@ async function faceapi(data) {
   }
 })();
 EOF
-  (cd "$tmp" && node peers.js "$tmp" "$csv" "$seconds") 2>&1
-else
-  grep -m 2 . "$tmp/npm.log"
-  echo "the npm peers are not installable here: skipped"
+  # $peers unquoted: one argument a peer
+  (cd "$tmp" && node peers.js "$tmp" "$csv" "$seconds" $peers) 2>&1
 fi
 
 # 3. The table.
