@@ -234,6 +234,9 @@ femo_cmd_train (int argc, char **argv)
           "Mixup: blend each batch with itself in reverse order, images and "
           "targets, by a weight drawn from Beta(A, A) per batch; 0: off",
         "A"},
+    {"erase", 0, 0, G_OPTION_ARG_DOUBLE, &o.erase,
+          "Random erasing: with this probability, a random rectangle of "
+          "each training image (2-33% of it) becomes noise; 0: off", "P"},
     {"resume", 0, 0, G_OPTION_ARG_FILENAME, &o.resume,
         "Continue from a checkpoint (NAME.ckpt), with its options, exactly "
           "as if never interrupted", "CHECKPOINT"},

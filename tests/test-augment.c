@@ -273,6 +273,74 @@ test_rng_beta (void)
   }
 }
 
+/* Random erasing: p = 0 leaves the image alone; p = 1 always replaces one
+ * axis-aligned rectangle of 2-33% of the image with noise in [-1, 1] (and
+ * nothing outside it); over many images the rectangles cover every part of
+ * the image, their sizes span the range, and about p of them are erased. */
+static void
+test_erase (void)
+{
+  gfloat img[W * H], orig[W * H];
+  guint covered[W * H] = { 0, };
+  guint i, n_erased = 0, small = 0, large = 0;
+  gsize j;
+
+  for (j = 0; j < W * H; j++)
+    orig[j] = 2.0f;             /* outside the noise's range */
+
+  for (i = 0; i < 2000; i++) {
+    FemoRng rng;
+    gint x0 = W, y0 = H, x1 = -1, y1 = -1, x, y, n = 0;
+    gboolean erased;
+
+    femo_rng_init (&rng, 7, i);
+    memcpy (img, orig, sizeof img);
+    erased = femo_augment_erase (&rng, i < 1000 ? 1.0 : 0.3, W, H, img);
+    for (y = 0; y < H; y++)
+      for (x = 0; x < W; x++) {
+        gfloat v = img[y * W + x];
+
+        if (v == 2.0f)
+          continue;
+        g_assert_cmpfloat (v, >=, -1.0f);
+        g_assert_cmpfloat (v, <=, 1.0f);
+        x0 = MIN (x0, x);
+        y0 = MIN (y0, y);
+        x1 = MAX (x1, x);
+        y1 = MAX (y1, y);
+        n++;
+        covered[y * W + x]++;
+      }
+    g_assert_cmpint (erased, ==, n > 0);
+    if (i < 1000)
+      g_assert_true (erased);
+    if (!erased)
+      continue;
+    n_erased++;
+    /* one filled rectangle */
+    g_assert_cmpint (n, ==, (x1 - x0 + 1) * (y1 - y0 + 1));
+    g_assert_cmpfloat ((gdouble) n / (W * H), >=, 0.015);
+    g_assert_cmpfloat ((gdouble) n / (W * H), <=, 0.35);
+    small += n < 0.05 * W * H;
+    large += n > 0.28 * W * H;
+  }
+  g_assert_cmpuint (n_erased, >, 1000 + 240);
+  g_assert_cmpuint (n_erased, <, 1000 + 360);
+  g_assert_cmpuint (small, >, 20);
+  g_assert_cmpuint (large, >, 20);
+  for (j = 0; j < W * H; j++)
+    g_assert_cmpuint (covered[j], >, 0);
+
+  {
+    FemoRng rng;
+
+    femo_rng_init (&rng, 7, 0);
+    memcpy (img, orig, sizeof img);
+    g_assert_false (femo_augment_erase (&rng, 0.0, W, H, img));
+    g_assert_cmpmem (img, sizeof img, orig, sizeof orig);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -285,5 +353,6 @@ main (int argc, char **argv)
   g_test_add_func ("/augment/exact-warps", test_exact_warps);
   g_test_add_func ("/augment/flip", test_flip);
   g_test_add_func ("/augment/random-ranges", test_random_ranges);
+  g_test_add_func ("/augment/erase", test_erase);
   return g_test_run ();
 }

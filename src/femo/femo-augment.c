@@ -75,6 +75,44 @@ femo_augment_warp (const guint8 * src, gint width, gint height, gint stride,
   }
 }
 
+#define ERASE_AREA_MIN 0.02
+#define ERASE_AREA_MAX 0.33
+#define ERASE_ASPECT 3.3
+#define ERASE_TRIES 10
+
+gboolean
+femo_augment_erase (FemoRng * rng, gdouble p, gint width, gint height,
+    gfloat * dst)
+{
+  gint i;
+
+  g_return_val_if_fail (width > 0 && height > 0, FALSE);
+
+  if (!(femo_rng_uniform (rng) < p))
+    return FALSE;
+  /* A rectangle that does not fit is drawn again, as in the paper; after
+   * ERASE_TRIES the image stays whole. */
+  for (i = 0; i < ERASE_TRIES; i++) {
+    gdouble area = femo_rng_range (rng, ERASE_AREA_MIN, ERASE_AREA_MAX)
+        * width * height;
+    gdouble aspect = exp (femo_rng_range (rng, -log (ERASE_ASPECT),
+            log (ERASE_ASPECT)));
+    gint w = (gint) round (sqrt (area * aspect));
+    gint h = (gint) round (sqrt (area / aspect));
+    gint x0, y0, x, y;
+
+    if (w < 1 || h < 1 || w > width || h > height)
+      continue;
+    x0 = (gint) femo_rng_below (rng, (guint32) (width - w + 1));
+    y0 = (gint) femo_rng_below (rng, (guint32) (height - h + 1));
+    for (y = y0; y < y0 + h; y++)
+      for (x = x0; x < x0 + w; x++)
+        dst[(gsize) y * width + x] = (gfloat) femo_rng_range (rng, -1.0, 1.0);
+    return TRUE;
+  }
+  return FALSE;
+}
+
 void
 femo_augment_normalize (const guint8 * src, gsize n, gfloat * dst)
 {

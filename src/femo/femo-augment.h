@@ -54,6 +54,15 @@ void femo_augment_draw (FemoRng * rng, const FemoAugmentParams * params,
 void femo_augment_warp (const guint8 * src, gint width, gint height,
     gint stride, const FemoAffine * affine, gfloat * dst);
 
+/* Random erasing (Zhong et al., AAAI 2020): with probability @p, one
+ * rectangle of @dst (@width x @height network inputs) covering 2-33% of the
+ * image, aspect ratio log-uniform in [0.3, 3.3], at a uniform position,
+ * takes uniform noise in [-1, 1] (the input range), so the network cannot
+ * lean on any one part of the face. Returns whether it erased. The values
+ * taken from @rng depend only on the draws, not on @dst. */
+gboolean femo_augment_erase (FemoRng * rng, gdouble p, gint width,
+    gint height, gfloat * dst);
+
 /* x / 127.5 - 1 for @n pixels: the same as warping with the identity. */
 void femo_augment_normalize (const guint8 * src, gsize n, gfloat * dst);
 

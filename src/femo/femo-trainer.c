@@ -54,6 +54,7 @@ static const FemoTrainOptionSpec opt_specs[] = {
   OPT_ADDED ("distill", DOUBLE, distill, "0.5", "0.5"),
   OPT_ADDED ("ferplus-weight", DOUBLE, ferplus_weight, "1", "1"),
   OPT_ADDED ("mixup", DOUBLE, mixup, "0", "0"),
+  OPT_ADDED ("erase", DOUBLE, erase, "0", "0"),
 };
 
 const FemoTrainOptionSpec *
@@ -311,6 +312,10 @@ options_check (FemoTrainOptions * o, guint channels[FEMO_NET_N_WIDTHS],
     REJECT ("--ferplus-weight needs --ferplus");
   if (!(o->mixup >= 0.0 && o->mixup <= 100.0))
     REJECT ("--mixup must be 0 (off) or a Beta shape up to 100");
+  if (!(o->erase >= 0.0 && o->erase <= 1.0))
+    REJECT ("--erase must be a probability in [0, 1]");
+  if (o->erase > 0.0 && o->no_augment)
+    REJECT ("--erase is an augmentation: it cannot go with --no-augment");
   if (o->swa_start > 0 && o->bn_images == 0)
     REJECT ("--swa-start needs --bn-images: averaged weights have no batch "
         "statistics of their own");
@@ -794,6 +799,10 @@ fill_batch (FemoTrainer * t, const guint32 * order, guint first, guint n,
       femo_augment_draw (&rng, &params, FEMO_FER_SIZE, FEMO_FER_SIZE, &affine);
       femo_augment_warp (img, FEMO_FER_SIZE, FEMO_FER_SIZE, FEMO_FER_SIZE,
           &affine, dst);
+      /* After the warp's draws, so that runs without it keep their bytes. */
+      if (t->opt.erase > 0.0)
+        femo_augment_erase (&rng, t->opt.erase, FEMO_FER_SIZE, FEMO_FER_SIZE,
+            dst);
     }
     labels[i] = t->train->labels[k];
     if (targets && t->train->soft)

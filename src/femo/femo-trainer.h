@@ -76,6 +76,7 @@ typedef struct
   gdouble distill;
   gdouble ferplus_weight;
   gdouble mixup;
+  gdouble erase;
   gint64 stop_after;
 } FemoTrainOptions;
 
