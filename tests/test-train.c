@@ -574,30 +574,35 @@ test_ferplus (void)
   train_fails (&o, FEMO_ERROR_ARGUMENT);
 }
 
-/* --mixup: other bytes than the plain run, recorded in the provenance, a
- * resumed run gives the bytes of an uninterrupted one (the batch's weight
- * comes from its own stream), and a bad shape is refused. */
+/* A double option that changes what the net sees (--mixup, --erase):
+ * other bytes than the plain run, recorded in the provenance as
+ * @provenance, a resumed run gives the bytes of an uninterrupted one (its
+ * draws come from streams keyed by epoch and position), and each of @bad
+ * is refused. */
 static void
-test_mixup (void)
+check_double_option (const gchar * tag, glong offset, gdouble value,
+    const gchar * provenance, const gdouble * bad, guint n_bad)
 {
   g_autofree gchar *x = path_in ("x", "m.safetensors");
-  g_autofree gchar *plain = path_in ("u0", "m.safetensors");
-  g_autofree gchar *mixed = path_in ("u1", "m.safetensors");
+  g_autofree gchar *plain_dir = g_strdup_printf ("%s0", tag);
+  g_autofree gchar *once_dir = g_strdup_printf ("%s1", tag);
+  g_autofree gchar *resumed_dir = g_strdup_printf ("%s2", tag);
+  g_autofree gchar *plain = path_in (plain_dir, "m.safetensors");
+  g_autofree gchar *changed = path_in (once_dir, "m.safetensors");
   g_autoptr (FemoModel) model = NULL;
   g_autoptr (GError) error = NULL;
-  static const gdouble bad[] = { -0.5, 101.0, INFINITY };
   FemoTrainOptions o;
   guint i;
 
   short_run (&o, x);
   train_ok (&o);
-  move_dir ("x", "u0");
+  move_dir ("x", plain_dir);
   short_run (&o, x);
-  o.mixup = 0.4;
+  G_STRUCT_MEMBER (gdouble, &o, offset) = value;
   train_ok (&o);
-  move_dir ("x", "u1");
+  move_dir ("x", once_dir);
   short_run (&o, x);
-  o.mixup = 0.4;
+  G_STRUCT_MEMBER (gdouble, &o, offset) = value;
   o.stop_after = 1;
   train_ok (&o);
   {
@@ -605,25 +610,50 @@ test_mixup (void)
 
     resume_ok (ckpt);
   }
-  move_dir ("x", "u2");
-  assert_same_run ("u1", "u2");
+  move_dir ("x", resumed_dir);
+  assert_same_run (once_dir, resumed_dir);
   {
     gsize la, lb;
     g_autofree gchar *a = read_all (plain, &la);
-    g_autofree gchar *b = read_all (mixed, &lb);
+    g_autofree gchar *b = read_all (changed, &lb);
 
     g_assert_true (la != lb || memcmp (a, b, la) != 0);
   }
-  model = femo_model_load (mixed, &error);
+  model = femo_model_load (changed, &error);
   g_assert_no_error (error);
   g_assert_nonnull (strstr (femo_model_get_metadata (model,
-              "femo.train.options"), "--mixup 0.4"));
+              "femo.train.options"), provenance));
 
-  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+  for (i = 0; i < n_bad; i++) {
     short_run (&o, x);
-    o.mixup = bad[i];
+    G_STRUCT_MEMBER (gdouble, &o, offset) = bad[i];
     train_fails (&o, FEMO_ERROR_ARGUMENT);
   }
+}
+
+static void
+test_mixup (void)
+{
+  static const gdouble bad[] = { -0.5, 101.0, INFINITY };
+
+  check_double_option ("u", G_STRUCT_OFFSET (FemoTrainOptions, mixup), 0.4,
+      "--mixup 0.4", bad, G_N_ELEMENTS (bad));
+}
+
+/* --erase: as --mixup, and it is refused with --no-augment. */
+static void
+test_erase (void)
+{
+  static const gdouble bad[] = { -0.1, 1.5, INFINITY };
+  g_autofree gchar *x = path_in ("x", "m.safetensors");
+  FemoTrainOptions o;
+
+  check_double_option ("r", G_STRUCT_OFFSET (FemoTrainOptions, erase), 0.5,
+      "--erase 0.5", bad, G_N_ELEMENTS (bad));
+  short_run (&o, x);
+  o.erase = 0.5;
+  o.no_augment = TRUE;
+  train_fails (&o, FEMO_ERROR_ARGUMENT);
 }
 
 /* --init starts from a trained model: the first epoch's loss is that of
@@ -1110,6 +1140,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/ferplus", test_ferplus);
   g_test_add_func ("/train/init", test_init);
   g_test_add_func ("/train/mixup", test_mixup);
+  g_test_add_func ("/train/erase", test_erase);
   g_test_add_func ("/train/swa-resume-is-exact", test_swa);
   g_test_add_func ("/train/precise-bn", test_precise_bn);
   g_test_add_func ("/train/teacher", test_teacher);
